@@ -1,0 +1,31 @@
+// The estimation data, validated and in the engine's layout.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace fastdml {
+
+// Owns its arrays. X is float32 row-major n x p (NaN = missing, as in XGBoost);
+// y and d are double; d holds exactly 0.0 or 1.0.
+struct Dataset {
+  std::size_t n = 0;
+  std::size_t p = 0;
+  std::vector<float> x;                    // n * p, row-major
+  std::vector<double> y;                   // n
+  std::vector<double> d;                   // n, in {0, 1}
+  std::vector<double> weights;             // empty, or n positive weights
+  std::vector<int> fold;                   // empty, or n user fold ids 0..K-1
+  std::vector<std::string> feature_names;  // p
+  std::string outcome_name = "y";
+  std::string treatment_name = "d";
+
+  float X(std::size_t i, std::size_t j) const { return x[i * p + j]; }
+};
+
+// Throws DataError if the dataset cannot be estimated from: sizes disagree,
+// NaN/inf in y or d or weights, d not in {0,1}, all rows treated or none,
+// non-positive weights. `min_rows` is typically the number of folds.
+void ValidateDataset(const Dataset& data, std::size_t min_rows);
+
+}  // namespace fastdml

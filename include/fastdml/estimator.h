@@ -1,0 +1,92 @@
+// Fit once (cross-fitted nuisance predictions), then estimate any estimand from
+// the stored predictions without refitting.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fastdml/dataset.h"
+#include "fastdml/options.h"
+
+namespace fastdml {
+
+// Out-of-fold predictions, one block of n per repetition: value(r, i) = v[r*n+i].
+// Vectors of models that do not apply are empty (IRM: m, g0, g1; PLR: m, l).
+struct Predictions {
+  std::size_t n = 0;
+  int reps = 0;
+  std::vector<int> fold;  // n * reps: the fold that held row i out in rep r
+  std::vector<double> m, g0, g1, l;
+};
+
+// Quality of one nuisance model on its out-of-fold predictions, over all reps.
+struct NuisanceQuality {
+  std::string name;      // "m", "g0", "g1", "l"
+  std::string metric;    // "rmse" or "logloss"
+  double value = 0.0;
+  double auc = -1.0;     // propensity only
+  std::size_t rows = 0;  // rows the metric is computed on
+};
+
+struct Overlap {
+  double min = 0, max = 0;
+  std::vector<double> quantiles;  // at kOverlapProbs
+  std::size_t clipped_low = 0, clipped_high = 0;  // rows x reps
+  double share_clipped = 0;
+};
+inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+
+// Wall seconds per phase. Nuisance tasks run concurrently, so the nuisance
+// phase's wall time is split into fold_matrices / training / prediction in
+// proportion to the thread-seconds each took.
+struct Timings {
+  double reading = 0;        // CSV parse and validation (CLI)
+  double setup = 0;          // fold plan, reference quantile sketch
+  double fold_matrices = 0;  // per-fold training matrices (quantisation)
+  double training = 0;       // XGBoost boosting rounds
+  double prediction = 0;     // XGBoost prediction of held-out rows
+  double scores = 0;         // scores, theta, SE, diagnostics
+  double total = 0;
+};
+
+struct Fit {
+  Options options;
+  Predictions predictions;
+  std::vector<NuisanceQuality> quality;
+  Timings timings;
+  std::string xgboost_version;
+  int threads = 1;  // concurrent nuisance tasks (each XGBoost model single-threaded)
+};
+
+struct EstimateResult {
+  std::string estimand;  // "ate", "att" (PLR: "ate", the partially linear theta)
+  double estimate = 0, se = 0, t = 0, p_value = 0, ci_lower = 0, ci_upper = 0;
+  std::vector<double> theta_reps, se_reps;  // per repetition
+};
+
+struct NaiveDifference {
+  double estimate = 0, se = 0, t = 0, p_value = 0;
+  std::size_t n_treated = 0, n_control = 0;
+};
+
+struct Report {
+  std::vector<EstimateResult> estimates;
+  NaiveDifference naive;
+  Overlap overlap;
+  double level = 0.95;
+  std::vector<std::string> warnings;  // documented conditions worth a look
+  double seconds = 0;                 // time Estimate() took
+};
+
+// Trains the nuisance models with cross-fitting. Throws UsageError/DataError.
+Fit FitNuisances(const Dataset& data, const Options& options);
+
+// Wraps externally supplied predictions (and their folds) as a fit.
+Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions predictions);
+
+// Scores and inference from the stored predictions of `fit`; `options` supplies
+// the estimands, clipping, normalize_ipw and level (others are ignored).
+Report Estimate(const Dataset& data, const Fit& fit, const Options& options);
+
+}  // namespace fastdml

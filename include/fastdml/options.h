@@ -1,0 +1,57 @@
+// Everything a fit can be configured with. Defaults follow DoubleML where it
+// has one (5 folds, 1 repetition, clipping 0.01, 95% level).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fastdml {
+
+enum class Model { kIrm, kPlr };
+enum class Estimand { kAte, kAtt };
+// IRM outcome regression: one model per arm (g0 on D=0 rows, g1 on D=1 rows,
+// DoubleML's design) or one pooled model with D as an extra input column.
+enum class OutcomeDesign { kSeparate, kPooled };
+// How fold training matrices are built (see src/nuisance/README.md for the
+// measurements behind the default).
+enum class MatrixStrategy { kSharedCuts, kPerFold, kZeroWeight };
+
+// Gradient-boosted trees (XGBoost, tree_method=hist) for one nuisance.
+struct LearnerParams {
+  int rounds = 200;
+  int max_depth = 6;
+  double eta = 0.1;
+  double subsample = 1.0;
+  double colsample_bytree = 1.0;
+  double min_child_weight = 1.0;
+  double lambda = 1.0;
+  int max_bin = 256;
+};
+
+struct Options {
+  Model model = Model::kIrm;
+  std::vector<Estimand> estimands = {Estimand::kAte, Estimand::kAtt};
+  OutcomeDesign outcome_design = OutcomeDesign::kSeparate;
+  MatrixStrategy matrix_strategy = MatrixStrategy::kSharedCuts;
+  int folds = 5;
+  int reps = 1;
+  std::uint64_t seed = 0;
+  double clip = 0.01;          // propensities clipped to [clip, 1 - clip]
+  bool normalize_ipw = false;  // Hajek normalisation of the IPW weights
+  double level = 0.95;         // confidence level of the intervals
+  int threads = 0;             // 0: all hardware threads
+  std::string device = "cpu";  // cpu | cuda | auto
+  bool progress = false;       // progress lines on stderr
+  LearnerParams propensity;    // m(X) = P(D=1|X), binary:logistic
+  LearnerParams outcome;       // g0, g1, pooled g, PLR l: reg:squarederror
+
+  // Throws UsageError naming the option at fault.
+  void Validate() const;
+};
+
+const char* ToString(Model m);
+const char* ToString(Estimand e);
+const char* ToString(OutcomeDesign o);
+const char* ToString(MatrixStrategy s);
+
+}  // namespace fastdml

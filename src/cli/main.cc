@@ -1,0 +1,230 @@
+// The fastdml command: estimate | simulate | version.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+#include "io/csv.h"
+#include "io/dataset_builder.h"
+#include "io/report.h"
+#include "nuisance/xgboost_api.h"
+#include "sim/simulate.h"
+
+namespace {
+
+using fastdml::Estimand;
+using fastdml::LearnerParams;
+using fastdml::UsageError;
+
+// Learner options given on the command line; unset fields keep the defaults.
+struct LearnerFlags {
+  std::optional<int> rounds, max_depth, max_bin;
+  std::optional<double> eta, subsample, colsample, min_child_weight, lambda;
+
+  void Add(CLI::App* app, const std::string& prefix, const std::string& who) {
+    app->add_option("--" + prefix + "rounds", rounds, "boosting rounds" + who + " (default 200)");
+    app->add_option("--" + prefix + "max-depth", max_depth, "tree depth" + who + " (default 6)");
+    app->add_option("--" + prefix + "eta", eta, "learning rate" + who + " (default 0.1)");
+    app->add_option("--" + prefix + "subsample", subsample, "row subsample per tree" + who + " (default 1)");
+    app->add_option("--" + prefix + "colsample", colsample, "column subsample per tree" + who + " (default 1)");
+    app->add_option("--" + prefix + "min-child-weight", min_child_weight,
+                    "minimum hessian per leaf" + who + " (default 1)");
+    app->add_option("--" + prefix + "lambda", lambda, "L2 penalty on leaf weights" + who + " (default 1)");
+    app->add_option("--" + prefix + "max-bin", max_bin, "histogram bins per feature" + who + " (default 256)");
+  }
+  void ApplyTo(LearnerParams* p) const {
+    if (rounds) p->rounds = *rounds;
+    if (max_depth) p->max_depth = *max_depth;
+    if (max_bin) p->max_bin = *max_bin;
+    if (eta) p->eta = *eta;
+    if (subsample) p->subsample = *subsample;
+    if (colsample) p->colsample_bytree = *colsample;
+    if (min_child_weight) p->min_child_weight = *min_child_weight;
+    if (lambda) p->lambda = *lambda;
+  }
+};
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+struct EstimateArgs {
+  std::string data, outcome, treatment, features, weights, fold_col;
+  std::string model = "irm", estimand, outcome_design = "separate", matrix_strategy = "shared-cuts";
+  std::string json, save_predictions, load_predictions;
+  bool quiet = false;
+  fastdml::Options opt;
+  LearnerFlags all, propensity, outcome_model;
+};
+
+int RunEstimate(EstimateArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fastdml::Options& opt = a.opt;
+  opt.model = a.model == "irm" ? fastdml::Model::kIrm : fastdml::Model::kPlr;
+  opt.outcome_design =
+      a.outcome_design == "pooled" ? fastdml::OutcomeDesign::kPooled : fastdml::OutcomeDesign::kSeparate;
+  opt.matrix_strategy = a.matrix_strategy == "per-fold"      ? fastdml::MatrixStrategy::kPerFold
+                        : a.matrix_strategy == "zero-weight" ? fastdml::MatrixStrategy::kZeroWeight
+                                                             : fastdml::MatrixStrategy::kSharedCuts;
+  if (a.estimand.empty()) a.estimand = opt.model == fastdml::Model::kIrm ? "ate,att" : "ate";
+  opt.estimands.clear();
+  for (const auto& e : SplitList(a.estimand)) {
+    if (e == "ate") {
+      opt.estimands.push_back(Estimand::kAte);
+    } else if (e == "att" || e == "atte") {
+      opt.estimands.push_back(Estimand::kAtt);
+    } else {
+      throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att)");
+    }
+  }
+  a.all.ApplyTo(&opt.propensity);
+  a.all.ApplyTo(&opt.outcome);
+  a.propensity.ApplyTo(&opt.propensity);
+  a.outcome_model.ApplyTo(&opt.outcome);
+  opt.progress = !a.quiet;
+  opt.Validate();
+
+  fastdml::io::ColumnSpec spec;
+  spec.outcome = a.outcome;
+  spec.treatment = a.treatment;
+  spec.features = SplitList(a.features);
+  spec.weights = a.weights;
+  spec.fold = a.fold_col;
+  const fastdml::io::CsvTable table = fastdml::io::ReadCsv(a.data);
+  std::vector<std::string> skipped;
+  fastdml::Dataset data = fastdml::io::BuildDataset(table, spec, &skipped);
+  const double reading =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!skipped.empty() && !a.quiet) {
+    std::cerr << "fastdml: non-numeric columns left out of the features:";
+    for (const auto& s : skipped) std::cerr << " " << s;
+    std::cerr << "\n";
+  }
+
+  fastdml::Fit fit;
+  if (!a.load_predictions.empty()) {
+    fit = fastdml::FitFromPredictions(data, opt,
+                                      fastdml::io::ReadPredictionsCsv(a.load_predictions, data.n));
+    fit.xgboost_version = "(predictions loaded from " + a.load_predictions + ")";
+  } else {
+    fit = fastdml::FitNuisances(data, opt);
+  }
+  const auto t_scores = std::chrono::steady_clock::now();
+  fastdml::Report report = fastdml::Estimate(data, fit, fit.options);
+  fit.timings.scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
+  fit.timings.reading = reading;
+  fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  fastdml::io::PrintTable(std::cout, report, fit, data);
+  if (!a.json.empty()) {
+    fastdml::io::WriteFileAtomic(a.json, fastdml::io::ReportJson(report, fit, data).dump(2) + "\n");
+  }
+  if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
+  return fastdml::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fastdml: double machine learning (DoubleML-compatible) with XGBoost nuisances"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("fastdml ") + FASTDML_VERSION);
+
+  EstimateArgs a;
+  CLI::App* est = app.add_subcommand("estimate", "estimate ATE/ATT from a CSV file");
+  est->add_option("--data", a.data, "input CSV file (header row required)")->required();
+  est->add_option("--outcome", a.outcome, "outcome column Y")->required();
+  est->add_option("--treatment", a.treatment, "binary treatment column D (0/1)")->required();
+  est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");
+  est->add_option("--model", a.model, "irm (interactive regression) or plr (partially linear)")
+      ->check(CLI::IsMember({"irm", "plr"}));
+  est->add_option("--estimand", a.estimand, "comma list of ate, att (default: ate,att for irm, ate for plr)");
+  est->add_option("--outcome-design", a.outcome_design,
+                  "IRM outcome model: separate (g0, g1 per arm, DoubleML) or pooled (D as a feature)")
+      ->check(CLI::IsMember({"separate", "pooled"}));
+  est->add_option("--matrix-strategy", a.matrix_strategy,
+                  "fold training matrices: shared-cuts (default), per-fold, zero-weight (benchmarks)")
+      ->check(CLI::IsMember({"shared-cuts", "per-fold", "zero-weight"}));
+  est->add_option("--folds", a.opt.folds, "cross-fitting folds K (default 5)");
+  est->add_option("--reps", a.opt.reps, "repetitions R of the fold split (default 1)");
+  est->add_option("--seed", a.opt.seed, "random seed for folds and learners (default 0)");
+  est->add_option("--clip", a.opt.clip, "clip propensities to [C, 1-C] (default 0.01)");
+  est->add_flag("--normalize-ipw", a.opt.normalize_ipw, "Hajek-normalise the inverse propensity weights");
+  est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
+  est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
+  est->add_option("--fold-col", a.fold_col, "column of user fold ids (0..K-1 or 1..K); implies --reps 1");
+  est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
+  est->add_option("--device", a.opt.device, "cpu, cuda, cuda:N or auto (default cpu)");
+  a.all.Add(est, "", " for every nuisance");
+  a.propensity.Add(est, "propensity-", " for the propensity model m");
+  a.outcome_model.Add(est, "outcome-", " for the outcome models (g0, g1, g, l)");
+  est->add_option("--json", a.json, "write the results as JSON to this file");
+  est->add_option("--save-predictions", a.save_predictions,
+                  "write out-of-fold predictions (row,rep,fold,m_hat,g0_hat,g1_hat,l_hat) to this CSV");
+  est->add_option("--load-predictions", a.load_predictions,
+                  "estimate from predictions saved by --save-predictions (no training)");
+  est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
+
+  fastdml::sim::SimOptions sim;
+  std::string design = "seller", out;
+  CLI::App* simc = app.add_subcommand("simulate", "write a simulated data set with known truth");
+  simc->add_option("--design", design, "seller, irm (DoubleML make_irm_data) or plr (make_plr_CCDDHNR2018)")
+      ->check(CLI::IsMember({"seller", "irm", "plr"}));
+  simc->add_option("--n", sim.n, "rows (default 10000)");
+  simc->add_option("--p", sim.p, "features (default 20)");
+  simc->add_option("--seed", sim.seed, "random seed (default 0)");
+  simc->add_option("--theta", sim.theta, "treatment effect for the irm and plr designs (default 0.5)");
+  simc->add_option("--out", out, "output CSV; the truth goes to OUT.truth.json")->required();
+
+  app.add_subcommand("version", "print the fastdml and XGBoost versions");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return fastdml::kExitUsage;
+  }
+
+  try {
+    if (*est) return RunEstimate(a);
+    if (*simc) {
+      sim.design = fastdml::sim::ParseDesign(design);
+      const fastdml::sim::SimData data = fastdml::sim::Simulate(sim);
+      fastdml::sim::WriteCsv(data, out);
+      std::string truth_path = out;
+      if (truth_path.size() > 4 && truth_path.substr(truth_path.size() - 4) == ".csv") {
+        truth_path.resize(truth_path.size() - 4);
+      }
+      truth_path += ".truth.json";
+      fastdml::io::WriteFileAtomic(truth_path, data.truth.dump(2) + "\n");
+      std::cout << "wrote " << out << " (" << sim.n << " rows) and " << truth_path << "\n";
+      return fastdml::kExitOk;
+    }
+    std::cout << "fastdml " << FASTDML_VERSION << ", XGBoost " << fastdml::xgb::CheckLibraryVersion()
+              << (fastdml::xgb::LibraryHasCuda() ? " (CUDA)" : " (CPU only)") << "\n";
+    return fastdml::kExitOk;
+  } catch (const fastdml::Error& e) {
+    std::cerr << "fastdml: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "fastdml: internal error: " << e.what() << "\n";
+    return fastdml::kExitInternal;
+  }
+}

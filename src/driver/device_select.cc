@@ -1,0 +1,23 @@
+#include "driver/device_select.h"
+
+#include "cuda/device.h"  // fastdml::cuda::Available (stubs without CUDA)
+#include "fastdml/error.h"
+#include "nuisance/xgboost_api.h"
+
+namespace fastdml {
+
+std::string ResolveDevice(const std::string& requested) {
+  if (requested == "cpu") return "cpu";
+  std::string why;
+  bool ok = cuda::Available(&why);
+  if (ok && !xgb::LibraryHasCuda()) {
+    ok = false;
+    why = "the loaded libxgboost was built without CUDA (XGBuildInfo USE_CUDA=false); "
+          "install the CUDA-enabled xgboost wheel or build it with scripts/gpu-bringup";
+  }
+  if (requested == "auto") return ok ? "cuda" : "cpu";
+  if (!ok) throw LibraryError("--device " + requested + ": CUDA is not usable: " + why);
+  return requested;
+}
+
+}  // namespace fastdml

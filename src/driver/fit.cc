@@ -1,0 +1,322 @@
+// Cross-fitting driver: builds the fold plan, runs every (repetition, fold,
+// nuisance) training task on a small thread pool and gathers the out-of-fold
+// predictions. Device-agnostic: the learner decides where XGBoost runs.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "driver/device_select.h"
+#include "driver/fold_plan.h"
+#include "driver/quality.h"
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+#include "nuisance/learner.h"
+#include "nuisance/xgboost_api.h"
+
+namespace fastdml {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+enum class Target { kPropensity, kOutcome0, kOutcome1, kOutcomePooled, kOutcomeAll };
+
+// One nuisance model of one fold of one repetition.
+struct Task {
+  int rep, fold;
+  Target target;
+};
+
+const char* TargetName(Target t) {
+  switch (t) {
+    case Target::kPropensity: return "m";
+    case Target::kOutcome0: return "g0";
+    case Target::kOutcome1: return "g1";
+    case Target::kOutcomePooled: return "g";
+    case Target::kOutcomeAll: return "l";
+  }
+  return "?";
+}
+
+int ResolveThreads(int requested) {
+  if (requested > 0) return requested;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+// Prints "fastdml: training nuisances 42% (630/1500 rounds)" on stderr while
+// the workers run; only when asked and stderr is a terminal.
+class Progress {
+ public:
+  Progress(bool enabled, long total) : enabled_(enabled && isatty(2)), total_(total) {}
+  void Add(long k) { done_.fetch_add(k, std::memory_order_relaxed); }
+  void Print(bool final_line) {
+    if (!enabled_) return;
+    const long d = done_.load(std::memory_order_relaxed);
+    std::fprintf(stderr, "\rfastdml: training nuisances %3ld%% (%ld/%ld rounds)%s",
+                 total_ ? 100 * d / total_ : 100, d, total_, final_line ? "\n" : "");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  long total_;
+  std::atomic<long> done_{0};
+};
+
+}  // namespace
+
+Fit FitNuisances(const Dataset& data, const Options& options) {
+  const auto t_start = Clock::now();
+  options.Validate();
+  ValidateDataset(data, static_cast<std::size_t>(options.folds));
+  Fit fit;
+  fit.options = options;
+  fit.xgboost_version = xgb::CheckLibraryVersion();
+  fit.options.device = ResolveDevice(options.device);
+  fit.threads = ResolveThreads(options.threads);
+
+  // --- fold plan --------------------------------------------------------------
+  FoldPlan plan;
+  if (!data.fold.empty()) {
+    if (options.reps != 1) throw UsageError("--reps: a fold column fixes the folds, so --reps must be 1");
+    plan = FoldPlanFromColumn(data.fold, data.d);
+    fit.options.folds = plan.folds;
+  } else {
+    plan = MakeFoldPlan(data.d, options.folds, options.reps, options.seed);
+  }
+  const std::size_t n = data.n;
+  const bool irm = options.model == Model::kIrm;
+  const bool pooled = irm && options.outcome_design == OutcomeDesign::kPooled;
+
+  // --- feature matrices, prepared once per fit ----------------------------------
+  nuisance::FeatureMatrix features(data.x.data(), n, data.p);
+  std::vector<float> x_with_d;  // pooled outcome model: X plus a D column
+  std::optional<nuisance::FeatureMatrix> features_d;
+  if (pooled) {
+    x_with_d.resize(n * (data.p + 1));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy(data.x.begin() + i * data.p, data.x.begin() + (i + 1) * data.p,
+                x_with_d.begin() + i * (data.p + 1));
+      x_with_d[i * (data.p + 1) + data.p] = static_cast<float>(data.d[i]);
+    }
+    features_d.emplace(x_with_d.data(), n, data.p + 1);
+  }
+  if (options.matrix_strategy != MatrixStrategy::kPerFold) {
+    // Label-free sketch over all rows; built with one thread so that the cuts,
+    // and hence every model, are identical whatever --threads is.
+    features.PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, 1);
+    if (features_d) features_d->PrepareReferences({options.outcome.max_bin}, 1);
+  }
+  std::vector<float> y_f(n), d_f(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y_f[i] = static_cast<float>(data.y[i]);
+    d_f[i] = static_cast<float>(data.d[i]);
+  }
+  fit.timings.setup = Since(t_start);
+
+  // --- tasks --------------------------------------------------------------------
+  std::vector<Task> tasks;
+  for (int r = 0; r < plan.reps; ++r) {
+    for (int k = 0; k < plan.folds; ++k) {
+      tasks.push_back({r, k, Target::kPropensity});
+      if (!irm) {
+        tasks.push_back({r, k, Target::kOutcomeAll});
+      } else if (pooled) {
+        tasks.push_back({r, k, Target::kOutcomePooled});
+      } else {
+        tasks.push_back({r, k, Target::kOutcome0});
+        tasks.push_back({r, k, Target::kOutcome1});
+      }
+    }
+  }
+  Predictions& pred = fit.predictions;
+  pred.n = n;
+  pred.reps = plan.reps;
+  pred.fold = plan.fold;
+  const std::size_t total = n * static_cast<std::size_t>(plan.reps);
+  pred.m.assign(total, NAN);
+  if (irm) {
+    pred.g0.assign(total, NAN);
+    pred.g1.assign(total, NAN);
+  } else {
+    pred.l.assign(total, NAN);
+  }
+
+  long total_rounds = 0;
+  for (const Task& t : tasks) {
+    total_rounds += t.target == Target::kPropensity ? options.propensity.rounds : options.outcome.rounds;
+  }
+  Progress progress(options.progress, total_rounds);
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::vector<nuisance::TaskClock> clocks(fit.threads);
+
+  auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
+    std::vector<std::uint32_t> train, held_out;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (plan.At(t.rep, i) == t.fold) {
+        held_out.push_back(static_cast<std::uint32_t>(i));
+      } else if ((t.target != Target::kOutcome0 || data.d[i] == 0.0) &&
+                 (t.target != Target::kOutcome1 || data.d[i] == 1.0)) {
+        train.push_back(static_cast<std::uint32_t>(i));
+      }
+    }
+    nuisance::TrainSpec spec;
+    const bool is_m = t.target == Target::kPropensity;
+    spec.objective = is_m ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
+    spec.params = is_m ? options.propensity : options.outcome;
+    spec.strategy = options.matrix_strategy;
+    // Per-task seed: a pure function of (seed, rep, fold, nuisance).
+    spec.seed = SplitMix64(options.seed ^ SplitMix64((static_cast<std::uint64_t>(t.rep) << 32) |
+                                                     (static_cast<std::uint64_t>(t.fold) << 8) |
+                                                     static_cast<std::uint64_t>(t.target)));
+    spec.nthread = 1;
+    spec.device = fit.options.device;
+    spec.on_rounds = [&progress](int k) { progress.Add(k); };
+    const std::vector<float>& label_src = is_m ? d_f : y_f;
+    std::vector<float> labels(train.size());
+    for (std::size_t k = 0; k < train.size(); ++k) labels[k] = label_src[train[k]];
+
+    const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
+    xgb::Booster booster = nuisance::Train(fm, train, labels, spec, clock);
+    const std::size_t base = static_cast<std::size_t>(t.rep) * n;
+    auto scatter = [&](const std::vector<double>& values, std::vector<double>* dst) {
+      for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = values[k];
+    };
+    std::vector<double> out;
+    switch (t.target) {
+      case Target::kPropensity:
+        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
+        scatter(out, &pred.m);
+        break;
+      case Target::kOutcome0:
+        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
+        scatter(out, &pred.g0);
+        break;
+      case Target::kOutcome1:
+        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
+        scatter(out, &pred.g1);
+        break;
+      case Target::kOutcomePooled:
+        nuisance::Predict(booster, fm, held_out, 0.0f, &out, clock);
+        scatter(out, &pred.g0);
+        nuisance::Predict(booster, fm, held_out, 1.0f, &out, clock);
+        scatter(out, &pred.g1);
+        break;
+      case Target::kOutcomeAll:
+        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
+        scatter(out, &pred.l);
+        break;
+    }
+  };
+
+  const auto t_nuisance = Clock::now();
+  auto worker = [&](int w) {
+    while (!failed.load()) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= tasks.size()) break;
+      try {
+        run_task(tasks[i], &clocks[w]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const int workers = std::min<int>(fit.threads, static_cast<int>(tasks.size()));
+  for (int w = 1; w < workers; ++w) pool.emplace_back(worker, w);
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {
+    while (!done.load()) {
+      progress.Print(false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  worker(0);
+  for (auto& th : pool) th.join();
+  done = true;
+  ticker.join();
+  if (error) std::rethrow_exception(error);
+  progress.Print(true);
+  const double nuisance_wall = Since(t_nuisance);
+
+  nuisance::TaskClock sum;
+  for (const auto& c : clocks) {
+    sum.matrix += c.matrix;
+    sum.training += c.training;
+    sum.prediction += c.prediction;
+  }
+  const double busy = sum.matrix + sum.training + sum.prediction;
+  const double scale = busy > 0 ? nuisance_wall / busy : 0;
+  fit.timings.fold_matrices = sum.matrix * scale;
+  fit.timings.training = sum.training * scale;
+  fit.timings.prediction = sum.prediction * scale;
+
+  fit.quality = NuisanceQualities(data, pred);
+  fit.timings.total = Since(t_start);
+  return fit;
+}
+
+Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions predictions) {
+  options.Validate();
+  ValidateDataset(data, 2);
+  const std::size_t n = data.n;
+  if (predictions.n != n) {
+    throw DataError("the predictions cover " + std::to_string(predictions.n) + " rows but the data has " +
+                    std::to_string(n));
+  }
+  const std::size_t total = n * static_cast<std::size_t>(predictions.reps);
+  auto need = [&](const std::vector<double>& v, const char* name) {
+    if (v.size() != total) {
+      throw DataError(std::string("the predictions lack ") + name + " (needed by --model " +
+                      ToString(options.model) + ")");
+    }
+    for (std::size_t k = 0; k < total; ++k) {
+      if (!std::isfinite(v[k])) {
+        throw DataError(std::string("prediction ") + name + " is not finite for row " +
+                        std::to_string(k % n) + ", rep " + std::to_string(k / n));
+      }
+    }
+  };
+  need(predictions.m, "m_hat");
+  if (options.model == Model::kIrm) {
+    need(predictions.g0, "g0_hat");
+    need(predictions.g1, "g1_hat");
+  } else {
+    need(predictions.l, "l_hat");
+  }
+  FoldPlan plan;
+  plan.n = n;
+  plan.reps = predictions.reps;
+  plan.fold = predictions.fold;
+  plan.folds = 0;
+  for (int f : plan.fold) plan.folds = std::max(plan.folds, f + 1);
+  ValidateFoldPlan(plan, data.d);
+
+  Fit fit;
+  fit.options = options;
+  fit.options.folds = plan.folds;
+  fit.options.reps = predictions.reps;
+  fit.predictions = std::move(predictions);
+  fit.quality = NuisanceQualities(data, fit.predictions);
+  return fit;
+}
+
+}  // namespace fastdml

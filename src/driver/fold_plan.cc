@@ -1,0 +1,96 @@
+#include "driver/fold_plan.h"
+
+#include <algorithm>
+#include <string>
+
+#include "fastdml/error.h"
+
+namespace fastdml {
+
+std::uint64_t SplitMix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+namespace {
+
+// Uniform integer in [0, bound) by rejection (no modulo bias).
+std::uint64_t Uniform(std::uint64_t* state, std::uint64_t bound) {
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  std::uint64_t r;
+  do {
+    *state += 1;
+    r = SplitMix64(*state);
+  } while (r >= limit);
+  return r % bound;
+}
+
+void Shuffle(std::vector<std::size_t>* v, std::uint64_t* state) {
+  for (std::size_t i = v->size(); i > 1; --i) {
+    std::swap((*v)[i - 1], (*v)[Uniform(state, i)]);
+  }
+}
+
+}  // namespace
+
+FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::uint64_t seed) {
+  const std::size_t n = d.size();
+  std::vector<std::size_t> treated, control;
+  for (std::size_t i = 0; i < n; ++i) (d[i] == 1.0 ? treated : control).push_back(i);
+  if (treated.size() < static_cast<std::size_t>(folds) ||
+      control.size() < static_cast<std::size_t>(folds)) {
+    throw DataError("cannot stratify " + std::to_string(folds) + " folds: " +
+                    std::to_string(treated.size()) + " treated and " +
+                    std::to_string(control.size()) +
+                    " control rows; every fold needs both (use fewer --folds)");
+  }
+  FoldPlan plan{n, folds, reps, std::vector<int>(n * static_cast<std::size_t>(reps))};
+  for (int r = 0; r < reps; ++r) {
+    std::uint64_t state = SplitMix64(seed ^ SplitMix64(0xf01d ^ static_cast<std::uint64_t>(r)));
+    std::vector<std::size_t> t = treated, c = control;
+    Shuffle(&t, &state);
+    Shuffle(&c, &state);
+    int* f = plan.fold.data() + static_cast<std::size_t>(r) * n;
+    // Deal treated then control rows round-robin, continuing the count so that
+    // fold sizes stay balanced overall.
+    std::size_t k = 0;
+    for (std::size_t i : t) f[i] = static_cast<int>(k++ % folds);
+    for (std::size_t i : c) f[i] = static_cast<int>(k++ % folds);
+  }
+  return plan;
+}
+
+FoldPlan FoldPlanFromColumn(const std::vector<int>& fold, const std::vector<double>& d) {
+  int k = 0;
+  for (int f : fold) k = std::max(k, f + 1);
+  FoldPlan plan{d.size(), k, 1, fold};
+  if (k < 2) throw DataError("the fold column has a single fold; cross-fitting needs at least 2");
+  ValidateFoldPlan(plan, d);
+  return plan;
+}
+
+void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d) {
+  for (int r = 0; r < plan.reps; ++r) {
+    std::vector<std::size_t> treated(plan.folds, 0), total(plan.folds, 0);
+    for (std::size_t i = 0; i < plan.n; ++i) {
+      const int f = plan.At(r, i);
+      if (f < 0 || f >= plan.folds) {
+        throw DataError("row " + std::to_string(i + 1) + ": fold id " + std::to_string(f) +
+                        " outside 0.." + std::to_string(plan.folds - 1));
+      }
+      ++total[f];
+      if (d[i] == 1.0) ++treated[f];
+    }
+    for (int f = 0; f < plan.folds; ++f) {
+      const std::string where = "fold " + std::to_string(f) +
+                                (plan.reps > 1 ? " of repetition " + std::to_string(r) : "");
+      if (total[f] == 0) throw DataError(where + " has no rows");
+      if (treated[f] == 0) throw DataError(where + " has no treated rows (D=1)");
+      if (treated[f] == total[f]) throw DataError(where + " has no control rows (D=0)");
+    }
+  }
+}
+
+}  // namespace fastdml

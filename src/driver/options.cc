@@ -1,0 +1,57 @@
+#include <cmath>
+#include <string>
+
+#include "fastdml/error.h"
+#include "fastdml/options.h"
+
+namespace fastdml {
+namespace {
+
+void CheckLearner(const LearnerParams& p, const std::string& prefix) {
+  auto bad = [&](const std::string& opt, const std::string& why) {
+    throw UsageError("--" + prefix + opt + ": " + why);
+  };
+  if (p.rounds < 1) bad("rounds", "must be at least 1");
+  if (p.max_depth < 1 || p.max_depth > 30) bad("max-depth", "must be in 1..30");
+  if (!(p.eta > 0 && p.eta <= 1)) bad("eta", "must be in (0, 1]");
+  if (!(p.subsample > 0 && p.subsample <= 1)) bad("subsample", "must be in (0, 1]");
+  if (!(p.colsample_bytree > 0 && p.colsample_bytree <= 1)) bad("colsample", "must be in (0, 1]");
+  if (!(p.min_child_weight >= 0) || !std::isfinite(p.min_child_weight)) bad("min-child-weight", "must be >= 0");
+  if (!(p.lambda >= 0) || !std::isfinite(p.lambda)) bad("lambda", "must be >= 0");
+  if (p.max_bin < 2 || p.max_bin > 65536) bad("max-bin", "must be in 2..65536");
+}
+
+}  // namespace
+
+void Options::Validate() const {
+  if (folds < 2) throw UsageError("--folds: cross-fitting needs at least 2 folds (got " + std::to_string(folds) + ")");
+  if (reps < 1) throw UsageError("--reps: must be at least 1 (got " + std::to_string(reps) + ")");
+  if (!(clip >= 0 && clip < 0.5)) throw UsageError("--clip: must be in [0, 0.5)");
+  if (!(level > 0 && level < 1)) throw UsageError("--level: must be in (0, 1)");
+  if (threads < 0) throw UsageError("--threads: must be >= 0 (0 = all cores)");
+  if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
+    throw UsageError("--device: expected cpu, cuda, cuda:N or auto (got '" + device + "')");
+  }
+  if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att");
+  if (model == Model::kPlr) {
+    for (Estimand e : estimands) {
+      if (e == Estimand::kAtt) throw UsageError("--estimand att: the PLR model estimates one constant effect; use --model irm for the ATT");
+    }
+  }
+  CheckLearner(propensity, "propensity-");
+  CheckLearner(outcome, "outcome-");
+}
+
+const char* ToString(Model m) { return m == Model::kIrm ? "irm" : "plr"; }
+const char* ToString(Estimand e) { return e == Estimand::kAte ? "ate" : "att"; }
+const char* ToString(OutcomeDesign o) { return o == OutcomeDesign::kSeparate ? "separate" : "pooled"; }
+const char* ToString(MatrixStrategy s) {
+  switch (s) {
+    case MatrixStrategy::kSharedCuts: return "shared-cuts";
+    case MatrixStrategy::kPerFold: return "per-fold";
+    case MatrixStrategy::kZeroWeight: return "zero-weight";
+  }
+  return "?";
+}
+
+}  // namespace fastdml

@@ -1,0 +1,138 @@
+// ValidateDataset: the last gate before estimation, shared by every input
+// path (CSV, Python arrays). Messages name the column and the 1-based row.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "fastdml/dataset.h"
+#include "fastdml/error.h"
+
+namespace fastdml {
+namespace {
+
+std::string FormatValue(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  return text;
+}
+
+std::string Row(std::size_t index) { return "row " + std::to_string(index + 1) + " (1-based)"; }
+
+void CheckSize(const char* what, std::size_t got, std::size_t want, const std::string& why) {
+  if (got != want) {
+    throw DataError(std::string(what) + " has " + std::to_string(got) + " values, expected " +
+                    std::to_string(want) + " (" + why + ")");
+  }
+}
+
+std::string FeatureLabel(const Dataset& data, std::size_t j) {
+  if (j < data.feature_names.size()) return "feature '" + data.feature_names[j] + "'";
+  return "feature " + std::to_string(j + 1);
+}
+
+void ValidateFolds(const std::vector<int>& fold) {
+  int highest = -1;
+  for (std::size_t i = 0; i < fold.size(); ++i) {
+    if (fold[i] < 0) {
+      throw DataError("fold id " + std::to_string(fold[i]) + " at " + Row(i) +
+                      "; fold ids must be 0..K-1");
+    }
+    highest = std::max(highest, fold[i]);
+  }
+  const std::size_t num_folds = std::size_t(highest) + 1;
+  if (num_folds < 2) {
+    throw DataError("every row is in fold 0; cross-fitting needs at least 2 folds");
+  }
+  if (num_folds > fold.size()) {
+    throw DataError("fold ids run up to " + std::to_string(highest) + " but there are only " +
+                    std::to_string(fold.size()) + " rows; fold ids must be consecutive 0..K-1");
+  }
+  std::vector<std::size_t> counts(num_folds, 0);
+  for (int k : fold) ++counts[std::size_t(k)];
+  for (std::size_t k = 0; k < num_folds; ++k) {
+    if (counts[k] == 0) {
+      throw DataError("fold " + std::to_string(k) +
+                      " has no rows; fold ids must be consecutive 0.." + std::to_string(highest));
+    }
+  }
+}
+
+}  // namespace
+
+void ValidateDataset(const Dataset& data, std::size_t min_rows) {
+  const std::size_t n = data.n;
+  const std::size_t p = data.p;
+  const std::string shape = "n = " + std::to_string(n) + " rows, p = " + std::to_string(p) +
+                            " features";
+  CheckSize("X", data.x.size(), n * p, "n * p with " + shape);
+  CheckSize("outcome", data.y.size(), n, shape);
+  CheckSize("treatment", data.d.size(), n, shape);
+  if (!data.weights.empty()) CheckSize("weights", data.weights.size(), n, shape);
+  if (!data.fold.empty()) CheckSize("fold ids", data.fold.size(), n, shape);
+  if (!data.feature_names.empty()) {
+    CheckSize("feature names", data.feature_names.size(), p, shape);
+  }
+  if (n == 0 || n < min_rows) {
+    throw DataError("dataset has " + std::to_string(n) + " rows, need at least " +
+                    std::to_string(std::max<std::size_t>(min_rows, 1)));
+  }
+
+  const std::string outcome = "outcome '" + data.outcome_name + "'";
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = data.y[i];
+    if (std::isnan(v)) {
+      throw DataError("missing " + outcome + " at " + Row(i) +
+                      ": drop or impute the row before estimating");
+    }
+    if (!std::isfinite(v)) {
+      throw DataError(outcome + " is " + FormatValue(v) + " at " + Row(i) +
+                      "; outcomes must be finite");
+    }
+  }
+
+  const std::string treatment = "treatment '" + data.treatment_name + "'";
+  std::size_t treated = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = data.d[i];
+    if (std::isnan(v)) {
+      throw DataError("missing " + treatment + " at " + Row(i) +
+                      ": drop or impute the row before estimating");
+    }
+    if (v != 0.0 && v != 1.0) {
+      throw DataError(treatment + " must be 0 or 1; " + Row(i) + " has " + FormatValue(v));
+    }
+    treated += v == 1.0;
+  }
+  if (treated == 0 || treated == n) {
+    // Without both arms there is nothing to compare.
+    throw DataError((treated == 0 ? "no row is treated" : "every row is treated") +
+                    std::string(": ") + treatment + " has " + std::to_string(treated) +
+                    " treated (1) and " + std::to_string(n - treated) +
+                    " control (0) rows; need both");
+  }
+
+  for (std::size_t i = 0; i < data.weights.size(); ++i) {
+    const double w = data.weights[i];
+    if (!(std::isfinite(w) && w > 0.0)) {
+      throw DataError("weight at " + Row(i) + " is " + FormatValue(w) +
+                      "; weights must be finite and > 0");
+    }
+  }
+
+  if (!data.fold.empty()) ValidateFolds(data.fold);
+
+  // NaN in X means missing (XGBoost handles it); infinities are errors.
+  const float* x = data.x.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < p; ++j) {
+      if (std::isinf(x[i * p + j])) {
+        throw DataError(FeatureLabel(data, j) + " is " + FormatValue(x[i * p + j]) + " at " +
+                        Row(i) + "; features may be NaN (missing) but not infinite");
+      }
+    }
+  }
+}
+
+}  // namespace fastdml

@@ -1,0 +1,203 @@
+// Inference from stored out-of-fold predictions: scores, theta, SE, CI per
+// repetition, aggregated across repetitions as DoubleML does, plus the naive
+// comparison and overlap diagnostics. No nuisance model is refitted here.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "cpu/scores.h"
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+#include "inference/normal.h"
+#include "cuda/scores.h"  // the CUDA twin (stubs without CUDA)
+
+namespace fastdml {
+namespace {
+
+// DoubleML aggregates SEs over repetitions with a fixed 1.96
+// (utils/_estimation.py, _aggregate_coefs_and_ses), whatever the CI level; we
+// keep it so that results agree with DoubleML to rounding.
+constexpr double kAggregationCritical = 1.96;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t k = v.size();
+  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+
+// theta = -mean(psi_b)/mean(psi_a); psi = theta psi_a + psi_b;
+// se = sqrt(mean(psi^2) / (n J^2)) with J = mean(psi_a)   (DML2, CCDDHNR 2018).
+void SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* theta,
+                double* se) {
+  const std::size_t n = psi_a.size();
+  double sa = 0, sb = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sa += psi_a[i];
+    sb += psi_b[i];
+  }
+  const double j = sa / n;
+  if (!(std::fabs(j) > 0)) {
+    throw DataError("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "
+                    "after partialling out the features (is a feature equal to the treatment?)");
+  }
+  *theta = -sb / sa;
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double psi = *theta * psi_a[i] + psi_b[i];
+    ss += psi * psi;
+  }
+  *se = std::sqrt(ss / n / (j * j) / n);
+}
+
+void FillInference(EstimateResult* r, double level) {
+  r->t = r->estimate / r->se;
+  r->p_value = 2 * NormalCdf(-std::fabs(r->t));
+  const double z = NormalQuantile(1 - (1 - level) / 2);
+  r->ci_lower = r->estimate - z * r->se;
+  r->ci_upper = r->estimate + z * r->se;
+}
+
+}  // namespace
+
+Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  options.Validate();
+  const Predictions& pred = fit.predictions;
+  const std::size_t n = pred.n;
+  const bool irm = fit.options.model == Model::kIrm;
+  if (options.model != fit.options.model) {
+    throw UsageError(std::string("--model ") + ToString(options.model) + ": the fit was made for " +
+                     ToString(fit.options.model) + "; refit to change the model");
+  }
+  if (n != data.n) throw Error("internal: predictions and data differ in rows");
+  const bool use_cuda = fit.options.device.rfind("cuda", 0) == 0;
+
+  // Sample weights rescaled to mean 1 (DoubleML expects normalised weights).
+  std::vector<double> uw;
+  if (!data.weights.empty()) {
+    if (!irm) throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
+    double s = 0;
+    for (double w : data.weights) s += w;
+    uw.resize(n);
+    for (std::size_t i = 0; i < n; ++i) uw[i] = data.weights[i] * n / s;
+  }
+
+  Report report;
+  report.level = options.level;
+
+  // Overlap diagnostics and the 0/1-propensity guard.
+  {
+    std::vector<double> m = pred.m;
+    std::size_t low = 0, high = 0;
+    for (std::size_t k = 0; k < m.size(); ++k) {
+      if (irm && options.clip == 0 && (m[k] <= 0 || m[k] >= 1)) {
+        throw DataError("propensity " + std::to_string(m[k]) + " for row " + std::to_string(k % n + 1) +
+                        " (repetition " + std::to_string(k / n) +
+                        ") makes the IPW score infinite; keep clipping on (--clip > 0)");
+      }
+      if (m[k] < options.clip) ++low;
+      if (m[k] > 1 - options.clip) ++high;
+    }
+    std::sort(m.begin(), m.end());
+    report.overlap.min = m.front();
+    report.overlap.max = m.back();
+    for (double q : kOverlapProbs) {
+      report.overlap.quantiles.push_back(m[static_cast<std::size_t>(q * (m.size() - 1) + 0.5)]);
+    }
+    if (irm) {
+      report.overlap.clipped_low = low;
+      report.overlap.clipped_high = high;
+      report.overlap.share_clipped = static_cast<double>(low + high) / m.size();
+      if (report.overlap.share_clipped > 0.05) {
+        report.warnings.push_back(
+            "poor overlap: " + std::to_string(100 * report.overlap.share_clipped).substr(0, 5) +
+            "% of propensities were clipped to [" + std::to_string(options.clip) +
+            ", 1-clip]; estimates lean on few comparable rows");
+      }
+    }
+  }
+
+  std::vector<double> psi_a(n), psi_b(n);
+  for (Estimand e : options.estimands) {
+    EstimateResult res;
+    res.estimand = ToString(e);
+    for (int r = 0; r < pred.reps; ++r) {
+      const std::size_t off = static_cast<std::size_t>(r) * n;
+      if (irm) {
+        IrmScoreArgs a;
+        a.n = n;
+        a.y = data.y.data();
+        a.d = data.d.data();
+        a.m = pred.m.data() + off;
+        a.g0 = pred.g0.data() + off;
+        a.g1 = pred.g1.data() + off;
+        a.uw = uw.empty() ? nullptr : uw.data();
+        a.clip = options.clip;
+        a.normalize_ipw = options.normalize_ipw;
+        a.att = e == Estimand::kAtt;
+        if (use_cuda) {
+          cuda::IrmScores(a, psi_a.data(), psi_b.data());
+        } else {
+          cpu::IrmScores(a, psi_a.data(), psi_b.data());
+        }
+      } else {
+        PlrScoreArgs a;
+        a.n = n;
+        a.y = data.y.data();
+        a.d = data.d.data();
+        a.m = pred.m.data() + off;
+        a.l = pred.l.data() + off;
+        if (use_cuda) {
+          cuda::PlrScores(a, psi_a.data(), psi_b.data());
+        } else {
+          cpu::PlrScores(a, psi_a.data(), psi_b.data());
+        }
+      }
+      double theta, se;
+      SolveScore(psi_a, psi_b, &theta, &se);
+      if (!std::isfinite(theta) || !std::isfinite(se)) {
+        throw DataError(std::string("the ") + res.estimand + " score is not finite in repetition " +
+                        std::to_string(r) + ": check for extreme propensities or outcomes");
+      }
+      res.theta_reps.push_back(theta);
+      res.se_reps.push_back(se);
+    }
+    res.estimate = Median(res.theta_reps);
+    if (pred.reps == 1) {
+      res.se = res.se_reps[0];
+    } else {
+      std::vector<double> upper(pred.reps);
+      for (int r = 0; r < pred.reps; ++r) upper[r] = res.theta_reps[r] + kAggregationCritical * res.se_reps[r];
+      res.se = (Median(upper) - res.estimate) / kAggregationCritical;
+    }
+    FillInference(&res, options.level);
+    report.estimates.push_back(res);
+  }
+
+  // Naive difference in means with Welch's SE: the comparison DML corrects.
+  {
+    double s[2] = {0, 0}, ss[2] = {0, 0};
+    std::size_t c[2] = {0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+      const int arm = data.d[i] == 1.0;
+      s[arm] += data.y[i];
+      ss[arm] += data.y[i] * data.y[i];
+      ++c[arm];
+    }
+    NaiveDifference& nd = report.naive;
+    nd.n_treated = c[1];
+    nd.n_control = c[0];
+    const double m1 = s[1] / c[1], m0 = s[0] / c[0];
+    const double v1 = c[1] > 1 ? (ss[1] - c[1] * m1 * m1) / (c[1] - 1) : 0;
+    const double v0 = c[0] > 1 ? (ss[0] - c[0] * m0 * m0) / (c[0] - 1) : 0;
+    nd.estimate = m1 - m0;
+    nd.se = std::sqrt(v1 / c[1] + v0 / c[0]);
+    nd.t = nd.estimate / nd.se;
+    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace fastdml

@@ -1,0 +1,246 @@
+#include "io/report.h"
+
+#include <charconv>
+#include <cmath>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "fastdml/error.h"
+#include "io/csv.h"
+
+namespace fastdml::io {
+namespace {
+
+nlohmann::json LearnerJson(const LearnerParams& p) {
+  return {{"rounds", p.rounds},           {"max_depth", p.max_depth},
+          {"eta", p.eta},                 {"subsample", p.subsample},
+          {"colsample_bytree", p.colsample_bytree}, {"min_child_weight", p.min_child_weight},
+          {"lambda", p.lambda},           {"max_bin", p.max_bin}};
+}
+
+// Shortest text that reads back to the same double.
+void AppendDouble(std::string* s, double v) {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  s->append(buf, res.ptr);
+}
+
+}  // namespace
+
+nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data) {
+  using nlohmann::json;
+  const Options& o = fit.options;
+  json j;
+  j["fastdml_version"] = FASTDML_VERSION;
+  j["xgboost_version"] = fit.xgboost_version;
+  json est = json::array();
+  for (const auto& e : report.estimates) {
+    est.push_back({{"estimand", e.estimand}, {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
+                   {"p_value", e.p_value}, {"ci_lower", e.ci_lower}, {"ci_upper", e.ci_upper},
+                   {"level", report.level}, {"theta_reps", e.theta_reps}, {"se_reps", e.se_reps}});
+  }
+  j["estimates"] = est;
+  const auto& nd = report.naive;
+  j["naive_difference"] = {{"estimate", nd.estimate}, {"se", nd.se},           {"t", nd.t},
+                           {"p_value", nd.p_value},   {"n_treated", nd.n_treated}, {"n_control", nd.n_control}};
+  json quality = json::object();
+  for (const auto& q : fit.quality) {
+    json e = {{q.metric, q.value}, {"rows", q.rows}};
+    if (q.auc >= 0) e["auc"] = q.auc;
+    quality[q.name] = e;
+  }
+  json quantiles = json::object();
+  for (std::size_t k = 0; k < report.overlap.quantiles.size(); ++k) {
+    std::ostringstream key;
+    key << "q" << std::setw(2) << std::setfill('0') << static_cast<int>(std::lround(kOverlapProbs[k] * 100));
+    quantiles[key.str()] = report.overlap.quantiles[k];
+  }
+  j["diagnostics"] = {
+      {"n", data.n},
+      {"p", data.p},
+      {"n_treated", nd.n_treated},
+      {"nuisance_quality", quality},
+      {"overlap",
+       {{"propensity_min", report.overlap.min},
+        {"propensity_max", report.overlap.max},
+        {"propensity_quantiles", quantiles},
+        {"clipped_low", report.overlap.clipped_low},
+        {"clipped_high", report.overlap.clipped_high},
+        {"share_clipped", report.overlap.share_clipped},
+        {"clip", o.clip}}},
+      {"warnings", report.warnings}};
+  const Timings& t = fit.timings;
+  j["timings"] = {{"reading", t.reading},       {"setup", t.setup},
+                  {"fold_matrices", t.fold_matrices}, {"training", t.training},
+                  {"prediction", t.prediction}, {"scores", t.scores},
+                  {"total", t.total}};
+  std::vector<std::string> estimands;
+  for (Estimand e : o.estimands) estimands.push_back(ToString(e));
+  j["options"] = {{"model", ToString(o.model)},
+                  {"estimands", estimands},
+                  {"outcome_design", ToString(o.outcome_design)},
+                  {"matrix_strategy", ToString(o.matrix_strategy)},
+                  {"folds", o.folds},
+                  {"reps", o.reps},
+                  {"seed", o.seed},
+                  {"clip", o.clip},
+                  {"normalize_ipw", o.normalize_ipw},
+                  {"level", report.level},
+                  {"device", o.device},
+                  {"outcome", data.outcome_name},
+                  {"treatment", data.treatment_name},
+                  {"features", data.feature_names},
+                  {"weighted", !data.weights.empty()},
+                  {"propensity_learner", LearnerJson(o.propensity)},
+                  {"outcome_learner", LearnerJson(o.outcome)}};
+  return j;
+}
+
+void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data) {
+  const Options& o = fit.options;
+  char line[256];
+  os << "fastdml " << FASTDML_VERSION << ": " << (o.model == Model::kIrm ? "IRM" : "PLR") << ", "
+     << data.n << " rows (" << report.naive.n_treated << " treated), " << data.p << " features, "
+     << o.folds << " folds x " << o.reps << " rep(s), XGBoost " << fit.xgboost_version << " on "
+     << o.device << "\n\n";
+  const int pct = static_cast<int>(std::lround(report.level * 100));
+  std::snprintf(line, sizeof line, "%-10s %12s %11s %9s %10s %12s %12s\n", "estimand", "estimate", "std.err",
+                "t", "p-value", (std::to_string(pct) + "% lower").c_str(), (std::to_string(pct) + "% upper").c_str());
+  os << line;
+  for (const auto& e : report.estimates) {
+    std::snprintf(line, sizeof line, "%-10s %12.6g %11.5g %9.3f %10.3g %12.6g %12.6g\n",
+                  e.estimand.c_str(), e.estimate, e.se, e.t, e.p_value, e.ci_lower, e.ci_upper);
+    os << line;
+  }
+  const auto& nd = report.naive;
+  std::snprintf(line, sizeof line, "%-10s %12.6g %11.5g %9.3f %10.3g   (difference in means, not causal)\n",
+                "naive", nd.estimate, nd.se, nd.t, nd.p_value);
+  os << line << "\n";
+  os << "nuisance quality (out of fold):";
+  for (const auto& q : fit.quality) {
+    std::snprintf(line, sizeof line, "  %s %s %.4g", q.name.c_str(), q.metric.c_str(), q.value);
+    os << line;
+    if (q.auc >= 0) {
+      std::snprintf(line, sizeof line, " (AUC %.3f)", q.auc);
+      os << line;
+    }
+  }
+  os << "\n";
+  const auto& ov = report.overlap;
+  std::snprintf(line, sizeof line,
+                "propensity: min %.4g, median %.4g, max %.4g; clipped to [%g, %g]: %zu low, %zu high (%.2f%%)\n",
+                ov.min, ov.quantiles.size() > 3 ? ov.quantiles[3] : NAN, ov.max, o.clip, 1 - o.clip,
+                ov.clipped_low, ov.clipped_high, 100 * ov.share_clipped);
+  os << line;
+  for (const auto& w : report.warnings) os << "warning: " << w << "\n";
+  const Timings& t = fit.timings;
+  std::snprintf(line, sizeof line,
+                "time: %.2fs total (reading %.2fs, setup %.2fs, fold matrices %.2fs, training %.2fs, "
+                "prediction %.2fs, scores %.3fs)\n",
+                t.total, t.reading, t.setup, t.fold_matrices, t.training, t.prediction, t.scores);
+  os << line;
+}
+
+void WritePredictionsCsv(const std::string& path, const Predictions& pred) {
+  std::string s = "row,rep,fold,m_hat,g0_hat,g1_hat,l_hat\n";
+  s.reserve(pred.n * pred.reps * 64);
+  auto cell = [&](const std::vector<double>& v, std::size_t k) {
+    s += ',';
+    if (!v.empty()) AppendDouble(&s, v[k]);
+  };
+  for (int r = 0; r < pred.reps; ++r) {
+    for (std::size_t i = 0; i < pred.n; ++i) {
+      const std::size_t k = static_cast<std::size_t>(r) * pred.n + i;
+      s += std::to_string(i) + ',' + std::to_string(r) + ',' + std::to_string(pred.fold[k]);
+      cell(pred.m, k);
+      cell(pred.g0, k);
+      cell(pred.g1, k);
+      cell(pred.l, k);
+      s += '\n';
+    }
+  }
+  WriteFileAtomic(path, s);
+}
+
+Predictions ReadPredictionsCsv(const std::string& path, std::size_t n) {
+  const CsvTable table = ReadCsv(path);
+  auto col = [&](const char* name) -> const CsvColumn& {
+    const CsvColumn* c = table.Find(name);
+    if (!c) throw DataError(path + ": predictions file lacks the column '" + name + "'");
+    if (!c->numeric) {
+      throw DataError(path + ": column '" + name + "', row " + std::to_string(c->first_bad_row) +
+                      ": '" + c->first_bad_text + "' is not a number");
+    }
+    return *c;
+  };
+  const CsvColumn &row = col("row"), &rep = col("rep"), &fold = col("fold");
+  int reps = 0;
+  for (std::size_t k = 0; k < table.rows; ++k) {
+    const double r = rep.values[k];
+    if (!(r >= 0 && r < 1e6 && r == std::floor(r))) {
+      throw DataError(path + ": line " + std::to_string(k + 2) + ": rep must be an integer >= 0");
+    }
+    reps = std::max(reps, static_cast<int>(r) + 1);
+  }
+  if (table.rows != n * static_cast<std::size_t>(reps)) {
+    throw DataError(path + ": " + std::to_string(table.rows) + " prediction lines, expected " +
+                    std::to_string(n) + " rows x " + std::to_string(reps) + " reps = " +
+                    std::to_string(n * reps) + " (does the file belong to this data?)");
+  }
+  Predictions p;
+  p.n = n;
+  p.reps = reps;
+  const std::size_t total = n * reps;
+  p.fold.assign(total, -1);
+  std::vector<char> seen(total, 0);
+  const char* names[] = {"m_hat", "g0_hat", "g1_hat", "l_hat"};
+  std::vector<double>* dst[] = {&p.m, &p.g0, &p.g1, &p.l};
+  for (int c = 0; c < 4; ++c) {
+    const CsvColumn* src = table.Find(names[c]);
+    if (!src) continue;
+    bool any = false;
+    for (double v : src->values) any |= !std::isnan(v);
+    if (!src->numeric) {
+      throw DataError(path + ": column '" + names[c] + "', line " + std::to_string(src->first_bad_row + 1) +
+                      ": '" + src->first_bad_text + "' is not a number");
+    }
+    if (any) dst[c]->assign(total, NAN);
+  }
+  for (std::size_t k = 0; k < table.rows; ++k) {
+    const double i = row.values[k], f = fold.values[k];
+    const std::string where = path + ": line " + std::to_string(k + 2);
+    if (!(i >= 0 && i < static_cast<double>(n) && i == std::floor(i))) {
+      throw DataError(where + ": row must be an integer in 0.." + std::to_string(n - 1));
+    }
+    if (!(f >= 0 && f < 1e6 && f == std::floor(f))) throw DataError(where + ": fold must be an integer >= 0");
+    const std::size_t idx = static_cast<std::size_t>(rep.values[k]) * n + static_cast<std::size_t>(i);
+    if (seen[idx]) throw DataError(where + ": (row, rep) pair appears twice");
+    seen[idx] = 1;
+    p.fold[idx] = static_cast<int>(f);
+    for (int c = 0; c < 4; ++c) {
+      if (!dst[c]->empty()) (*dst[c])[idx] = table.Find(names[c])->values[k];
+    }
+  }
+  return p;
+}
+
+void WriteFileAtomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
+    f.write(content.data(), static_cast<std::streamsize>(content.size()));
+    f.close();
+    if (!f) throw UsageError("cannot write '" + path + "' (disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw UsageError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
+  }
+}
+
+}  // namespace fastdml::io

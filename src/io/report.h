@@ -1,0 +1,27 @@
+// Outputs of a fit: the JSON document, the console table and the
+// out-of-fold predictions CSV (written and read back for audit and reuse).
+#pragma once
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "fastdml/dataset.h"
+#include "fastdml/estimator.h"
+
+namespace fastdml::io {
+
+nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data);
+void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
+
+// CSV with header row,rep,fold,m_hat,g0_hat,g1_hat,l_hat; one line per
+// (row, rep), 0-based; empty cells where a model does not apply.
+void WritePredictionsCsv(const std::string& path, const Predictions& pred);
+// Reads that format back for a dataset of n rows. Throws DataError naming the
+// line or the (row, rep) pair that is missing, repeated or out of range.
+Predictions ReadPredictionsCsv(const std::string& path, std::size_t n);
+
+// Writes `content` to a temporary file beside `path` and renames it over
+// `path`, so that an interrupted run never leaves a truncated file.
+void WriteFileAtomic(const std::string& path, const std::string& content);
+
+}  // namespace fastdml::io

@@ -1,0 +1,71 @@
+// Gradient-boosted trees for one nuisance: build the fold's training matrix,
+// train, predict held-out rows. The feature matrix is prepared once per fit.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fastdml/options.h"
+#include "nuisance/xgboost_api.h"
+
+namespace fastdml::nuisance {
+
+enum class Objective { kLogistic, kSquaredError };
+
+// Host feature matrix (row-major float32, NaN = missing) plus, per max_bin, one
+// reference QuantileDMatrix over ALL rows. Its cuts are label-free (they see
+// X only), so sharing them across folds leaks no held-out outcome or treatment.
+class FeatureMatrix {
+ public:
+  FeatureMatrix(const float* x, std::size_t n, std::size_t p);
+  std::size_t rows() const { return n_; }
+  std::size_t cols() const { return p_; }
+  const float* data() const { return x_; }
+
+  // Builds the reference matrices for these max_bin values (before any
+  // concurrent use; Reference() is then read-only and thread-safe).
+  void PrepareReferences(const std::vector<int>& max_bins, int nthread);
+  const xgb::DMatrix& Reference(int max_bin) const;
+
+  // Copies the listed rows into `out` (count x p), optionally overriding the
+  // last column (the pooled outcome model's D column) with `last_col`.
+  void Gather(const std::vector<std::uint32_t>& rows, std::vector<float>* out,
+              std::optional<float> last_col = std::nullopt) const;
+
+ private:
+  const float* x_;
+  std::size_t n_, p_;
+  std::map<int, std::unique_ptr<xgb::DMatrix>> refs_;
+};
+
+// Thread-seconds spent per phase inside one task (summed by the driver).
+struct TaskClock {
+  double matrix = 0, training = 0, prediction = 0;
+};
+
+struct TrainSpec {
+  Objective objective = Objective::kSquaredError;
+  LearnerParams params;
+  MatrixStrategy strategy = MatrixStrategy::kSharedCuts;
+  std::uint64_t seed = 0;
+  int nthread = 1;
+  std::string device = "cpu";  // XGBoost device: cpu | cuda | cuda:N
+  std::function<void(int)> on_rounds;  // progress: called with rounds just done
+};
+
+// Trains on `rows` with labels `labels` (one per listed row).
+xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                   const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock);
+
+// Predicts the listed rows; out[k] is the prediction for rows[k].
+void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
+             const std::vector<std::uint32_t>& rows, std::optional<float> last_col,
+             std::vector<double>* out, TaskClock* clock);
+
+}  // namespace fastdml::nuisance

@@ -1,0 +1,57 @@
+// Orthogonal scores psi = psi_a * theta + psi_b, per row, written once for the
+// CPU and CUDA twins. Notation and formulas: Chernozhukov et al. (2018),
+// "Double/debiased machine learning", Econometrics Journal 21(1): PLR eq. (4.4),
+// IRM ATE eq. (5.3), ATT eq. (5.4); weighted forms as in DoubleML (>= 0.10).
+#pragma once
+#include "ops/hd.h"
+
+namespace fastdml::ops {
+
+struct ScorePair {
+  double a;  // psi_a
+  double b;  // psi_b
+};
+
+// Propensity clipped to [clip, 1 - clip] (DoubleML's clipping_threshold).
+FASTDML_HD double ClipPropensity(double m, double clip) {
+  return m < clip ? clip : (m > 1.0 - clip ? 1.0 - clip : m);
+}
+
+// Hajek normalisation (DoubleML's normalize_ipw): returns the propensity m~ for
+// which D/m~ = (D/m) / mean(D/m) and (1-D)/(1-m~) = ((1-D)/(1-m)) / mean((1-D)/(1-m)).
+FASTDML_HD double NormalizedPropensity(double m, double d, double mean_ipw1, double mean_ipw0) {
+  return d * m * mean_ipw1 + (1.0 - d) * (1.0 - (1.0 - m) * mean_ipw0);
+}
+
+// IRM in DoubleML's weighted form:
+//   psi_a = -w,  psi_b = w (g1 - g0) + wbar (D (Y - g1) / m - (1 - D)(Y - g0) / (1 - m)).
+// ATE: w = wbar = sample weight (1 unweighted).
+// ATT: w = D / p, wbar = m / p with p = mean(D); this reduces to the textbook
+//   psi_b = D (Y - g0) / p - m (1 - D)(Y - g0) / (p (1 - m)).
+// `m` is the (clipped, possibly normalised) propensity used in the IPW terms.
+FASTDML_HD ScorePair IrmScore(double y, double d, double m, double g0, double g1, double w,
+                              double wbar) {
+  const double ipw = d * (y - g1) / m - (1.0 - d) * (y - g0) / (1.0 - m);
+  return ScorePair{-w, w * (g1 - g0) + wbar * ipw};
+}
+
+// DoubleML's IRM weights (irm.py, _get_weights) for sample weight `uw` (mean 1):
+// ATE: w = wbar = uw;  ATT: w = uw D / p, wbar = uw m / p with p = mean(uw D).
+FASTDML_HD void IrmWeights(bool att, double d, double m, double uw, double p, double* w,
+                           double* wbar) {
+  if (att) {
+    *w = uw * d / p;
+    *wbar = uw * m / p;
+  } else {
+    *w = uw;
+    *wbar = uw;
+  }
+}
+
+// PLR, partialling out: v = D - m, u = Y - l;  psi_a = -v^2, psi_b = v u.
+FASTDML_HD ScorePair PlrScore(double y, double d, double m, double l) {
+  const double v = d - m;
+  return ScorePair{-v * v, v * (y - l)};
+}
+
+}  // namespace fastdml::ops
