@@ -1,0 +1,203 @@
+// Inference from given predictions, checked against formulas evaluated here
+// independently (DESIGN.md section 2) and against closed forms.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "driver/quality.h"
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+#include "inference/normal.h"
+
+namespace fastdml {
+namespace {
+
+struct Synthetic {
+  Dataset data;
+  Predictions pred;
+};
+
+Synthetic MakeSynthetic(std::size_t n, int reps, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::normal_distribution<double> z(0, 1);
+  Synthetic s;
+  s.data.n = n;
+  s.data.p = 1;
+  s.data.x.assign(n, 0.0f);
+  s.data.feature_names = {"x"};
+  for (std::size_t i = 0; i < n; ++i) {
+    s.data.d.push_back(u(rng) < 0.4 ? 1.0 : 0.0);
+    s.data.y.push_back(1.0 + 2.0 * s.data.d.back() + z(rng));
+  }
+  s.data.d[0] = 1;
+  s.data.d[1] = 0;
+  s.pred.n = n;
+  s.pred.reps = reps;
+  for (int r = 0; r < reps; ++r) {
+    for (std::size_t i = 0; i < n; ++i) {
+      s.pred.fold.push_back(static_cast<int>((i + r) % 2));
+      s.pred.m.push_back(0.003 + 0.994 * u(rng));  // some beyond the 0.01 clip
+      s.pred.g0.push_back(1.0 + 0.3 * z(rng));
+      s.pred.g1.push_back(3.0 + 0.3 * z(rng));
+      s.pred.l.push_back(1.8 + 0.3 * z(rng));
+    }
+  }
+  return s;
+}
+
+// Direct transcription of DESIGN.md section 2 for one repetition.
+void Reference(const Synthetic& s, int r, bool att, bool normalize, double clip, double* theta, double* se) {
+  const std::size_t n = s.data.n;
+  std::vector<double> m(n);
+  double s1 = 0, s0 = 0, p = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] = std::min(std::max(s.pred.m[r * n + i], clip), 1 - clip);
+    s1 += s.data.d[i] / m[i];
+    s0 += (1 - s.data.d[i]) / (1 - m[i]);
+    p += s.data.d[i];
+  }
+  p /= n;
+  std::vector<double> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = s.data.d[i], y = s.data.y[i], g0 = s.pred.g0[r * n + i], g1 = s.pred.g1[r * n + i];
+    double ipw1 = d / m[i], ipw0 = (1 - d) / (1 - m[i]);
+    if (normalize) {
+      ipw1 /= s1 / n;
+      ipw0 /= s0 / n;
+    }
+    if (!att) {
+      a[i] = -1;
+      b[i] = g1 - g0 + ipw1 * (y - g1) - ipw0 * (y - g0);
+    } else {
+      // ATT with the (possibly normalised) m~ : D(Y-g0)/p - m~(1-D)(Y-g0)/(p(1-m~)).
+      const double mt = normalize ? d * m[i] * (s1 / n) + (1 - d) * (1 - (1 - m[i]) * (s0 / n)) : m[i];
+      a[i] = -d / p;
+      b[i] = d * (y - g0) / p - mt * (1 - d) * (y - g0) / (p * (1 - mt));
+    }
+  }
+  double sa = 0, sb = 0;
+  for (std::size_t i = 0; i < n; ++i) sa += a[i], sb += b[i];
+  *theta = -sb / sa;
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) ss += std::pow(*theta * a[i] + b[i], 2);
+  const double j = sa / n;
+  *se = std::sqrt(ss / n / (j * j) / n);
+}
+
+Options IrmOptions(bool normalize) {
+  Options o;
+  o.model = Model::kIrm;
+  o.normalize_ipw = normalize;
+  return o;
+}
+
+TEST(Estimate, IrmAteAndAttMatchTheReferenceFormulas) {
+  const Synthetic s = MakeSynthetic(3000, 1, 1);
+  for (bool normalize : {false, true}) {
+    const Options o = IrmOptions(normalize);
+    const Fit fit = FitFromPredictions(s.data, o, s.pred);
+    const Report rep = Estimate(s.data, fit, o);
+    ASSERT_EQ(rep.estimates.size(), 2u);
+    for (int k = 0; k < 2; ++k) {
+      double theta, se;
+      Reference(s, 0, k == 1, normalize, 0.01, &theta, &se);
+      EXPECT_NEAR(rep.estimates[k].estimate, theta, 1e-12 * std::fabs(theta)) << "normalize=" << normalize;
+      EXPECT_NEAR(rep.estimates[k].se, se, 1e-12 * se);
+    }
+  }
+}
+
+TEST(Estimate, RepetitionsAggregateByMedianThetaAndMedianUpperBound) {
+  const Synthetic s = MakeSynthetic(2000, 3, 2);
+  const Options o = IrmOptions(false);
+  const Report rep = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  const EstimateResult& ate = rep.estimates[0];
+  std::vector<double> th(3), up(3);
+  for (int r = 0; r < 3; ++r) {
+    double se;
+    Reference(s, r, false, false, 0.01, &th[r], &se);
+    up[r] = th[r] + 1.96 * se;
+    EXPECT_NEAR(ate.theta_reps[r], th[r], 1e-12);
+  }
+  std::sort(th.begin(), th.end());
+  std::sort(up.begin(), up.end());
+  EXPECT_NEAR(ate.estimate, th[1], 1e-12);
+  EXPECT_NEAR(ate.se, (up[1] - th[1]) / 1.96, 1e-12);
+}
+
+TEST(Estimate, PlrIsResidualOnResidual) {
+  Synthetic s = MakeSynthetic(2000, 1, 3);
+  Options o;
+  o.model = Model::kPlr;
+  o.estimands = {Estimand::kAte};
+  const Report rep = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  double vv = 0, vu = 0;
+  for (std::size_t i = 0; i < s.data.n; ++i) {
+    const double v = s.data.d[i] - s.pred.m[i];
+    vv += v * v;
+    vu += v * (s.data.y[i] - s.pred.l[i]);
+  }
+  EXPECT_NEAR(rep.estimates[0].estimate, vu / vv, 1e-12);
+}
+
+TEST(Estimate, ReportsHowManyPropensitiesWereClipped) {
+  const Synthetic s = MakeSynthetic(2000, 1, 4);
+  const Options o = IrmOptions(false);
+  const Report rep = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  std::size_t low = 0, high = 0;
+  for (double m : s.pred.m) low += m < 0.01, high += m > 0.99;
+  EXPECT_GT(low + high, 0u);
+  EXPECT_EQ(rep.overlap.clipped_low, low);
+  EXPECT_EQ(rep.overlap.clipped_high, high);
+}
+
+TEST(Estimate, PropensityOfZeroWithoutClippingIsAnError) {
+  Synthetic s = MakeSynthetic(500, 1, 5);
+  s.pred.m[10] = 0.0;
+  Options o = IrmOptions(false);
+  o.clip = 0;
+  try {
+    Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("row 11"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Estimate, AttIsRejectedForPlr) {
+  Options o;
+  o.model = Model::kPlr;
+  o.estimands = {Estimand::kAtt};
+  EXPECT_THROW(o.Validate(), UsageError);
+}
+
+TEST(Estimate, NaiveDifferenceIsTheDifferenceInMeans) {
+  const Synthetic s = MakeSynthetic(1000, 1, 6);
+  const Options o = IrmOptions(false);
+  const Report rep = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  double s1 = 0, s0 = 0, n1 = 0, n0 = 0;
+  for (std::size_t i = 0; i < s.data.n; ++i) {
+    if (s.data.d[i] == 1) s1 += s.data.y[i], ++n1;
+    else s0 += s.data.y[i], ++n0;
+  }
+  EXPECT_NEAR(rep.naive.estimate, s1 / n1 - s0 / n0, 1e-12);
+}
+
+TEST(Normal, QuantileInvertsCdf) {
+  EXPECT_NEAR(NormalQuantile(0.975), 1.959963984540054, 1e-13);
+  for (double p : {1e-10, 0.001, 0.02, 0.3, 0.5, 0.8, 0.99, 1 - 1e-9}) {
+    EXPECT_NEAR(NormalCdf(NormalQuantile(p)), p, 1e-13 * std::max(p, 1e-3)) << p;
+  }
+}
+
+TEST(Quality, AucCountsTiesAsHalf) {
+  const double s[] = {0.1, 0.4, 0.4, 0.8};
+  const double d[] = {0, 0, 1, 1};
+  // Pairs (treated, control): (0.4,0.1)=1 (0.4,0.4)=0.5 (0.8,0.1)=1 (0.8,0.4)=1 -> 3.5/4.
+  EXPECT_DOUBLE_EQ(Auc(s, d, 4), 0.875);
+}
+
+}  // namespace
+}  // namespace fastdml
