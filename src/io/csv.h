@@ -1,0 +1,44 @@
+// CSV reader: a header row, then numeric cells, read column by column.
+//
+// Dialect (RFC 4180 plus the usual real-world leniencies):
+//   - one header row with unique, non-empty names;
+//   - fields separated by `sep`; a field may be quoted ("a,b"), a quote inside a
+//     quoted field is doubled (""), and quoted fields may span lines;
+//   - LF or CRLF line ends (a lone CR also ends a line), optional UTF-8 BOM,
+//     optional final newline; blank lines are skipped (as pandas does);
+//   - spaces (and tabs, unless tab is the separator) around a cell are trimmed.
+// Cells: empty, NA, NaN, null (any case) -> NaN (missing); inf / -inf /
+// infinity -> infinities; anything else must be a decimal number (parsed
+// locale-independently). A column with a non-number is kept as numeric=false
+// with the first offending cell, so callers can skip it or report it.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace fastdml::io {
+
+struct CsvColumn {
+  std::string name;
+  std::vector<double> values;  // rows values when numeric; empty otherwise
+  bool numeric = true;
+  std::size_t first_bad_row = 0;  // 1-based data row (header excluded); 0 = none
+  std::string first_bad_text;     // the first cell that is not a number
+};
+
+struct CsvTable {
+  std::vector<CsvColumn> columns;
+  std::size_t rows = 0;  // data rows (header excluded)
+
+  // nullptr when no column has that exact name.
+  const CsvColumn* Find(const std::string& name) const;
+};
+
+// Reads a whole CSV file. Throws fastdml::DataError (message names the file
+// and, where it applies, the data row, line and column) when the file cannot
+// be opened or read, is empty, has a header but no data rows, has a row with
+// the wrong number of fields, a duplicate or empty column name, or a broken
+// quoted field. Non-numeric cells do not throw (see CsvColumn::numeric).
+CsvTable ReadCsv(const std::string& path, char sep = ',');
+
+}  // namespace fastdml::io

@@ -1,0 +1,218 @@
+#include "io/dataset_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "fastdml/error.h"
+
+namespace fastdml::io {
+namespace {
+
+constexpr std::size_t kMaxListedColumns = 50;  // keep messages readable
+
+std::string FormatValue(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  return text;
+}
+
+// A cell as quoted in a message: long text is cut (it may be a whole
+// paragraph from a quoted field).
+std::string Quote(const std::string& text) {
+  constexpr std::size_t kMaxChars = 60;
+  if (text.size() <= kMaxChars) return "'" + text + "'";
+  return "'" + text.substr(0, kMaxChars) + "...' (" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string DataRow(std::size_t index) { return "data row " + std::to_string(index + 1); }
+
+class ColumnIndex {
+ public:
+  explicit ColumnIndex(const CsvTable& table) : table_(table) {
+    by_name_.reserve(table.columns.size());
+    for (std::size_t j = 0; j < table.columns.size(); ++j) {
+      by_name_.emplace(table.columns[j].name, j);
+    }
+  }
+
+  // The column `name` in role `role` ("outcome", "feature", ...), numeric.
+  const CsvColumn& Require(const std::string& name, const std::string& role) const {
+    const auto it = by_name_.find(name);
+    if (it == by_name_.end()) {
+      throw DataError(role + " column '" + name + "' not found; available columns: " +
+                      Available());
+    }
+    const CsvColumn& column = table_.columns[it->second];
+    if (!column.numeric) {
+      throw DataError(role + " column '" + name + "' (column " + std::to_string(it->second + 1) +
+                      ") is not numeric: data row " + std::to_string(column.first_bad_row) +
+                      " has " + Quote(column.first_bad_text));
+    }
+    return column;
+  }
+
+ private:
+  std::string Available() const {
+    std::string list;
+    const std::size_t shown = std::min(table_.columns.size(), kMaxListedColumns);
+    for (std::size_t j = 0; j < shown; ++j) {
+      if (j > 0) list += ", ";
+      list += table_.columns[j].name;
+    }
+    if (shown < table_.columns.size()) {
+      list += ", ... (" + std::to_string(table_.columns.size() - shown) + " more)";
+    }
+    return list;
+  }
+
+  const CsvTable& table_;
+  std::unordered_map<std::string, std::size_t> by_name_;
+};
+
+// Outcome, treatment, weights and fold must be distinct columns; returns the
+// role of each named one.
+std::unordered_map<std::string, std::string> RoleColumns(const ColumnSpec& spec) {
+  if (spec.outcome.empty()) throw UsageError("no outcome column given");
+  if (spec.treatment.empty()) throw UsageError("no treatment column given");
+  std::unordered_map<std::string, std::string> roles;
+  const std::pair<const std::string*, const char*> named[] = {
+      {&spec.outcome, "outcome"}, {&spec.treatment, "treatment"},
+      {&spec.weights, "weights"}, {&spec.fold, "fold"}};
+  for (const auto& [name, role] : named) {
+    if (name->empty()) continue;
+    const auto [it, inserted] = roles.emplace(*name, role);
+    if (!inserted) {
+      throw DataError("column '" + *name + "' is given as both the " + it->second + " and the " +
+                      role + " column");
+    }
+  }
+  return roles;
+}
+
+// User fold ids: integers 0..K-1 or 1..K, every id used; stored 0-based.
+std::vector<int> ConvertFolds(const CsvColumn& column, std::size_t n) {
+  const std::string where = "fold column '" + column.name + "': ";
+  const std::string rule = "; fold ids must be integers 0..K-1 or 1..K";
+  double lowest = std::numeric_limits<double>::infinity();
+  double highest = -lowest;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = column.values[i];
+    if (std::isnan(v)) throw DataError(where + "missing fold id at " + DataRow(i) + rule);
+    if (!std::isfinite(v) || v != std::floor(v) || v < 0 ||
+        v > double(std::numeric_limits<int>::max())) {
+      throw DataError(where + DataRow(i) + " has " + FormatValue(v) + rule);
+    }
+    lowest = std::min(lowest, v);
+    highest = std::max(highest, v);
+  }
+  if (lowest != 0 && lowest != 1) {
+    throw DataError(where + "smallest fold id is " + FormatValue(lowest) + rule);
+  }
+  const int base = int(lowest);
+  const double num_folds = highest - lowest + 1;
+  if (num_folds < 2) {
+    throw DataError(where + "every row has fold id " + FormatValue(lowest) +
+                    "; cross-fitting needs at least 2 folds");
+  }
+  if (num_folds > double(n)) {  // some id cannot have a row
+    throw DataError(where + "ids run from " + FormatValue(lowest) + " to " +
+                    FormatValue(highest) + " but there are only " + std::to_string(n) +
+                    " rows; fold ids must be consecutive");
+  }
+  std::vector<int> fold(n);
+  std::vector<std::size_t> counts(std::size_t(num_folds), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    fold[i] = int(column.values[i]) - base;
+    ++counts[std::size_t(fold[i])];
+  }
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    if (counts[k] == 0) {
+      throw DataError(where + "fold id " + std::to_string(int(k) + base) +
+                      " has no rows; fold ids must be consecutive (" + std::to_string(base) +
+                      ".." + FormatValue(highest) + ")");
+    }
+  }
+  return fold;
+}
+
+}  // namespace
+
+Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
+                     std::vector<std::string>* skipped_columns) {
+  const ColumnIndex index(table);
+  const auto roles = RoleColumns(spec);
+  const CsvColumn& outcome = index.Require(spec.outcome, "outcome");
+  const CsvColumn& treatment = index.Require(spec.treatment, "treatment");
+  const CsvColumn* weights =
+      spec.weights.empty() ? nullptr : &index.Require(spec.weights, "weights");
+  const CsvColumn* fold = spec.fold.empty() ? nullptr : &index.Require(spec.fold, "fold");
+
+  std::vector<const CsvColumn*> features;
+  if (skipped_columns != nullptr) skipped_columns->clear();
+  if (spec.features.empty()) {
+    for (const CsvColumn& column : table.columns) {
+      if (roles.count(column.name) != 0) continue;
+      if (!column.numeric) {
+        if (skipped_columns != nullptr) skipped_columns->push_back(column.name);
+        continue;
+      }
+      features.push_back(&column);
+    }
+    if (features.empty()) {
+      throw DataError("no numeric feature columns left besides the outcome '" + spec.outcome +
+                      "' and treatment '" + spec.treatment + "'");
+    }
+  } else {
+    std::unordered_set<std::string> listed;
+    for (const std::string& name : spec.features) {
+      const auto role = roles.find(name);
+      if (role != roles.end()) {
+        throw DataError("feature '" + name + "' is also the " + role->second + " column");
+      }
+      if (!listed.insert(name).second) {
+        throw DataError("feature '" + name + "' is listed twice");
+      }
+      features.push_back(&index.Require(name, "feature"));
+    }
+  }
+
+  Dataset data;
+  data.n = table.rows;
+  data.p = features.size();
+  data.outcome_name = spec.outcome;
+  data.treatment_name = spec.treatment;
+  data.y = outcome.values;
+  data.d = treatment.values;
+  if (weights != nullptr) data.weights = weights->values;
+  data.feature_names.reserve(data.p);
+  for (const CsvColumn* column : features) data.feature_names.push_back(column->name);
+
+  // Row-major fill, one row at a time: reads stay sequential in every column
+  // and writes sequential in X.
+  const std::size_t n = data.n;
+  const std::size_t p = data.p;
+  const double float_max = double(std::numeric_limits<float>::max());
+  data.x.resize(n * p);
+  float* out = data.x.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < p; ++j) {
+      const double v = features[j]->values[i];
+      if (std::isfinite(v) && std::fabs(v) > float_max) {
+        throw DataError("feature '" + features[j]->name + "': " + DataRow(i) + " has " +
+                        FormatValue(v) + ", beyond the float32 range of features");
+      }
+      *out++ = float(v);
+    }
+  }
+  if (fold != nullptr) data.fold = ConvertFolds(*fold, n);
+
+  ValidateDataset(data, /*min_rows=*/2);
+  return data;
+}
+
+}  // namespace fastdml::io
