@@ -7,7 +7,8 @@
 namespace fastdml {
 
 // Owns its arrays. X is float32 row-major n x p (NaN = missing, as in XGBoost);
-// y and d are double; d holds exactly 0.0 or 1.0.
+// y and d are double; d holds exactly 0.0 or 1.0 (a continuous d is allowed
+// for the partially linear model only).
 struct Dataset {
   std::size_t n = 0;
   std::size_t p = 0;
@@ -25,7 +26,11 @@ struct Dataset {
 
 // Throws DataError if the dataset cannot be estimated from: sizes disagree,
 // NaN/inf in y or d or weights, d not in {0,1}, all rows treated or none,
-// non-positive weights. `min_rows` is typically the number of folds.
-void ValidateDataset(const Dataset& data, std::size_t min_rows);
+// non-positive weights. `min_rows` is typically the number of folds. With
+// binary_treatment = false (PLR) d may be any finite value but must vary.
+void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_treatment = true);
+
+// True when every d is exactly 0 or 1.
+bool IsBinaryTreatment(const std::vector<double>& d);
 
 }  // namespace fastdml

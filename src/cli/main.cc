@@ -101,6 +101,7 @@ int RunEstimate(EstimateArgs& a) {
   spec.features = SplitList(a.features);
   spec.weights = a.weights;
   spec.fold = a.fold_col;
+  spec.binary_treatment = opt.model == fastdml::Model::kIrm;
   const fastdml::io::CsvTable table = fastdml::io::ReadCsv(a.data);
   std::vector<std::string> skipped;
   fastdml::Dataset data;

@@ -79,7 +79,9 @@ class Progress {
 Fit FitNuisances(const Dataset& data, const Options& options) {
   const auto t_start = Clock::now();
   options.Validate();
-  ValidateDataset(data, static_cast<std::size_t>(options.folds));
+  // IRM needs a binary D; PLR also takes a continuous one (m is then E[D|X]).
+  ValidateDataset(data, static_cast<std::size_t>(options.folds), options.model == Model::kIrm);
+  const bool binary_d = IsBinaryTreatment(data.d);
   Fit fit;
   fit.options = options;
   fit.xgboost_version = xgb::CheckLibraryVersion();
@@ -178,7 +180,7 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
     }
     nuisance::TrainSpec spec;
     const bool is_m = t.target == Target::kPropensity;
-    spec.objective = is_m ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
+    spec.objective = is_m && binary_d ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
     spec.params = is_m ? options.propensity : options.outcome;
     spec.strategy = options.matrix_strategy;
     // Per-task seed: a pure function of (seed, rep, fold, nuisance).
@@ -276,7 +278,7 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
 
 Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions predictions) {
   options.Validate();
-  ValidateDataset(data, 2);
+  ValidateDataset(data, 2, options.model == Model::kIrm);
   const std::size_t n = data.n;
   if (predictions.n != n) {
     throw DataError("the predictions cover " + std::to_string(predictions.n) + " rows but the data has " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "fastdml/dataset.h"
 #include "fastdml/error.h"
 
 namespace fastdml {
@@ -37,10 +38,15 @@ void Shuffle(std::vector<std::size_t>* v, std::uint64_t* state) {
 
 FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::uint64_t seed) {
   const std::size_t n = d.size();
+  // A continuous treatment (PLR) is not stratified: one stratum of all rows.
+  const bool binary = IsBinaryTreatment(d);
   std::vector<std::size_t> treated, control;
-  for (std::size_t i = 0; i < n; ++i) (d[i] == 1.0 ? treated : control).push_back(i);
-  if (treated.size() < static_cast<std::size_t>(folds) ||
-      control.size() < static_cast<std::size_t>(folds)) {
+  for (std::size_t i = 0; i < n; ++i) (!binary || d[i] == 1.0 ? treated : control).push_back(i);
+  if (!binary && n < static_cast<std::size_t>(folds)) {
+    throw DataError(std::to_string(n) + " rows cannot make " + std::to_string(folds) + " folds (use fewer --folds)");
+  }
+  if (binary && (treated.size() < static_cast<std::size_t>(folds) ||
+                 control.size() < static_cast<std::size_t>(folds))) {
     throw DataError("cannot stratify " + std::to_string(folds) + " folds: " +
                     std::to_string(treated.size()) + " treated and " +
                     std::to_string(control.size()) +
@@ -72,6 +78,7 @@ FoldPlan FoldPlanFromColumn(const std::vector<int>& fold, const std::vector<doub
 }
 
 void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d) {
+  const bool binary = IsBinaryTreatment(d);
   for (int r = 0; r < plan.reps; ++r) {
     std::vector<std::size_t> treated(plan.folds, 0), total(plan.folds, 0);
     for (std::size_t i = 0; i < plan.n; ++i) {
@@ -87,6 +94,7 @@ void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d) {
       const std::string where = "fold " + std::to_string(f) +
                                 (plan.reps > 1 ? " of repetition " + std::to_string(r) : "");
       if (total[f] == 0) throw DataError(where + " has no rows");
+      if (!binary) continue;
       if (treated[f] == 0) throw DataError(where + " has no treated rows (D=1)");
       if (treated[f] == total[f]) throw DataError(where + " has no control rows (D=0)");
     }

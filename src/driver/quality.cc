@@ -31,7 +31,8 @@ double Auc(const double* s, const double* d, std::size_t n) {
 std::vector<NuisanceQuality> NuisanceQualities(const Dataset& data, const Predictions& pred) {
   const std::size_t n = pred.n;
   std::vector<NuisanceQuality> out;
-  auto rmse = [&](const std::vector<double>& g, const char* name, int arm) {
+  auto rmse = [&](const std::vector<double>& g, const char* name, int arm,
+                  const std::vector<double>& target) {
     if (g.empty()) return;
     double total = 0;
     std::size_t rows = 0;
@@ -40,7 +41,7 @@ std::vector<NuisanceQuality> NuisanceQualities(const Dataset& data, const Predic
       std::size_t k = 0;
       for (std::size_t i = 0; i < n; ++i) {
         if (arm >= 0 && data.d[i] != arm) continue;
-        const double e = data.y[i] - g[r * n + i];
+        const double e = target[i] - g[r * n + i];
         ss += e * e;
         ++k;
       }
@@ -49,7 +50,9 @@ std::vector<NuisanceQuality> NuisanceQualities(const Dataset& data, const Predic
     }
     out.push_back({name, "rmse", total / pred.reps, -1.0, rows});
   };
-  if (!pred.m.empty()) {
+  if (!pred.m.empty() && !IsBinaryTreatment(data.d)) {
+    rmse(pred.m, "m", -1, data.d);  // continuous treatment: m = E[D|X]
+  } else if (!pred.m.empty()) {
     double ll = 0, auc = 0;
     for (int r = 0; r < pred.reps; ++r) {
       const double* m = pred.m.data() + r * n;
@@ -63,9 +66,9 @@ std::vector<NuisanceQuality> NuisanceQualities(const Dataset& data, const Predic
     }
     out.push_back({"m", "logloss", ll / pred.reps, auc / pred.reps, n});
   }
-  rmse(pred.g0, "g0", 0);  // each arm's model judged on its own arm's rows
-  rmse(pred.g1, "g1", 1);
-  rmse(pred.l, "l", -1);
+  rmse(pred.g0, "g0", 0, data.y);  // each arm's model judged on its own arm's rows
+  rmse(pred.g1, "g1", 1, data.y);
+  rmse(pred.l, "l", -1, data.y);
   return out;
 }
 

@@ -61,7 +61,14 @@ void ValidateFolds(const std::vector<int>& fold) {
 
 }  // namespace
 
-void ValidateDataset(const Dataset& data, std::size_t min_rows) {
+bool IsBinaryTreatment(const std::vector<double>& d) {
+  for (double v : d) {
+    if (v != 0.0 && v != 1.0) return false;
+  }
+  return true;
+}
+
+void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_treatment) {
   const std::size_t n = data.n;
   const std::size_t p = data.p;
   const std::string shape = "n = " + std::to_string(n) + " rows, p = " + std::to_string(p) +
@@ -100,12 +107,23 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows) {
       throw DataError("missing " + treatment + " at " + Row(i) +
                       ": drop or impute the row before estimating");
     }
+    if (!binary_treatment) {
+      if (!std::isfinite(v)) {
+        throw DataError(treatment + " is " + FormatValue(v) + " at " + Row(i) + "; it must be finite");
+      }
+      continue;
+    }
     if (v != 0.0 && v != 1.0) {
-      throw DataError(treatment + " must be 0 or 1; " + Row(i) + " has " + FormatValue(v));
+      throw DataError(treatment + " must be 0 or 1 (a continuous treatment needs --model plr); " +
+                      Row(i) + " has " + FormatValue(v));
     }
     treated += v == 1.0;
   }
-  if (treated == 0 || treated == n) {
+  if (!binary_treatment) {
+    if (std::all_of(data.d.begin(), data.d.end(), [&](double v) { return v == data.d[0]; })) {
+      throw DataError(treatment + " is constant (" + FormatValue(data.d[0]) + "); nothing to compare");
+    }
+  } else if (treated == 0 || treated == n) {
     // Without both arms there is nothing to compare.
     throw DataError((treated == 0 ? "no row is treated" : "every row is treated") +
                     std::string(": ") + treatment + " has " + std::to_string(treated) +

@@ -50,12 +50,22 @@ void SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi
   *se = std::sqrt(ss / n / (j * j) / n);
 }
 
+// t and p from the aggregated estimate and SE; with repetitions the CI bounds
+// are the medians of the per-repetition bounds (Chernozhukov et al. 2018,
+// section 3.4). This is what DoubleML's model objects report (double_ml.py
+// pval and summary; DoubleMLFramework.confint).
 void FillInference(EstimateResult* r, double level) {
   r->t = r->estimate / r->se;
   r->p_value = 2 * NormalCdf(-std::fabs(r->t));
   const double z = NormalQuantile(1 - (1 - level) / 2);
-  r->ci_lower = r->estimate - z * r->se;
-  r->ci_upper = r->estimate + z * r->se;
+  const std::size_t reps = r->theta_reps.size();
+  std::vector<double> lo(reps), hi(reps);
+  for (std::size_t k = 0; k < reps; ++k) {
+    lo[k] = r->theta_reps[k] - z * r->se_reps[k];
+    hi[k] = r->theta_reps[k] + z * r->se_reps[k];
+  }
+  r->ci_lower = Median(lo);
+  r->ci_upper = Median(hi);
 }
 
 }  // namespace
@@ -86,8 +96,9 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   Report report;
   report.level = options.level;
 
-  // Overlap diagnostics and the 0/1-propensity guard.
-  {
+  // Overlap diagnostics and the 0/1-propensity guard (binary treatment only).
+  const bool binary_d = IsBinaryTreatment(data.d);
+  if (binary_d) {
     std::vector<double> m = pred.m;
     std::size_t low = 0, high = 0;
     for (std::size_t k = 0; k < m.size(); ++k) {
@@ -176,7 +187,29 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   }
 
   // Naive difference in means with Welch's SE: the comparison DML corrects.
-  {
+  // (A continuous treatment gets the OLS slope of Y on D with its HC0 SE.)
+  if (!binary_d) {
+    double md = 0, my = 0;
+    for (std::size_t i = 0; i < n; ++i) md += data.d[i], my += data.y[i];
+    md /= n;
+    my /= n;
+    double sdd = 0, sdy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      sdd += (data.d[i] - md) * (data.d[i] - md);
+      sdy += (data.d[i] - md) * (data.y[i] - my);
+    }
+    const double slope = sdy / sdd;
+    double meat = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = data.y[i] - my - slope * (data.d[i] - md);
+      meat += std::pow((data.d[i] - md) * e, 2);
+    }
+    NaiveDifference& nd = report.naive;
+    nd.estimate = slope;
+    nd.se = std::sqrt(meat) / sdd;
+    nd.t = nd.estimate / nd.se;
+    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
+  } else {
     double s[2] = {0, 0}, ss[2] = {0, 0};
     std::size_t c[2] = {0, 0};
     for (std::size_t i = 0; i < n; ++i) {

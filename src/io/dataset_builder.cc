@@ -211,7 +211,7 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
   }
   if (fold != nullptr) data.fold = ConvertFolds(*fold, n);
 
-  ValidateDataset(data, /*min_rows=*/2);
+  ValidateDataset(data, /*min_rows=*/2, spec.binary_treatment);
   return data;
 }
 

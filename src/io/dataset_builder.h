@@ -17,6 +17,7 @@ struct ColumnSpec {
   std::vector<std::string> features;
   std::string weights;  // empty = unweighted
   std::string fold;     // empty = engine-made folds; ids 0..K-1 or 1..K
+  bool binary_treatment = true;  // false: continuous D allowed (PLR)
 };
 
 // Copies the named columns into a Dataset (X as float32 row-major, user fold

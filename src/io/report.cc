@@ -65,7 +65,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
       {"n_treated", nd.n_treated},
       {"nuisance_quality", quality},
       {"overlap",
-       {{"propensity_min", report.overlap.min},
+       report.overlap.quantiles.empty() ? json(nullptr) : json{{"propensity_min", report.overlap.min},
         {"propensity_max", report.overlap.max},
         {"propensity_quantiles", quantiles},
         {"clipped_low", report.overlap.clipped_low},
@@ -104,7 +104,10 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   const Options& o = fit.options;
   char line[256];
   os << "fastdml " << FASTDML_VERSION << ": " << (o.model == Model::kIrm ? "IRM" : "PLR") << ", "
-     << data.n << " rows (" << report.naive.n_treated << " treated), " << data.p << " features, "
+     << data.n << " rows ("
+     << (report.naive.n_treated + report.naive.n_control > 0 ? std::to_string(report.naive.n_treated) + " treated"
+                                                             : std::string("continuous treatment"))
+     << "), " << data.p << " features, "
      << o.folds << " folds x " << o.reps << " rep(s), XGBoost " << fit.xgboost_version << " on "
      << o.device << "\n\n";
   const int pct = static_cast<int>(std::lround(report.level * 100));
@@ -117,8 +120,9 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
     os << line;
   }
   const auto& nd = report.naive;
-  std::snprintf(line, sizeof line, "%-10s %12.6g %11.5g %9.3f %10.3g   (difference in means, not causal)\n",
-                "naive", nd.estimate, nd.se, nd.t, nd.p_value);
+  std::snprintf(line, sizeof line, "%-10s %12.6g %11.5g %9.3f %10.3g   (%s, not causal)\n", "naive",
+                nd.estimate, nd.se, nd.t, nd.p_value,
+                nd.n_treated + nd.n_control > 0 ? "difference in means" : "OLS slope of Y on D");
   os << line << "\n";
   os << "nuisance quality (out of fold):";
   for (const auto& q : fit.quality) {
@@ -131,11 +135,11 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   }
   os << "\n";
   const auto& ov = report.overlap;
-  std::snprintf(line, sizeof line,
+  if (!ov.quantiles.empty()) std::snprintf(line, sizeof line,
                 "propensity: min %.4g, median %.4g, max %.4g; clipped to [%g, %g]: %zu low, %zu high (%.2f%%)\n",
                 ov.min, ov.quantiles.size() > 3 ? ov.quantiles[3] : NAN, ov.max, o.clip, 1 - o.clip,
                 ov.clipped_low, ov.clipped_high, 100 * ov.share_clipped);
-  os << line;
+  if (!ov.quantiles.empty()) os << line;
   for (const auto& w : report.warnings) os << "warning: " << w << "\n";
   const Timings& t = fit.timings;
   std::snprintf(line, sizeof line,
