@@ -158,7 +158,9 @@ def main():
                 "--features", ",".join(features), "--model", "irm", "--estimand", "ate,att",
                 "--folds", str(args.folds), "--reps", "1", "--seed", str(args.seed),
                 "--rounds", str(args.rounds), "--max-depth", str(args.max_depth), "--eta", str(args.eta),
-                "--threads", str(args.threads)]
+                "--threads", str(args.threads),
+                # DoubleML's design (g0, g1 per arm), so that both tools train the same models.
+                "--outcome-design", "separate"]
     cfg = dict(data=str(data), outcome=outcome, treatment=treatment, features=features, rounds=args.rounds,
                max_depth=args.max_depth, eta=args.eta, threads=args.threads, folds=args.folds, seed=args.seed,
                doubleml_mode=args.doubleml_mode)

@@ -31,7 +31,7 @@ struct LearnerParams {
 struct Options {
   Model model = Model::kIrm;
   std::vector<Estimand> estimands = {Estimand::kAte, Estimand::kAtt};
-  OutcomeDesign outcome_design = OutcomeDesign::kSeparate;
+  OutcomeDesign outcome_design = OutcomeDesign::kPooled;  // measured: bench/RESULTS.md
   MatrixStrategy matrix_strategy = MatrixStrategy::kSharedCuts;
   int folds = 5;
   int reps = 1;

@@ -61,7 +61,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 struct EstimateArgs {
   std::string data, outcome, treatment, features, weights, fold_col;
-  std::string model = "irm", estimand, outcome_design = "separate", matrix_strategy = "shared-cuts";
+  std::string model = "irm", estimand, outcome_design = "pooled", matrix_strategy = "shared-cuts";
   std::string json, save_predictions, load_predictions;
   bool quiet = false;
   fastdml::Options opt;
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"irm", "plr"}));
   est->add_option("--estimand", a.estimand, "comma list of ate, att (default: ate,att for irm, ate for plr)");
   est->add_option("--outcome-design", a.outcome_design,
-                  "IRM outcome model: separate (g0, g1 per arm, DoubleML) or pooled (D as a feature)")
+                  "IRM outcome model: pooled (default; one model with D as a feature) or separate (g0, g1 per arm, as DoubleML)")
       ->check(CLI::IsMember({"separate", "pooled"}));
   est->add_option("--matrix-strategy", a.matrix_strategy,
                   "fold training matrices: shared-cuts (default), per-fold, zero-weight (benchmarks)")

@@ -1,0 +1,27 @@
+// Which CUDA device fastdml can use, asked at run time. Plain C++: the same
+// declarations link against cuda/device.cu (FASTDML_CUDA=ON) or cuda/stubs.cc.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace fastdml::cuda {
+
+struct DeviceInfo {
+  int count = 0;  // CUDA devices visible to this process
+  std::string name;
+  int major = 0, minor = 0;                     // compute capability
+  std::size_t total_memory = 0;                 // bytes
+  int driver_version = 0, runtime_version = 0;  // 1000 * major + 10 * minor
+};
+
+// True when a CUDA device can run this build's kernels. Otherwise false, with
+// the reason in *why_not (may be null): built without CUDA, no driver, driver
+// older than the runtime, no device, or no kernel image for the device's
+// architecture. Never throws.
+bool Available(std::string* why_not);
+
+// Properties of device `device` (0-based). Throws UsageError for an index out of
+// range and LibraryError when CUDA is unusable or the build has no CUDA.
+DeviceInfo Query(int device);
+
+}  // namespace fastdml::cuda
