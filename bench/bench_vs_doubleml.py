@@ -114,6 +114,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="rows (default 100000)")
     ap.add_argument("--p", type=int, default=50, help="covariates (default 50)")
+    ap.add_argument("--outcome-design", default="separate", choices=["separate", "pooled"],
+                    help="fastdml's IRM outcome model (default separate, as DoubleML)")
     ap.add_argument("--rounds", type=int, default=200, help="boosting rounds per nuisance model (default 200)")
     ap.add_argument("--max-depth", type=int, default=6)
     ap.add_argument("--eta", type=float, default=0.1)
@@ -159,8 +161,9 @@ def main():
                 "--folds", str(args.folds), "--reps", "1", "--seed", str(args.seed),
                 "--rounds", str(args.rounds), "--max-depth", str(args.max_depth), "--eta", str(args.eta),
                 "--threads", str(args.threads),
-                # DoubleML's design (g0, g1 per arm), so that both tools train the same models.
-                "--outcome-design", "separate"]
+                # separate: DoubleML's design (g0, g1 per arm), both tools train the same
+                # models; pooled: fastdml's default (bench/RESULTS.md).
+                "--outcome-design", args.outcome_design]
     cfg = dict(data=str(data), outcome=outcome, treatment=treatment, features=features, rounds=args.rounds,
                max_depth=args.max_depth, eta=args.eta, threads=args.threads, folds=args.folds, seed=args.seed,
                doubleml_mode=args.doubleml_mode)

@@ -10,6 +10,7 @@ same data and learner settings, through the CLI's --matrix-strategy.
 
 Usage: .venv/bin/python bench/matrix_strategy.py [--n 100000] [--p 50]
        [--rounds 200] [--depth 6] [--threads 2] [--repeats 3]
+       [--outcome-design pooled|separate]
 """
 import argparse
 import json
@@ -30,6 +31,7 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--outcome-design", default="pooled", choices=["pooled", "separate"])
     ap.add_argument("--cli", default=os.environ.get("FASTDML_CLI", os.path.join(ROOT, "build", "fastdml")))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp()
@@ -44,11 +46,12 @@ def main() -> None:
             t0 = time.perf_counter()
             subprocess.run([a.cli, "estimate", "--data", data, "--outcome", "y", "--treatment", "d",
                             "--rounds", str(a.rounds), "--max-depth", str(a.depth), "--threads", str(a.threads),
-                            "--matrix-strategy", s, "--quiet", "--json", out], check=True, capture_output=True)
+                            "--matrix-strategy", s, "--outcome-design", a.outcome_design, "--quiet", "--json", out], check=True, capture_output=True)
             wall = time.perf_counter() - t0
             t = json.load(open(out))["timings"]
             rows.setdefault(s, []).append((wall, t, json.load(open(out))["estimates"][0]["estimate"]))
-    print(f"n={a.n} p={a.p} rounds={a.rounds} depth={a.depth} threads={a.threads}, median of {a.repeats}\n")
+    print(f"n={a.n} p={a.p} rounds={a.rounds} depth={a.depth} threads={a.threads}, "
+          f"outcome design {a.outcome_design}, median of {a.repeats}\n")
     print("| strategy | wall s | setup s | fold matrices s | training s | prediction s | ATE |")
     print("|---|---|---|---|---|---|---|")
     for s in strategies:

@@ -42,8 +42,9 @@ inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.
 // proportion to the thread-seconds each took.
 struct Timings {
   double reading = 0;        // CSV parse and validation (CLI)
-  double setup = 0;          // fold plan, reference quantile sketch
-  double fold_matrices = 0;  // per-fold training matrices (quantisation)
+  double setup = 0;          // fold plan, reference quantile sketch (XGBoost)
+  double gather = 0;         // copying each model's training rows (ours)
+  double fold_matrices = 0;  // per-model training matrices (XGBoost quantisation)
   double training = 0;       // XGBoost boosting rounds
   double prediction = 0;     // XGBoost prediction of held-out rows
   double scores = 0;         // scores, theta, SE, diagnostics

@@ -71,6 +71,7 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
   // IRM needs a binary D; PLR also takes a continuous one (m is then E[D|X]).
   ValidateDataset(data, static_cast<std::size_t>(options.folds), options.model == Model::kIrm);
   const bool binary_d = IsBinaryTreatment(data.d);
+  const std::size_t treated = static_cast<std::size_t>(std::count(data.d.begin(), data.d.end(), 1.0));
   Fit fit;
   fit.options = options;
   fit.xgboost_version = xgb::CheckLibraryVersion();
@@ -132,6 +133,16 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
       }
     }
   }
+  // Longest tasks first (rows x rounds), so that the pool's tail is short
+  // (LPT scheduling); stable, so the order does not depend on anything random.
+  auto cost = [&](const Task& t) {
+    const double rows = t.target == Target::kOutcome0   ? static_cast<double>(n - treated)
+                        : t.target == Target::kOutcome1 ? static_cast<double>(treated)
+                                                        : static_cast<double>(n);
+    return rows * (t.target == Target::kPropensity ? options.propensity.rounds : options.outcome.rounds);
+  };
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& a, const Task& b) { return cost(a) > cost(b); });
+
   Predictions& pred = fit.predictions;
   pred.n = n;
   pred.reps = plan.reps;
@@ -251,12 +262,14 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
 
   nuisance::TaskClock sum;
   for (const auto& c : clocks) {
+    sum.gather += c.gather;
     sum.matrix += c.matrix;
     sum.training += c.training;
     sum.prediction += c.prediction;
   }
-  const double busy = sum.matrix + sum.training + sum.prediction;
+  const double busy = sum.gather + sum.matrix + sum.training + sum.prediction;
   const double scale = busy > 0 ? nuisance_wall / busy : 0;
+  fit.timings.gather = sum.gather * scale;
   fit.timings.fold_matrices = sum.matrix * scale;
   fit.timings.training = sum.training * scale;
   fit.timings.prediction = sum.prediction * scale;

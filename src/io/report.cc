@@ -74,7 +74,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
         {"clip", o.clip}}},
       {"warnings", report.warnings}};
   const Timings& t = fit.timings;
-  j["timings"] = {{"reading", t.reading},       {"setup", t.setup},
+  j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
                   {"fold_matrices", t.fold_matrices}, {"training", t.training},
                   {"prediction", t.prediction}, {"scores", t.scores},
                   {"total", t.total}};
@@ -143,9 +143,9 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   for (const auto& w : report.warnings) os << "warning: " << w << "\n";
   const Timings& t = fit.timings;
   std::snprintf(line, sizeof line,
-                "time: %.2fs total (reading %.2fs, setup %.2fs, fold matrices %.2fs, training %.2fs, "
-                "prediction %.2fs, scores %.3fs)\n",
-                t.total, t.reading, t.setup, t.fold_matrices, t.training, t.prediction, t.scores);
+                "time: %.2fs total (reading %.2fs, setup %.2fs, gather %.2fs, fold matrices %.2fs, "
+                "training %.2fs, prediction %.2fs, scores %.3fs)\n",
+                t.total, t.reading, t.setup, t.gather, t.fold_matrices, t.training, t.prediction, t.scores);
   os << line;
 }
 

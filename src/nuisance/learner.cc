@@ -97,12 +97,16 @@ xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_
   switch (spec.strategy) {
     case MatrixStrategy::kSharedCuts:
       features.Gather(rows, &block);
+      if (clock) clock->gather += Since(t0);
+      t0 = Clock::now();
       dtrain = QuantileMatrix(block.data(), rows.size(), features.cols(), lp.max_bin, spec.nthread,
                               features.Reference(lp.max_bin).get());
       dtrain.SetInfo("label", labels.data(), labels.size());
       break;
     case MatrixStrategy::kPerFold:
       features.Gather(rows, &block);
+      if (clock) clock->gather += Since(t0);
+      t0 = Clock::now();
       dtrain = PlainMatrix(block.data(), rows.size(), features.cols(), spec.nthread);
       dtrain.SetInfo("label", labels.data(), labels.size());
       break;

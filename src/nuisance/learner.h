@@ -46,7 +46,10 @@ class FeatureMatrix {
 
 // Thread-seconds spent per phase inside one task (summed by the driver).
 struct TaskClock {
-  double matrix = 0, training = 0, prediction = 0;
+  double gather = 0;      // ours: copying a fold's rows into a contiguous block
+  double matrix = 0;      // XGBoost: building / quantising the training matrix
+  double training = 0;    // XGBoost: boosting rounds
+  double prediction = 0;  // XGBoost: predicting held-out rows (gather included)
 };
 
 struct TrainSpec {
