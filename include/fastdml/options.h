@@ -26,6 +26,12 @@ struct LearnerParams {
   double min_child_weight = 1.0;
   double lambda = 1.0;
   int max_bin = 256;
+  // Threads inside each XGBoost model. Results depend on it (histogram sums),
+  // never on Options::threads, so keep it fixed to reproduce a result.
+  int nthread = 1;
+  // Base of this nuisance's XGBoost seeds; -1: derived from Options::seed.
+  // Each (rep, fold) model mixes it with its indices, so models still differ.
+  std::int64_t seed = -1;
 };
 
 struct Options {

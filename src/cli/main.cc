@@ -1,6 +1,7 @@
 // The fastdml command: estimate | simulate | version.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -23,7 +24,8 @@ using fastdml::UsageError;
 
 // Learner options given on the command line; unset fields keep the defaults.
 struct LearnerFlags {
-  std::optional<int> rounds, max_depth, max_bin;
+  std::optional<int> rounds, max_depth, max_bin, nthread;
+  std::optional<std::int64_t> seed;
   std::optional<double> eta, subsample, colsample, min_child_weight, lambda;
 
   void Add(CLI::App* app, const std::string& prefix, const std::string& who) {
@@ -36,6 +38,11 @@ struct LearnerFlags {
                     "minimum hessian per leaf" + who + " (default 1)");
     app->add_option("--" + prefix + "lambda", lambda, "L2 penalty on leaf weights" + who + " (default 1)");
     app->add_option("--" + prefix + "max-bin", max_bin, "histogram bins per feature" + who + " (default 256)");
+    app->add_option("--" + prefix + "nthread", nthread,
+                    "threads inside each XGBoost model" + who + " (default 1; results depend on it, not on --threads)");
+    if (!prefix.empty()) {
+      app->add_option("--" + prefix + "seed", seed, "XGBoost seed base" + who + " (default: from --seed)");
+    }
   }
   void ApplyTo(LearnerParams* p) const {
     if (rounds) p->rounds = *rounds;
@@ -46,6 +53,8 @@ struct LearnerFlags {
     if (colsample) p->colsample_bytree = *colsample;
     if (min_child_weight) p->min_child_weight = *min_child_weight;
     if (lambda) p->lambda = *lambda;
+    if (nthread) p->nthread = *nthread;
+    if (seed) p->seed = *seed;
   }
 };
 

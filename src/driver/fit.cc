@@ -185,10 +185,12 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
     spec.params = is_m ? options.propensity : options.outcome;
     spec.strategy = options.matrix_strategy;
     // Per-task seed: a pure function of (seed, rep, fold, nuisance).
-    spec.seed = SplitMix64(options.seed ^ SplitMix64((static_cast<std::uint64_t>(t.rep) << 32) |
-                                                     (static_cast<std::uint64_t>(t.fold) << 8) |
-                                                     static_cast<std::uint64_t>(t.target)));
-    spec.nthread = 1;
+    const std::uint64_t base_seed =
+        spec.params.seed >= 0 ? static_cast<std::uint64_t>(spec.params.seed) : options.seed;
+    spec.seed = SplitMix64(base_seed ^ SplitMix64((static_cast<std::uint64_t>(t.rep) << 32) |
+                                                  (static_cast<std::uint64_t>(t.fold) << 8) |
+                                                  static_cast<std::uint64_t>(t.target)));
+    spec.nthread = spec.params.nthread;
     spec.device = fit.options.device;
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
     const std::vector<float>& label_src = is_m ? d_f : y_f;
@@ -198,32 +200,21 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
     const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
     xgb::Booster booster = nuisance::Train(fm, train, labels, spec, clock);
     const std::size_t base = static_cast<std::size_t>(t.rep) * n;
-    auto scatter = [&](const std::vector<double>& values, std::vector<double>* dst) {
-      for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = values[k];
+    // Predict the held-out rows into this repetition's block of `dst`; the
+    // pooled model predicts twice, with its D column set to 0 and to 1.
+    auto predict_into = [&](std::optional<float> d_value, std::vector<double>* dst) {
+      std::vector<double> out;
+      nuisance::Predict(booster, fm, held_out, d_value, &out, clock);
+      for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = out[k];
     };
-    std::vector<double> out;
     switch (t.target) {
-      case Target::kPropensity:
-        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
-        scatter(out, &pred.m);
-        break;
-      case Target::kOutcome0:
-        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
-        scatter(out, &pred.g0);
-        break;
-      case Target::kOutcome1:
-        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
-        scatter(out, &pred.g1);
-        break;
+      case Target::kPropensity: predict_into(std::nullopt, &pred.m); break;
+      case Target::kOutcome0: predict_into(std::nullopt, &pred.g0); break;
+      case Target::kOutcome1: predict_into(std::nullopt, &pred.g1); break;
+      case Target::kOutcomeAll: predict_into(std::nullopt, &pred.l); break;
       case Target::kOutcomePooled:
-        nuisance::Predict(booster, fm, held_out, 0.0f, &out, clock);
-        scatter(out, &pred.g0);
-        nuisance::Predict(booster, fm, held_out, 1.0f, &out, clock);
-        scatter(out, &pred.g1);
-        break;
-      case Target::kOutcomeAll:
-        nuisance::Predict(booster, fm, held_out, std::nullopt, &out, clock);
-        scatter(out, &pred.l);
+        predict_into(0.0f, &pred.g0);
+        predict_into(1.0f, &pred.g1);
         break;
     }
   };

@@ -19,6 +19,8 @@ void CheckLearner(const LearnerParams& p, const std::string& prefix) {
   if (!(p.min_child_weight >= 0) || !std::isfinite(p.min_child_weight)) bad("min-child-weight", "must be >= 0");
   if (!(p.lambda >= 0) || !std::isfinite(p.lambda)) bad("lambda", "must be >= 0");
   if (p.max_bin < 2 || p.max_bin > 65536) bad("max-bin", "must be in 2..65536");
+  if (p.nthread < 1 || p.nthread > 1024) bad("nthread", "must be in 1..1024");
+  if (p.seed < -1) bad("seed", "must be >= 0");
 }
 
 }  // namespace

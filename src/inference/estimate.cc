@@ -20,6 +20,14 @@ namespace {
 // keep it so that results agree with DoubleML to rounding.
 constexpr double kAggregationCritical = 1.96;
 
+// The score dispatcher: the CPU loops or their CUDA twin, same signature.
+void Scores(bool use_cuda, const IrmScoreArgs& args, double* psi_a, double* psi_b) {
+  (use_cuda ? cuda::IrmScores : cpu::IrmScores)(args, psi_a, psi_b);
+}
+void Scores(bool use_cuda, const PlrScoreArgs& args, double* psi_a, double* psi_b) {
+  (use_cuda ? cuda::PlrScores : cpu::PlrScores)(args, psi_a, psi_b);
+}
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t k = v.size();
@@ -147,11 +155,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         a.clip = options.clip;
         a.normalize_ipw = options.normalize_ipw;
         a.att = e == Estimand::kAtt;
-        if (use_cuda) {
-          cuda::IrmScores(a, psi_a.data(), psi_b.data());
-        } else {
-          cpu::IrmScores(a, psi_a.data(), psi_b.data());
-        }
+        Scores(use_cuda, a, psi_a.data(), psi_b.data());
       } else {
         PlrScoreArgs a;
         a.n = n;
@@ -159,11 +163,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         a.d = data.d.data();
         a.m = pred.m.data() + off;
         a.l = pred.l.data() + off;
-        if (use_cuda) {
-          cuda::PlrScores(a, psi_a.data(), psi_b.data());
-        } else {
-          cpu::PlrScores(a, psi_a.data(), psi_b.data());
-        }
+        Scores(use_cuda, a, psi_a.data(), psi_b.data());
       }
       double theta, se;
       SolveScore(psi_a, psi_b, &theta, &se);

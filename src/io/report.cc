@@ -19,7 +19,8 @@ nlohmann::json LearnerJson(const LearnerParams& p) {
   return {{"rounds", p.rounds},           {"max_depth", p.max_depth},
           {"eta", p.eta},                 {"subsample", p.subsample},
           {"colsample_bytree", p.colsample_bytree}, {"min_child_weight", p.min_child_weight},
-          {"lambda", p.lambda},           {"max_bin", p.max_bin}};
+          {"lambda", p.lambda},           {"max_bin", p.max_bin},
+          {"nthread", p.nthread},         {"seed", p.seed}};
 }
 
 // Shortest text that reads back to the same double.

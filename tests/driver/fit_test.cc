@@ -61,6 +61,31 @@ TEST(Fit, PredictionsAreIdenticalAtOneAndTwoThreads) {
   EXPECT_EQ(a.predictions.g1, b.predictions.g1);
 }
 
+// A per-model nthread changes how XGBoost sums histograms, but a result made
+// at a given nthread still does not depend on how many models run at once.
+TEST(Fit, PredictionsAtFixedModelThreadsDoNotDependOnWorkers) {
+  const Dataset data = IrmData(1500, 9);
+  Options o = SmallOptions();
+  o.propensity.nthread = o.outcome.nthread = 2;
+  o.threads = 1;
+  const Fit a = FitNuisances(data, o);
+  o.threads = 2;
+  const Fit b = FitNuisances(data, o);
+  EXPECT_EQ(a.predictions.m, b.predictions.m);
+  EXPECT_EQ(a.predictions.g0, b.predictions.g0);
+}
+
+TEST(Fit, PerNuisanceSeedMovesOnlyThatNuisance) {
+  const Dataset data = IrmData(1500, 10);
+  Options o = SmallOptions();  // subsample 0.8: the seed matters
+  const Fit a = FitNuisances(data, o);
+  o.propensity.seed = 12345;
+  const Fit b = FitNuisances(data, o);
+  EXPECT_NE(a.predictions.m, b.predictions.m);
+  EXPECT_EQ(a.predictions.g0, b.predictions.g0);
+  EXPECT_EQ(a.predictions.g1, b.predictions.g1);
+}
+
 // Changing the outcome and treatment of the rows of fold 0 must not change any
 // prediction made for fold 0: the held-out rows never reach their own model.
 TEST(Fit, HeldOutRowsDoNotInfluenceTheirOwnFoldModels) {
