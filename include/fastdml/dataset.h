@@ -1,6 +1,7 @@
 // The estimation data, validated and in the engine's layout.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct Dataset {
   std::vector<double> d;                   // n, in {0, 1}
   std::vector<double> weights;             // empty, or n positive weights
   std::vector<int> fold;                   // empty, or n user fold ids 0..K-1
+  std::vector<std::int32_t> cluster;       // empty, or n cluster ids 0..n_clusters-1
+  std::int32_t n_clusters = 0;
+  std::string cluster_name;
   std::vector<std::string> feature_names;  // p
   std::string outcome_name = "y";
   std::string treatment_name = "d";
