@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fastdml/dataset.h"
+#include "fastdml/inference.h"
 #include "fastdml/options.h"
 
 namespace fastdml {
@@ -64,6 +65,21 @@ struct EstimateResult {
   std::string estimand;  // "ate", "att" (PLR: "ate", the partially linear theta)
   double estimate = 0, se = 0, t = 0, p_value = 0, ci_lower = 0, ci_upper = 0;
   std::vector<double> theta_reps, se_reps;  // per repetition
+  // Simultaneous inference over all estimands of the report (after Bootstrap /
+  // AdjustPValues): joint band and adjusted p-values, each the median over
+  // repetitions of the per-repetition value, as DoubleML aggregates them.
+  bool has_joint = false;
+  double joint_ci_lower = 0, joint_ci_upper = 0;
+  std::map<std::string, double> p_adjusted;  // "romano-wolf", "bonferroni", "holm"
+};
+
+struct BootstrapSummary {
+  bool done = false;
+  BootstrapOptions options;
+  std::string sampler;                        // "exact" or "loop" (what ran)
+  std::vector<double> joint_critical_values;  // one per repetition
+  std::vector<std::vector<double>> t_boot;    // per repetition: t[b * k + j]
+  double seconds = 0;
 };
 
 struct NaiveDifference {
@@ -78,6 +94,10 @@ struct Report {
   double level = 0.95;
   std::vector<std::string> warnings;  // documented conditions worth a look
   double seconds = 0;                 // time Estimate() took
+  // The scores behind the estimates, one block per repetition (all estimands),
+  // kept so that the bootstrap and joint inference need no recomputation.
+  std::vector<ScoreBlock> scores;
+  BootstrapSummary bootstrap;
 };
 
 // Trains the nuisance models with cross-fitting. Throws UsageError/DataError.
@@ -89,5 +109,13 @@ Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions 
 // Scores and inference from the stored predictions of `fit`; `options` supplies
 // the estimands, clipping, normalize_ipw and level (others are ignored).
 Report Estimate(const Dataset& data, const Fit& fit, const Options& options);
+
+// Multiplier bootstrap over the report's stored scores (no refitting); with
+// `joint` it adds sup-t bands at the report's level to every estimate.
+void Bootstrap(Report* report, const BootstrapOptions& options, bool joint);
+
+// Multiplicity-adjusted p-values over the report's estimands for each method
+// in `methods` ("romano-wolf" needs Bootstrap first; "bonferroni", "holm").
+void AdjustPValues(Report* report, const std::vector<std::string>& methods);
 
 }  // namespace fastdml

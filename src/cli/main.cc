@@ -69,10 +69,14 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 struct EstimateArgs {
-  std::string data, outcome, treatment, features, weights, fold_col;
+  std::string data, outcome, treatment, features, weights, fold_col, cluster;
   std::string model = "irm", estimand, outcome_design = "pooled", matrix_strategy = "shared-cuts";
   std::string json, save_predictions, load_predictions;
   bool quiet = false;
+  std::int64_t bootstrap = 0;
+  std::string bootstrap_method = "normal", bootstrap_sampler = "auto", p_adjust;
+  std::optional<std::uint64_t> bootstrap_seed;
+  bool joint = false;
   fastdml::Options opt;
   LearnerFlags all, propensity, outcome_model;
 };
@@ -103,6 +107,8 @@ int RunEstimate(EstimateArgs& a) {
   a.outcome_model.ApplyTo(&opt.outcome);
   opt.progress = !a.quiet;
   opt.Validate();
+  if (a.bootstrap < 0) throw UsageError("--bootstrap: the number of replicates must be >= 1");
+  if (a.joint && a.bootstrap == 0) throw UsageError("--joint needs the bootstrap: add --bootstrap B (e.g. 1000)");
 
   fastdml::io::ColumnSpec spec;
   spec.outcome = a.outcome;
@@ -110,6 +116,7 @@ int RunEstimate(EstimateArgs& a) {
   spec.features = SplitList(a.features);
   spec.weights = a.weights;
   spec.fold = a.fold_col;
+  spec.cluster = a.cluster;
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
   const fastdml::io::CsvTable table = fastdml::io::ReadCsv(a.data);
   std::vector<std::string> skipped;
@@ -138,6 +145,18 @@ int RunEstimate(EstimateArgs& a) {
   const auto t_scores = std::chrono::steady_clock::now();
   fastdml::Report report = fastdml::Estimate(data, fit, fit.options);
   fit.timings.scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
+  if (a.bootstrap > 0) {
+    fastdml::BootstrapOptions bo;
+    bo.replicates = a.bootstrap;
+    bo.method = fastdml::ParseBootstrapMethod(a.bootstrap_method);
+    bo.sampler = a.bootstrap_sampler == "exact"  ? fastdml::BootstrapSampler::kExact
+                 : a.bootstrap_sampler == "loop" ? fastdml::BootstrapSampler::kLoop
+                                                 : fastdml::BootstrapSampler::kAuto;
+    bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : opt.seed;
+    bo.threads = opt.threads;
+    fastdml::Bootstrap(&report, bo, a.joint);
+  }
+  if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));
   fit.timings.reading = reading;
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -179,6 +198,9 @@ int main(int argc, char** argv) {
   est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
   est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
   est->add_option("--fold-col", a.fold_col, "column of user fold ids (0..K-1 or 1..K); implies --reps 1");
+  est->add_option("--cluster", a.cluster,
+                  "cluster id column: one-way cluster-robust SE (as DoubleML), folds that keep clusters whole, "
+                  "one bootstrap multiplier per cluster");
   est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
   est->add_option("--device", a.opt.device, "cpu, cuda, cuda:N or auto (default cpu)");
   a.all.Add(est, "", " for every nuisance");
@@ -189,6 +211,16 @@ int main(int argc, char** argv) {
                   "write out-of-fold predictions (row,rep,fold,m_hat,g0_hat,g1_hat,l_hat) to this CSV");
   est->add_option("--load-predictions", a.load_predictions,
                   "estimate from predictions saved by --save-predictions (no training)");
+  est->add_option("--bootstrap", a.bootstrap, "multiplier bootstrap replicates B over the stored scores (default 0: none)");
+  est->add_option("--bootstrap-method", a.bootstrap_method,
+                  "multipliers: normal (default), rademacher, mammen, wild (DoubleML's), bayes (Exp(1)-1)")
+      ->check(CLI::IsMember({"normal", "rademacher", "mammen", "wild", "bayes"}));
+  est->add_option("--bootstrap-sampler", a.bootstrap_sampler,
+                  "auto (exact Gaussian law for normal, else loop), exact, loop")
+      ->check(CLI::IsMember({"auto", "exact", "loop"}));
+  est->add_option("--bootstrap-seed", a.bootstrap_seed, "seed of the multipliers (default: --seed)");
+  est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
+  est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
 
   fastdml::sim::SimOptions sim;

@@ -85,7 +85,10 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
     plan = FoldPlanFromColumn(data.fold, data.d);
     fit.options.folds = plan.folds;
   } else {
-    plan = MakeFoldPlan(data.d, options.folds, options.reps, options.seed);
+    plan = data.cluster.empty()
+               ? MakeFoldPlan(data.d, options.folds, options.reps, options.seed)
+               : MakeClusterFoldPlan(data.cluster, data.n_clusters, data.d, options.folds, options.reps,
+                                     options.seed);
   }
   const std::size_t n = data.n;
   const bool irm = options.model == Model::kIrm;
@@ -305,6 +308,7 @@ Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions 
   plan.folds = 0;
   for (int f : plan.fold) plan.folds = std::max(plan.folds, f + 1);
   ValidateFoldPlan(plan, data.d);
+  if (!data.cluster.empty()) ValidateClusterFoldPlan(plan, data.cluster, data.n_clusters);
 
   Fit fit;
   fit.options = options;

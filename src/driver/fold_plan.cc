@@ -77,6 +77,83 @@ FoldPlan FoldPlanFromColumn(const std::vector<int>& fold, const std::vector<doub
   return plan;
 }
 
+namespace {
+
+void CheckClusterIds(const std::vector<std::int32_t>& cluster, std::int32_t n_clusters, std::size_t n) {
+  if (cluster.size() != n) {
+    throw Error("internal: " + std::to_string(cluster.size()) + " cluster ids for " + std::to_string(n) + " rows");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cluster[i] < 0 || cluster[i] >= n_clusters) {
+      throw Error("internal: row " + std::to_string(i + 1) + " has cluster index " + std::to_string(cluster[i]) +
+                  " outside 0.." + std::to_string(n_clusters - 1));
+    }
+  }
+}
+
+}  // namespace
+
+FoldPlan MakeClusterFoldPlan(const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                             const std::vector<double>& d, int folds, int reps, std::uint64_t seed) {
+  const std::size_t n = d.size();
+  CheckClusterIds(cluster, n_clusters, n);
+  if (folds < 2) throw UsageError("cross-fitting needs at least 2 folds");
+  if (n_clusters < folds) {
+    throw DataError(std::to_string(n_clusters) + " clusters cannot make " + std::to_string(folds) +
+                    " folds: every fold holds whole clusters (use fewer --folds)");
+  }
+  const std::size_t c_count = static_cast<std::size_t>(n_clusters);
+  FoldPlan plan{n, folds, reps, std::vector<int>(n * static_cast<std::size_t>(reps))};
+  std::vector<int> cluster_fold(c_count);
+  for (int r = 0; r < reps; ++r) {
+    // A stream of its own (0xc105 domain), so cluster and row plans never coincide.
+    std::uint64_t state = SplitMix64(seed ^ SplitMix64((0xc105ULL << 32) ^ static_cast<std::uint64_t>(r)));
+    std::vector<std::size_t> order(c_count);
+    for (std::size_t c = 0; c < c_count; ++c) order[c] = c;
+    Shuffle(&order, &state);
+    for (std::size_t k = 0; k < c_count; ++k) cluster_fold[order[k]] = static_cast<int>(k % folds);
+    int* f = plan.fold.data() + static_cast<std::size_t>(r) * n;
+    for (std::size_t i = 0; i < n; ++i) f[i] = cluster_fold[static_cast<std::size_t>(cluster[i])];
+  }
+  try {
+    ValidateFoldPlan(plan, d);
+  } catch (const DataError& e) {
+    throw DataError(std::string(e.what()) + " when whole clusters are dealt to " + std::to_string(folds) +
+                    " folds (use fewer --folds)");
+  }
+  return plan;
+}
+
+void ValidateClusterFoldPlan(const FoldPlan& plan, const std::vector<std::int32_t>& cluster,
+                             std::int32_t n_clusters) {
+  CheckClusterIds(cluster, n_clusters, plan.n);
+  const std::size_t c_count = static_cast<std::size_t>(n_clusters);
+  for (int r = 0; r < plan.reps; ++r) {
+    const std::string rep = plan.reps > 1 ? " of repetition " + std::to_string(r) : "";
+    std::vector<int> cluster_fold(c_count, -1);
+    std::vector<std::size_t> first_row(c_count, 0), per_fold(static_cast<std::size_t>(plan.folds), 0);
+    for (std::size_t i = 0; i < plan.n; ++i) {
+      const std::size_t c = static_cast<std::size_t>(cluster[i]);
+      const int f = plan.At(r, i);
+      if (cluster_fold[c] < 0) {
+        cluster_fold[c] = f;
+        first_row[c] = i;
+        if (f >= 0 && f < plan.folds) ++per_fold[static_cast<std::size_t>(f)];
+      } else if (cluster_fold[c] != f) {
+        throw DataError("rows " + std::to_string(first_row[c] + 1) + " and " + std::to_string(i + 1) +
+                        " are in the same cluster but in folds " + std::to_string(cluster_fold[c]) + " and " +
+                        std::to_string(f) + rep +
+                        "; with clusters every cluster must be held out whole in one fold");
+      }
+    }
+    for (int f = 0; f < plan.folds; ++f) {
+      if (per_fold[static_cast<std::size_t>(f)] == 0) {
+        throw DataError("fold " + std::to_string(f) + rep + " holds no cluster (use fewer --folds)");
+      }
+    }
+  }
+}
+
 void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d) {
   const bool binary = IsBinaryTreatment(d);
   for (int r = 0; r < plan.reps; ++r) {

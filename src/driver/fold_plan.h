@@ -29,6 +29,24 @@ FoldPlan FoldPlanFromColumn(const std::vector<int>& fold, const std::vector<doub
 // repetition holds treated and control rows. Throws DataError naming rep and fold.
 void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d);
 
+// Cluster folds (one-way): each cluster is held out whole in one fold, so no
+// cluster straddles training and test rows. Per repetition the cluster ids
+// 0..n_clusters-1 are shuffled (Fisher-Yates over a splitmix64 stream keyed by
+// (seed, rep), independent of MakeFoldPlan's streams) and dealt round-robin, so
+// the folds' cluster counts differ by at most one (DoubleML's cluster KFold is
+// likewise unstratified). The plan is then checked with ValidateFoldPlan: a
+// fold without treated or control rows (binary d) is a DataError naming the
+// fold and suggesting fewer folds. DataError when n_clusters < folds.
+FoldPlan MakeClusterFoldPlan(const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                             const std::vector<double>& d, int folds, int reps, std::uint64_t seed);
+
+// Checks that every cluster of `cluster` (ids 0..n_clusters-1) lies in a single
+// fold in every repetition of `plan` (e.g. a user fold column or loaded
+// predictions), and that every fold holds a cluster. Throws DataError naming
+// two rows of the split cluster, their folds and the repetition.
+void ValidateClusterFoldPlan(const FoldPlan& plan, const std::vector<std::int32_t>& cluster,
+                             std::int32_t n_clusters);
+
 // splitmix64: a well-mixed 64-bit hash used to derive per-task seeds.
 std::uint64_t SplitMix64(std::uint64_t x);
 

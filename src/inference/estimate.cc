@@ -9,6 +9,7 @@
 #include "cpu/scores.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "inference/cluster.h"
 #include "inference/normal.h"
 #include "cuda/scores.h"  // the CUDA twin (stubs without CUDA)
 
@@ -37,7 +38,7 @@ double Median(std::vector<double> v) {
 // theta = -mean(psi_b)/mean(psi_a); psi = theta psi_a + psi_b;
 // se = sqrt(mean(psi^2) / (n J^2)) with J = mean(psi_a)   (DML2, CCDDHNR 2018).
 void SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* theta,
-                double* se) {
+                double* se, double* j_out) {
   const std::size_t n = psi_a.size();
   double sa = 0, sb = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -50,6 +51,7 @@ void SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi
                     "after partialling out the features (is a feature equal to the treatment?)");
   }
   *theta = -sb / sa;
+  *j_out = j;
   double ss = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double psi = *theta * psi_a[i] + psi_b[i];
@@ -137,8 +139,21 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     }
   }
 
+  const int k = static_cast<int>(options.estimands.size());
+  report.scores.resize(pred.reps);
+  for (ScoreBlock& block : report.scores) {
+    block.n = n;
+    block.k = k;
+    block.psi.resize(static_cast<std::size_t>(k) * n);
+    block.j.resize(k);
+    block.se.resize(k);
+    block.theta.resize(k);
+    block.cluster = data.cluster;
+    block.n_clusters = data.n_clusters;
+  }
   std::vector<double> psi_a(n), psi_b(n);
-  for (Estimand e : options.estimands) {
+  for (int e_index = 0; e_index < k; ++e_index) {
+    const Estimand e = options.estimands[e_index];
     EstimateResult res;
     res.estimand = ToString(e);
     for (int r = 0; r < pred.reps; ++r) {
@@ -165,14 +180,29 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         a.l = pred.l.data() + off;
         Scores(use_cuda, a, psi_a.data(), psi_b.data());
       }
-      double theta, se;
-      SolveScore(psi_a, psi_b, &theta, &se);
+      // j is the row mean of psi_a in both cases: the bootstrap's scaling
+      // (n J se) then gives t* unit variance, with clusters too.
+      double theta, se, j;
+      SolveScore(psi_a, psi_b, &theta, &se, &j);
+      if (!data.cluster.empty()) {
+        // One-way cluster-robust theta and SE exactly as DoubleML computes them.
+        const ClusterSolution cs = SolveScoreClustered(psi_a.data(), psi_b.data(), n, data.cluster.data(),
+                                                       data.n_clusters, pred.fold.data() + off, fit.options.folds);
+        theta = cs.theta;
+        se = cs.se;
+      }
       if (!std::isfinite(theta) || !std::isfinite(se)) {
         throw DataError(std::string("the ") + res.estimand + " score is not finite in repetition " +
                         std::to_string(r) + ": check for extreme propensities or outcomes");
       }
       res.theta_reps.push_back(theta);
       res.se_reps.push_back(se);
+      ScoreBlock& block = report.scores[r];
+      double* psi = block.psi.data() + static_cast<std::size_t>(e_index) * n;
+      for (std::size_t i = 0; i < n; ++i) psi[i] = theta * psi_a[i] + psi_b[i];
+      block.j[e_index] = j;
+      block.se[e_index] = se;
+      block.theta[e_index] = theta;
     }
     res.estimate = Median(res.theta_reps);
     if (pred.reps == 1) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -74,7 +76,7 @@ class ColumnIndex {
   std::unordered_map<std::string, std::size_t> by_name_;
 };
 
-// Outcome, treatment, weights and fold must be distinct columns; returns the
+// Outcome, treatment, weights, fold and cluster must be distinct columns; returns the
 // role of each named one.
 std::unordered_map<std::string, std::string> RoleColumns(const ColumnSpec& spec) {
   if (spec.outcome.empty()) throw UsageError("no outcome column given");
@@ -82,7 +84,8 @@ std::unordered_map<std::string, std::string> RoleColumns(const ColumnSpec& spec)
   std::unordered_map<std::string, std::string> roles;
   const std::pair<const std::string*, const char*> named[] = {
       {&spec.outcome, "outcome"}, {&spec.treatment, "treatment"},
-      {&spec.weights, "weights"}, {&spec.fold, "fold"}};
+      {&spec.weights, "weights"}, {&spec.fold, "fold"},
+      {&spec.cluster, "cluster"}};
   for (const auto& [name, role] : named) {
     if (name->empty()) continue;
     const auto [it, inserted] = roles.emplace(*name, role);
@@ -140,6 +143,82 @@ std::vector<int> ConvertFolds(const CsvColumn& column, std::size_t n) {
   return fold;
 }
 
+// Cluster ids: finite integers, mapped to 0..C-1 in increasing id order.
+void ConvertClusters(const CsvColumn& column, std::size_t n, Dataset* data) {
+  const std::string where = "cluster column '" + column.name + "': ";
+  const std::string rule = "; cluster ids must be integers";
+  constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger ids may have been rounded
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = column.values[i];
+    if (std::isnan(v)) throw DataError(where + "missing cluster id at " + DataRow(i) + rule);
+    if (!std::isfinite(v) || v != std::floor(v)) {
+      throw DataError(where + DataRow(i) + " has " + FormatValue(v) + rule);
+    }
+    if (std::fabs(v) > kMaxExact) {
+      throw DataError(where + DataRow(i) + " has " + FormatValue(v) +
+                      ", beyond 2^53 where ids are no longer exact; renumber the clusters");
+    }
+  }
+  std::vector<double> ids(column.values.begin(), column.values.begin() + std::ptrdiff_t(n));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.size() < 2) {
+    throw DataError(where + "every row has cluster id " + (ids.empty() ? std::string("(none)") : FormatValue(ids[0])) +
+                    "; cluster-robust inference needs at least 2 clusters");
+  }
+  if (ids.size() > std::size_t(std::numeric_limits<std::int32_t>::max())) {
+    throw DataError(where + std::to_string(ids.size()) + " distinct ids are too many");
+  }
+  data->cluster.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto it = std::lower_bound(ids.begin(), ids.end(), column.values[i]);
+    data->cluster[i] = std::int32_t(it - ids.begin());
+  }
+  data->n_clusters = std::int32_t(ids.size());
+  data->cluster_name = column.name;
+}
+
+// The cluster invariants ValidateDataset does not check: n dense ids 0..C-1,
+// each used, C >= 2.
+void ValidateClusters(const Dataset& data) {
+  if (data.cluster.empty()) return;
+  if (data.cluster.size() != data.n) {
+    throw DataError("cluster ids: " + std::to_string(data.cluster.size()) + " values for " +
+                    std::to_string(data.n) + " rows");
+  }
+  if (data.n_clusters < 2) throw DataError("cluster-robust inference needs at least 2 clusters");
+  std::vector<char> used(std::size_t(data.n_clusters), 0);
+  for (std::size_t i = 0; i < data.n; ++i) {
+    const std::int32_t c = data.cluster[i];
+    if (c < 0 || c >= data.n_clusters) {
+      throw DataError("cluster index " + std::to_string(c) + " at " + DataRow(i) + " outside 0.." +
+                      std::to_string(data.n_clusters - 1));
+    }
+    used[std::size_t(c)] = 1;
+  }
+  for (std::int32_t c = 0; c < data.n_clusters; ++c) {
+    if (!used[std::size_t(c)]) throw DataError("cluster index " + std::to_string(c) + " has no rows");
+  }
+}
+
+// A user fold column must hold every cluster whole in one fold.
+void CheckFoldsKeepClustersWhole(const Dataset& data, const std::string& fold_name,
+                                 const std::string& cluster_name) {
+  std::vector<int> cluster_fold(std::size_t(data.n_clusters), -1);
+  std::vector<std::size_t> first_row(std::size_t(data.n_clusters), 0);
+  for (std::size_t i = 0; i < data.n; ++i) {
+    const std::size_t c = std::size_t(data.cluster[i]);
+    if (cluster_fold[c] < 0) {
+      cluster_fold[c] = data.fold[i];
+      first_row[c] = i;
+    } else if (cluster_fold[c] != data.fold[i]) {
+      throw DataError("fold column '" + fold_name + "' splits a cluster of '" + cluster_name + "': " +
+                      DataRow(first_row[c]) + " and " + DataRow(i) +
+                      " share a cluster id but are in different folds; every cluster must lie in one fold");
+    }
+  }
+}
+
 }  // namespace
 
 Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
@@ -151,6 +230,8 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
   const CsvColumn* weights =
       spec.weights.empty() ? nullptr : &index.Require(spec.weights, "weights");
   const CsvColumn* fold = spec.fold.empty() ? nullptr : &index.Require(spec.fold, "fold");
+  const CsvColumn* cluster =
+      spec.cluster.empty() ? nullptr : &index.Require(spec.cluster, "cluster");
 
   std::vector<const CsvColumn*> features;
   if (skipped_columns != nullptr) skipped_columns->clear();
@@ -210,8 +291,13 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
     }
   }
   if (fold != nullptr) data.fold = ConvertFolds(*fold, n);
+  if (cluster != nullptr) {
+    ConvertClusters(*cluster, n, &data);
+    if (fold != nullptr) CheckFoldsKeepClustersWhole(data, spec.fold, spec.cluster);
+  }
 
   ValidateDataset(data, /*min_rows=*/2, spec.binary_treatment);
+  ValidateClusters(data);
   return data;
 }
 

@@ -13,10 +13,11 @@ struct ColumnSpec {
   std::string outcome;
   std::string treatment;
   // Empty = every other numeric column (all but outcome, treatment, weights,
-  // fold); non-numeric columns are then skipped.
+  // fold, cluster); non-numeric columns are then skipped.
   std::vector<std::string> features;
   std::string weights;  // empty = unweighted
   std::string fold;     // empty = engine-made folds; ids 0..K-1 or 1..K
+  std::string cluster;  // empty = no clusters; integer ids (any values)
   bool binary_treatment = true;  // false: continuous D allowed (PLR)
 };
 
@@ -25,7 +26,13 @@ struct ColumnSpec {
 // a missing column (listing the available ones), a non-numeric column in a
 // role or named as a feature (quoting the bad cell, its row and column), a
 // column used twice, a value beyond float32 range in X, bad fold ids, and
-// anything ValidateDataset rejects. When `skipped_columns` is given it
+// anything ValidateDataset rejects.
+//
+// A cluster column's ids (finite integers, |id| <= 2^53) are mapped to dense
+// indices 0..C-1 in increasing order of the id value (data.cluster,
+// data.n_clusters, data.cluster_name). DataError for a missing, non-integer or
+// infinite id (naming the row and column), fewer than 2 distinct ids, or a
+// user fold column that splits a cluster across folds. When `skipped_columns` is given it
 // receives the non-numeric columns left out of the default feature set.
 Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
                      std::vector<std::string>* skipped_columns = nullptr);

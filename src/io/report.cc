@@ -1,5 +1,6 @@
 #include "io/report.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cerrno>
@@ -40,11 +41,26 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
   j["xgboost_version"] = fit.xgboost_version;
   json est = json::array();
   for (const auto& e : report.estimates) {
-    est.push_back({{"estimand", e.estimand}, {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
-                   {"p_value", e.p_value}, {"ci_lower", e.ci_lower}, {"ci_upper", e.ci_upper},
-                   {"level", report.level}, {"theta_reps", e.theta_reps}, {"se_reps", e.se_reps}});
+    json row = {{"estimand", e.estimand}, {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
+                {"p_value", e.p_value}, {"ci_lower", e.ci_lower}, {"ci_upper", e.ci_upper},
+                {"level", report.level}, {"theta_reps", e.theta_reps}, {"se_reps", e.se_reps}};
+    if (e.has_joint) {
+      row["joint_ci_lower"] = e.joint_ci_lower;
+      row["joint_ci_upper"] = e.joint_ci_upper;
+    }
+    if (!e.p_adjusted.empty()) row["p_adjusted"] = e.p_adjusted;
+    est.push_back(row);
   }
   j["estimates"] = est;
+  if (report.bootstrap.done) {
+    const BootstrapSummary& b = report.bootstrap;
+    j["bootstrap"] = {{"replicates", b.options.replicates},
+                      {"method", ToString(b.options.method)},
+                      {"sampler", b.sampler},
+                      {"seed", b.options.seed},
+                      {"level", report.level},
+                      {"joint_critical_values", b.joint_critical_values}};
+  }
   const auto& nd = report.naive;
   j["naive_difference"] = {{"estimate", nd.estimate}, {"se", nd.se},           {"t", nd.t},
                            {"p_value", nd.p_value},   {"n_treated", nd.n_treated}, {"n_control", nd.n_control}};
@@ -78,6 +94,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
   j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
                   {"fold_matrices", t.fold_matrices}, {"training", t.training},
                   {"prediction", t.prediction}, {"scores", t.scores},
+                  {"bootstrap", report.bootstrap.seconds},
                   {"total", t.total}};
   std::vector<std::string> estimands;
   for (Estimand e : o.estimands) estimands.push_back(ToString(e));
@@ -124,7 +141,34 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   std::snprintf(line, sizeof line, "%-10s %12.6g %11.5g %9.3f %10.3g   (%s, not causal)\n", "naive",
                 nd.estimate, nd.se, nd.t, nd.p_value,
                 nd.n_treated + nd.n_control > 0 ? "difference in means" : "OLS slope of Y on D");
-  os << line << "\n";
+  os << line;
+  const BootstrapSummary& boot = report.bootstrap;
+  if (boot.done) {
+    os << "\nbootstrap: " << boot.options.replicates << " replicates, " << ToString(boot.options.method)
+       << " multipliers (" << boot.sampler << " sampler), seed " << boot.options.seed << "; joint critical value "
+       << (boot.joint_critical_values.size() == 1 ? "" : "(median over reps) ");
+    std::vector<double> cv = boot.joint_critical_values;
+    std::sort(cv.begin(), cv.end());
+    os << cv[cv.size() / 2] << "\n";
+  }
+  bool any_joint = false, any_adjusted = false;
+  for (const auto& e : report.estimates) any_joint |= e.has_joint, any_adjusted |= !e.p_adjusted.empty();
+  if (any_joint || any_adjusted) {
+    os << (any_joint ? "" : "\n");
+    for (const auto& e : report.estimates) {
+      os << "  " << e.estimand << ":";
+      if (e.has_joint) {
+        std::snprintf(line, sizeof line, " joint %d%% band [%.6g, %.6g]", pct, e.joint_ci_lower, e.joint_ci_upper);
+        os << line;
+      }
+      for (const auto& [method, p] : e.p_adjusted) {
+        std::snprintf(line, sizeof line, "  p(%s) %.3g", method.c_str(), p);
+        os << line;
+      }
+      os << "\n";
+    }
+  }
+  os << "\n";
   os << "nuisance quality (out of fold):";
   for (const auto& q : fit.quality) {
     std::snprintf(line, sizeof line, "  %s %s %.4g", q.name.c_str(), q.metric.c_str(), q.value);
@@ -145,8 +189,9 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   const Timings& t = fit.timings;
   std::snprintf(line, sizeof line,
                 "time: %.2fs total (reading %.2fs, setup %.2fs, gather %.2fs, fold matrices %.2fs, "
-                "training %.2fs, prediction %.2fs, scores %.3fs)\n",
-                t.total, t.reading, t.setup, t.gather, t.fold_matrices, t.training, t.prediction, t.scores);
+                "training %.2fs, prediction %.2fs, scores %.3fs, bootstrap %.3fs)\n",
+                t.total, t.reading, t.setup, t.gather, t.fold_matrices, t.training, t.prediction, t.scores,
+                report.bootstrap.seconds);
   os << line;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -275,6 +276,89 @@ TEST(DatasetBuilder, RunsValidationOnTheResult) {
                   "row 2 (1-based) has 2");
   EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(Table("y,d,x\n1,0,inf\n2,1,2\n"), Spec()); }),
                   "feature 'x' is inf at row 1");
+}
+
+// --- cluster column -----------------------------------------------------------
+
+ColumnSpec ClusterSpec(const std::string& cluster = "g") {
+  ColumnSpec spec = Spec();
+  spec.cluster = cluster;
+  return spec;
+}
+
+TEST(DatasetBuilder, ClusterIdsMapToDenseIndicesInIncreasingIdOrder) {
+  const auto table = Table(
+      "y,d,g,x\n"
+      "1,0,907,1\n"
+      "2,1,-3,2\n"
+      "3,0,42,3\n"
+      "4,1,907,4\n"
+      "5,0,-3,5\n"
+      "6,1,1e6,6\n");
+  const Dataset data = BuildDataset(table, ClusterSpec());
+  EXPECT_EQ(data.n_clusters, 4);
+  EXPECT_EQ(data.cluster, (std::vector<std::int32_t>{2, 0, 1, 2, 0, 3}));
+  EXPECT_EQ(data.cluster_name, "g");
+  // excluded from the default features, like weights and fold
+  EXPECT_EQ(data.feature_names, (std::vector<std::string>{"x"}));
+  // Without a cluster column nothing is set.
+  const Dataset plain = BuildDataset(table, Spec());
+  EXPECT_TRUE(plain.cluster.empty());
+  EXPECT_EQ(plain.n_clusters, 0);
+  EXPECT_EQ(plain.feature_names, (std::vector<std::string>{"g", "x"}));
+}
+
+TEST(DatasetBuilder, ClusterIndicesDoNotDependOnRowOrder) {
+  const Dataset a = BuildDataset(Table("y,d,g,x\n1,0,5,1\n2,1,9,2\n3,0,7,3\n"), ClusterSpec());
+  const Dataset b = BuildDataset(Table("y,d,g,x\n3,0,7,3\n1,0,5,1\n2,1,9,2\n"), ClusterSpec());
+  EXPECT_EQ(a.cluster, (std::vector<std::int32_t>{0, 2, 1}));
+  EXPECT_EQ(b.cluster, (std::vector<std::int32_t>{1, 0, 2}));
+}
+
+TEST(DatasetBuilder, BadClusterIdNamesRowAndColumn) {
+  std::string err = ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,1,1\n2,1,2.5,2\n"), ClusterSpec()); });
+  EXPECT_CONTAINS(err, "cluster column 'g'");
+  EXPECT_CONTAINS(err, "data row 2 has 2.5");
+  err = ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,1,1\n2,1,NA,2\n"), ClusterSpec()); });
+  EXPECT_CONTAINS(err, "cluster column 'g'");
+  EXPECT_CONTAINS(err, "missing cluster id at data row 2");
+  err = ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,inf,1\n2,1,1,2\n"), ClusterSpec()); });
+  EXPECT_CONTAINS(err, "data row 1 has inf");
+  err = ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,1e300,1\n2,1,1,2\n"), ClusterSpec()); });
+  EXPECT_CONTAINS(err, "beyond 2^53");
+  err = ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,a1,1\n2,1,b2,2\n"), ClusterSpec()); });
+  EXPECT_CONTAINS(err, "cluster column 'g'");
+  EXPECT_CONTAINS(err, "is not numeric");
+  EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(Table(kGood), ClusterSpec("site")); }),
+                  "cluster column 'site' not found");
+}
+
+TEST(DatasetBuilder, SingleClusterIsAnError) {
+  EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(Table("y,d,g,x\n1,0,4,1\n2,1,4,2\n3,0,4,3\n"), ClusterSpec()); }),
+                  "at least 2 clusters");
+}
+
+TEST(DatasetBuilder, ClusterColumnInAnotherRoleOrAsFeatureIsAnError) {
+  ColumnSpec spec = ClusterSpec("x1");
+  spec.features = {"x1", "x2"};
+  EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(Table(kGood), spec); }), "feature 'x1' is also the cluster column");
+  ColumnSpec both = ClusterSpec("k");
+  both.fold = "k";
+  EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(Table("y,d,k,x\n1,0,1,1\n2,1,2,2\n"), both); }),
+                  "both the fold and the cluster column");
+}
+
+TEST(DatasetBuilder, FoldColumnMustKeepClustersWhole) {
+  ColumnSpec spec = ClusterSpec();
+  spec.fold = "k";
+  const Dataset ok = BuildDataset(Table("y,d,g,k,x\n1,0,5,1,1\n2,1,5,1,2\n3,0,6,2,3\n4,1,6,2,4\n"), spec);
+  EXPECT_EQ(ok.fold, (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_EQ(ok.cluster, (std::vector<std::int32_t>{0, 0, 1, 1}));
+  const std::string err = ErrorOf([&] {
+    BuildDataset(Table("y,d,g,k,x\n1,0,5,1,1\n2,1,5,2,2\n3,0,6,2,3\n4,1,6,1,4\n"), spec);
+  });
+  EXPECT_CONTAINS(err, "fold column 'k' splits a cluster of 'g'");
+  EXPECT_CONTAINS(err, "data row 1 and data row 2");
 }
 
 // --- ValidateDataset --------------------------------------------------------

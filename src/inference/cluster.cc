@@ -1,0 +1,206 @@
+// Cluster-robust theta and SE as DoubleML 0.11.4 computes them (see cluster.h).
+#include "inference/cluster.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "fastdml/error.h"
+
+namespace fastdml {
+namespace {
+
+std::string Row(std::size_t i) { return "row " + std::to_string(i + 1); }
+
+void CheckJacobian(double sa) {
+  if (!(std::fabs(sa) > 0)) {
+    throw DataError("the score's Jacobian (cluster-weighted mean of psi_a) is 0: the treatment has no "
+                    "variation left after partialling out the features (is a feature equal to the treatment?)");
+  }
+}
+
+// The fold of each cluster, from the folds of its rows; throws when a cluster
+// is split across folds or has no rows. first_row[c] receives c's first row.
+std::vector<int> ClusterFolds(std::size_t n, const std::int32_t* cluster, std::int32_t n_clusters,
+                              const int* fold, int folds) {
+  std::vector<int> cluster_fold(static_cast<std::size_t>(n_clusters), -1);
+  std::vector<std::size_t> first_row(static_cast<std::size_t>(n_clusters), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t c = cluster[i];
+    const int f = fold[i];
+    if (c < 0 || c >= n_clusters) {
+      throw Error("internal: " + Row(i) + " has cluster index " + std::to_string(c) + " outside 0.." +
+                  std::to_string(n_clusters - 1));
+    }
+    if (f < 0 || f >= folds) {
+      throw DataError(Row(i) + ": fold id " + std::to_string(f) + " outside 0.." + std::to_string(folds - 1));
+    }
+    int& cf = cluster_fold[static_cast<std::size_t>(c)];
+    if (cf < 0) {
+      cf = f;
+      first_row[static_cast<std::size_t>(c)] = i;
+    } else if (cf != f) {
+      throw DataError(Row(first_row[static_cast<std::size_t>(c)]) + " and " + Row(i) +
+                      " are in the same cluster but in different folds (" + std::to_string(cf) + " and " +
+                      std::to_string(f) +
+                      "); cluster-robust inference needs every cluster held out in a single fold "
+                      "(let fastdml make cluster folds, or keep clusters whole in the fold column)");
+    }
+  }
+  for (std::int32_t c = 0; c < n_clusters; ++c) {
+    if (cluster_fold[static_cast<std::size_t>(c)] < 0) {
+      throw Error("internal: cluster index " + std::to_string(c) + " has no rows");
+    }
+  }
+  return cluster_fold;
+}
+
+// Clusters per fold, each at least one.
+std::vector<std::size_t> ClustersPerFold(const std::vector<int>& cluster_fold, int folds, const char* way) {
+  std::vector<std::size_t> m(static_cast<std::size_t>(folds), 0);
+  for (int f : cluster_fold) {
+    if (f < 0 || f >= folds) {
+      throw DataError(std::string(way) + "cluster fold id " + std::to_string(f) + " outside 0.." +
+                      std::to_string(folds - 1));
+    }
+    ++m[static_cast<std::size_t>(f)];
+  }
+  for (int k = 0; k < folds; ++k) {
+    if (m[static_cast<std::size_t>(k)] == 0) {
+      throw DataError(std::string(way) + "fold " + std::to_string(k) +
+                      " holds no cluster; cluster-robust inference needs clusters in every fold "
+                      "(use fewer --folds)");
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
+                                    const std::int32_t* cluster, std::int32_t n_clusters,
+                                    const int* fold, int folds) {
+  if (folds < 1) throw Error("internal: SolveScoreClustered needs at least one fold");
+  if (n_clusters < 1 || n == 0) throw DataError("cluster-robust inference needs at least one cluster");
+  const std::vector<int> cluster_fold = ClusterFolds(n, cluster, n_clusters, fold, folds);
+  const std::vector<std::size_t> m = ClustersPerFold(cluster_fold, folds, "");
+
+  // theta: each fold's score sums weighted by 1/|I_k| (DoubleML's scaling_factor).
+  std::vector<double> sa_k(static_cast<std::size_t>(folds), 0.0), sb_k(static_cast<std::size_t>(folds), 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    sa_k[static_cast<std::size_t>(fold[i])] += psi_a[i];
+    sb_k[static_cast<std::size_t>(fold[i])] += psi_b[i];
+  }
+  double sa = 0, sb = 0;
+  for (int k = 0; k < folds; ++k) {
+    const double w = 1.0 / static_cast<double>(m[static_cast<std::size_t>(k)]);
+    sa += w * sa_k[static_cast<std::size_t>(k)];
+    sb += w * sb_k[static_cast<std::size_t>(k)];
+  }
+  CheckJacobian(sa);
+  ClusterSolution out;
+  out.theta = -sb / sa;
+
+  // gamma: the square of each cluster's score sum, weighted by 1/|I_k| of its fold.
+  std::vector<double> s(static_cast<std::size_t>(n_clusters), 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    s[static_cast<std::size_t>(cluster[i])] += out.theta * psi_a[i] + psi_b[i];
+  }
+  std::vector<double> gamma_k(static_cast<std::size_t>(folds), 0.0);
+  for (std::int32_t c = 0; c < n_clusters; ++c) {
+    const double sc = s[static_cast<std::size_t>(c)];
+    gamma_k[static_cast<std::size_t>(cluster_fold[static_cast<std::size_t>(c)])] += sc * sc;
+  }
+  double gamma = 0;
+  for (int k = 0; k < folds; ++k) {
+    gamma += gamma_k[static_cast<std::size_t>(k)] / static_cast<double>(m[static_cast<std::size_t>(k)]);
+  }
+  out.j = sa / folds;
+  out.gamma = gamma / folds;
+  out.se = std::sqrt(out.gamma / (static_cast<double>(n_clusters) * out.j * out.j));
+  return out;
+}
+
+ClusterSolution SolveScoreTwoWayClustered(const double* psi_a, const double* psi_b, std::size_t n,
+                                          const std::int32_t* cluster1, std::int32_t n_clusters1,
+                                          const std::int32_t* cluster2, std::int32_t n_clusters2,
+                                          const int* fold1, const int* fold2, int folds) {
+  if (folds < 1) throw Error("internal: SolveScoreTwoWayClustered needs at least one fold");
+  if (n_clusters1 < 1 || n_clusters2 < 1 || n == 0) {
+    throw DataError("cluster-robust inference needs at least one cluster in each way");
+  }
+  const std::size_t c1n = static_cast<std::size_t>(n_clusters1), c2n = static_cast<std::size_t>(n_clusters2);
+  const std::size_t kk = static_cast<std::size_t>(folds);
+  const std::vector<std::size_t> m1 =
+      ClustersPerFold(std::vector<int>(fold1, fold1 + c1n), folds, "first cluster variable: ");
+  const std::vector<std::size_t> m2 =
+      ClustersPerFold(std::vector<int>(fold2, fold2 + c2n), folds, "second cluster variable: ");
+  std::vector<char> used1(c1n, 0), used2(c2n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cluster1[i] < 0 || cluster1[i] >= n_clusters1 || cluster2[i] < 0 || cluster2[i] >= n_clusters2) {
+      throw Error("internal: " + Row(i) + " has a cluster index out of range");
+    }
+    used1[static_cast<std::size_t>(cluster1[i])] = 1;
+    used2[static_cast<std::size_t>(cluster2[i])] = 1;
+  }
+  if (std::find(used1.begin(), used1.end(), 0) != used1.end() ||
+      std::find(used2.begin(), used2.end(), 0) != used2.end()) {
+    throw Error("internal: a cluster index has no rows");
+  }
+
+  // Fold (k, l) of each row; per-fold score sums.
+  std::vector<double> sa_kl(kk * kk, 0.0), sb_kl(kk * kk, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t k = static_cast<std::size_t>(fold1[cluster1[i]]);
+    const std::size_t l = static_cast<std::size_t>(fold2[cluster2[i]]);
+    sa_kl[k * kk + l] += psi_a[i];
+    sb_kl[k * kk + l] += psi_b[i];
+  }
+  double sa = 0, sb = 0;
+  for (std::size_t k = 0; k < kk; ++k) {
+    for (std::size_t l = 0; l < kk; ++l) {
+      const double w = 1.0 / (static_cast<double>(m1[k]) * static_cast<double>(m2[l]));
+      sa += w * sa_kl[k * kk + l];
+      sb += w * sb_kl[k * kk + l];
+    }
+  }
+  CheckJacobian(sa);
+  ClusterSolution out;
+  out.theta = -sb / sa;
+
+  // s1[g * K + l]: score sum of first-way cluster g over the rows whose second
+  // cluster lies in J_l (= g's rows of test fold (fold1[g], l)); s2 likewise.
+  std::vector<double> s1(c1n * kk, 0.0), s2(c2n * kk, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double psi = out.theta * psi_a[i] + psi_b[i];
+    const std::size_t g = static_cast<std::size_t>(cluster1[i]), h = static_cast<std::size_t>(cluster2[i]);
+    s1[g * kk + static_cast<std::size_t>(fold2[h])] += psi;
+    s2[h * kk + static_cast<std::size_t>(fold1[g])] += psi;
+  }
+  std::vector<double> q_kl(kk * kk, 0.0);  // sum of squared cluster sums within fold (k, l)
+  for (std::size_t g = 0; g < c1n; ++g) {
+    const std::size_t k = static_cast<std::size_t>(fold1[g]);
+    for (std::size_t l = 0; l < kk; ++l) q_kl[k * kk + l] += s1[g * kk + l] * s1[g * kk + l];
+  }
+  for (std::size_t h = 0; h < c2n; ++h) {
+    const std::size_t l = static_cast<std::size_t>(fold2[h]);
+    for (std::size_t k = 0; k < kk; ++k) q_kl[k * kk + l] += s2[h * kk + k] * s2[h * kk + k];
+  }
+  double gamma = 0;
+  for (std::size_t k = 0; k < kk; ++k) {
+    for (std::size_t l = 0; l < kk; ++l) {
+      const double prod = static_cast<double>(m1[k]) * static_cast<double>(m2[l]);
+      const double c = static_cast<double>(std::min(m1[k], m2[l])) / (prod * prod);
+      gamma += c * q_kl[k * kk + l];
+    }
+  }
+  const double k2 = static_cast<double>(folds) * static_cast<double>(folds);
+  out.j = sa / k2;
+  out.gamma = gamma / k2;
+  const double scale = static_cast<double>(std::min(n_clusters1, n_clusters2));
+  out.se = std::sqrt(out.gamma / (scale * out.j * out.j));
+  return out;
+}
+
+}  // namespace fastdml
