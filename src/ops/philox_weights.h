@@ -12,7 +12,8 @@
 //     b      = replicate index 0..B-1
 //     rep    = cross-fitting repetition
 //     stream = a tag per law (kStream* below), so laws never share draws.
-// Output words v[0..3] are turned into weights as follows (unit u, r = u % U):
+// Output words v[0..3] are turned into weights as follows (unit u, r = u % U;
+// (hi:lo) is the 64-bit word hi * 2^32 + lo):
 //   Rademacher (stream 1, U = 128): bit (r % 32) (LSB = 0) of word v[r / 32];
 //       bit 1 -> -1.0, bit 0 -> +1.0.
 //   Mammen     (stream 2, U = 4):   word x = v[r];
@@ -20,19 +21,23 @@
 //       kMammenThreshold = round(2^32 (sqrt5 + 1)/(2 sqrt5)) = 3107867531, so
 //       P(low) = (sqrt5+1)/(2 sqrt5) - 1.16e-10 (mean 2.6e-10 instead of 0).
 //   Normal     (stream 3, U = 2):   Box-Muller on the 53-bit uniforms
-//       u1 = ((v1:v0) >> 11 + 1) 2^-53 in (0, 1]  and  u2 = ((v3:v2) >> 11) 2^-53
-//       in [0, 1) ((hi:lo) is the 64-bit word hi * 2^32 + lo);
+//       u1 = (((v1:v0) >> 11) + 1) 2^-53 in (0, 1]  and  u2 = ((v3:v2) >> 11) 2^-53 in [0, 1);
 //       rad = sqrt(-2 log u1): r = 0 -> rad cos(2 pi u2), r = 1 -> rad sin(2 pi u2).
 //   Wild       (stream 4, U = 1):   (xi, eta) = the Box-Muller pair above;
 //       w = xi / sqrt 2 + (eta^2 - 1) / 2  (DoubleML's "wild").
-//   Bayes      (stream 5, U = 2):   u = ((v[2r+1]:v[2r]) >> 11 + 1) 2^-53 in (0, 1];
+//   Bayes      (stream 5, U = 2):   u = (((v[2r+1]:v[2r]) >> 11) + 1) 2^-53 in (0, 1];
 //       w = -log(u) - 1  (Exp(1) - 1).
-//   Exact sampler's z_bj (stream 6, U = 2, unit = estimand j): the Normal rule.
+//   Exact sampler's z_bj (stream 6, U = 2, the "unit" is estimand j: block = j / 2,
+//       r = j % 2): the Normal rule.
 // Rademacher and Mammen weights are integer-derived, hence bit-identical on any
-// device. The others go through Log(), SqrtNonNegative() and SinCos2Pi() below
-// (our own, <= 2 ulp, branch-free so that CPU loops vectorise); a device that
-// evaluates them without FMA contraction gets the same bits, otherwise the
-// weights agree to a few ulp.
+// device. The others use Log(), SqrtNonNegative() and SinCos2Pi() below (our
+// own: <= 2 ulp, no libm, branch-free so that CPU loops vectorise) in the
+// exact operation order written here, with exact IEEE division. The CPU paths
+// (GCC, clang; AVX-512, AVX2, portable) give identical bits (tested). A CUDA
+// build evaluating them without FMA contraction (nvcc --fmad=false for that
+// code, or __dmul_rn/__dadd_rn) should match bit for bit as well (not yet
+// checked on a GPU; this header compiles under nvcc 13 for sm_90); with
+// contraction they agree to a few ulp.
 #pragma once
 #include <stdint.h>
 #include <string.h>
@@ -128,14 +133,23 @@ FASTDML_HD double BitsDouble(uint64_t u) {
 #endif
 }
 
+// Exact double of an integer v <= 2^53 with integer adds and one double
+// subtraction per half (2^52 + w has w in its mantissa): no int64 -> double
+// conversion instruction, which AVX2 lacks, so host loops vectorise everywhere.
+FASTDML_HD double SmallIntToDouble(uint64_t v) {
+  const double hi = BitsDouble(0x4330000000000000ull + (v >> 1)) - 0x1p52;  // v >> 1 <= 2^52
+  const double lo = BitsDouble(0x4330000000000000ull + (v & 1u)) - 0x1p52;
+  return hi * 2.0 + lo;  // exact: an integer <= 2^53
+}
+
 // 53-bit uniforms from the 64-bit word hi * 2^32 + lo (its top 53 bits).
 FASTDML_HD double UniformOpenZero(uint32_t lo, uint32_t hi) {  // (0, 1]
   const uint64_t x = ((static_cast<uint64_t>(hi) << 32) | lo) >> 11;
-  return static_cast<double>(static_cast<int64_t>(x + 1)) * 0x1.0p-53;
+  return SmallIntToDouble(x + 1) * 0x1.0p-53;
 }
 FASTDML_HD double UniformOpenOne(uint32_t lo, uint32_t hi) {  // [0, 1)
   const uint64_t x = ((static_cast<uint64_t>(hi) << 32) | lo) >> 11;
-  return static_cast<double>(static_cast<int64_t>(x)) * 0x1.0p-53;
+  return SmallIntToDouble(x) * 0x1.0p-53;
 }
 
 // Natural log of a positive normal finite x (no checks: callers pass (0, 1]
@@ -144,11 +158,15 @@ FASTDML_HD double UniformOpenOne(uint32_t lo, uint32_t hi) {  // [0, 1)
 // (truncation < 1e-18 relative). Branch-free (selects) so that loops vectorise.
 FASTDML_HD double Log(double x) {
   const uint64_t bits = DoubleBits(x);
-  int64_t e = static_cast<int64_t>(bits >> 52) - 1023;
-  double m = BitsDouble((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);  // [1, 2)
-  const bool big = m > 1.4142135623730950488;
-  m = big ? 0.5 * m : m;
-  e = big ? e + 1 : e;
+  // e = biased exponent - 1023, as an exact double: (2^52 + E) - (2^52 + 1023).
+  double ed = BitsDouble(0x4330000000000000ull + (bits >> 52)) - (0x1p52 + 1023.0);
+  // m = mantissa in [1, 2), halved when above sqrt 2 (mantissa bits of sqrt 2:
+  // 0x6A09E667F3BCD). Integer conditions and integer/constant arms only, so
+  // that host compilers if-convert without speculating FP operations.
+  const uint64_t mant = bits & 0x000FFFFFFFFFFFFFull;
+  const bool big = mant > 0x6A09E667F3BCDull;
+  const double m = BitsDouble(mant | (big ? 0x3FE0000000000000ull : 0x3FF0000000000000ull));
+  ed = ed + (big ? 1.0 : 0.0);
   const double f = (m - 1.0) / (m + 1.0);
   const double f2 = f * f;
   double p = 1.0 / 21;
@@ -162,7 +180,6 @@ FASTDML_HD double Log(double x) {
   p = p * f2 + 1.0 / 5;
   p = p * f2 + 1.0 / 3;
   const double log_m = 2.0 * f + 2.0 * f * (f2 * p);
-  const double ed = static_cast<double>(e);
   // ln 2 split so that ed * kLn2Hi is exact for |e| < 2^11.
   const double kLn2Hi = 6.93147180369123816490e-01;
   const double kLn2Lo = 1.90821492927058770002e-10;
@@ -183,15 +200,20 @@ FASTDML_HD double SqrtNonNegative(double a) {
   y = y * (1.5 - h * y * y);
   double s = a * y;
   s = s + (0.5 * y) * (a - s * s);
-  return a > 0.0 ? s : 0.0;
+  // +0.0 unless a > 0 (a's bits as a signed integer are > 0), by a bit mask.
+  const uint64_t keep = static_cast<int64_t>(DoubleBits(a)) > 0 ? ~0ull : 0ull;
+  return BitsDouble(DoubleBits(s) & keep);
 }
 
-// sin(2 pi u) and cos(2 pi u) for u in [0, 1]: u = q/4 + r with q the nearest
-// quarter (exact), x = 2 pi r in [-pi/4, pi/4], Taylor series of sin to x^17
-// and cos to x^18 (truncation < 1e-17), then the quadrant by selects.
+// sin(2 pi u) and cos(2 pi u) for u in [0, 1]: u = q/4 + r with q = 4u rounded
+// to nearest (ties to even, by adding 2^52), r exact with |r| <= 1/8,
+// x = 2 pi r in [-pi/4, pi/4], Taylor series of sin to x^17 and cos to x^18
+// (truncation < 1e-17), then the quadrant q mod 4 by selects.
 FASTDML_HD void SinCos2Pi(double u, double* s, double* c) {
-  const int q = static_cast<int>(u * 4.0 + 0.5);  // 0..4; u >= 0 so truncation = floor
-  const double r = u - 0.25 * static_cast<double>(q);  // exact, |r| <= 1/8
+  const double shifted = u * 4.0 + 0x1p52;                 // 2^52 + round(4u)
+  const double qd = shifted - 0x1p52;                       // round(4u), exact
+  const uint64_t qq = DoubleBits(shifted) & 3u;             // round(4u) mod 4
+  const double r = u - 0.25 * qd;                           // exact, |r| <= 1/8
   const double x = r * 6.28318530717958647693;
   const double x2 = x * x;
   double ps = -1.0 / 355687428096000.0;  // -1/17!
@@ -212,7 +234,6 @@ FASTDML_HD void SinCos2Pi(double u, double* s, double* c) {
   pc = pc * x2 + 1.0 / 720.0;            // 1/6!
   pc = pc * x2 - 1.0 / 24.0;             // 1/4!
   const double cs = 1.0 - (0.5 * x2 + x2 * (x2 * pc));  // 1 - x^2/2 + x^4/4! - ...
-  const int qq = q & 3;
   const double s1 = (qq & 1) ? cs : sn;
   const double c1 = (qq & 1) ? sn : cs;
   *s = (qq & 2) ? -s1 : s1;

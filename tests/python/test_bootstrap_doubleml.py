@@ -19,7 +19,9 @@ are derived from the sampling error of each quantity (see `quantile_se`,
 - Bonferroni and Holm: statsmodels' multipletests on fastdml's own per-repetition
   p-values (median over repetitions, as DoubleML's p_adjust), to 1e-12.
 - The joint band contains the pointwise CI; same seed, same bootstrap output
-  whatever the thread count.
+  whatever the thread count; usage errors exit 2.
+- Clusters (--cluster; DoubleML has no clustered bootstrap): against a numpy
+  bootstrap with one multiplier per cluster on the cluster sums of the scores.
 """
 from __future__ import annotations
 
@@ -474,7 +476,9 @@ def _has_cluster_option(cli) -> bool:
     return "--cluster" in proc.stdout
 
 
-def test_cluster_bootstrap_matches_numpy(cli, tmp_path):
+@pytest.mark.parametrize("method,sampler", [("rademacher", "loop"), ("normal", "exact"), ("normal", "loop"),
+                                            ("bayes", "loop")])
+def test_cluster_bootstrap_matches_numpy(cli, tmp_path, method, sampler):
     """With --cluster, t*_bj = sum_c W_bc S_cj / (n J_j se_j), S_cj the cluster sums of psi_j
     (DESIGN.md section 2; DoubleML has no clustered bootstrap). The reference uses
     fastdml's own (cluster-robust) SEs and DoubleML's unclustered scores (the same psi)."""
@@ -483,17 +487,22 @@ def test_cluster_bootstrap_matches_numpy(cli, tmp_path):
     n_clusters = 60
     prob = make_problem(seed=7, effect=0.2, reps=1, n_clusters=n_clusters)
     out = run_fastdml(cli, tmp_path, write_inputs(prob, tmp_path), "--cluster", "cl", "--bootstrap", B_FAST,
-                      "--bootstrap-method", "rademacher", "--joint")
+                      "--bootstrap-method", method, "--bootstrap-sampler", sampler, "--joint")
+    assert out["bootstrap"]["sampler"] == sampler
     fw = doubleml_framework(prob)
     se = np.array([estimate_by_name(out, e)["se_reps"][0] for e in ESTIMANDS])
     sums = np.zeros((n_clusters, 2))
     np.add.at(sums, prob["cluster"], fw.scaled_psi[:, :, 0])
     rng = np.random.default_rng(404)
-    w = rng.integers(0, 2, size=(B_REF, n_clusters)).astype(float) * 2 - 1
+    shape = (B_REF, n_clusters)
+    w = {"rademacher": lambda: rng.integers(0, 2, size=shape).astype(float) * 2 - 1,
+         "normal": lambda: rng.normal(size=shape),
+         "bayes": lambda: rng.exponential(size=shape) - 1}[method]()
     t_ref = w @ (sums / (fw.n_obs * se))
     max_abs = np.abs(t_ref).max(axis=1)
     c_ref = np.quantile(max_abs, LEVEL)
     f = kde_density_at_quantile(max_abs, LEVEL)
     tol = Z_TOL * math.hypot(quantile_se(LEVEL, B_REF, f), quantile_se(LEVEL, B_FAST, f))
     c = out["bootstrap"]["joint_critical_values"][0]
-    assert abs(c - c_ref) <= tol, f"clustered joint critical value {c:.5f} vs numpy {c_ref:.5f} (tolerance {tol:.4f})"
+    assert abs(c - c_ref) <= tol, (
+        f"clustered {method}/{sampler}: joint critical value {c:.5f} vs numpy {c_ref:.5f} (tolerance {tol:.4f})")
