@@ -39,9 +39,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
+
+from measure import run_measured  # bench/measure.py
 
 import numpy as np
 
@@ -82,32 +83,6 @@ DOUBLEML_SCRIPT = textwrap.dedent("""
     print("RESULT " + json.dumps({"seconds": seconds, "rss_before_kib": rss0, "rss_after_kib": rss1,
                                   "critical_value": crit}))
 """)
-
-
-def run_measured(cmd, env=None):
-    """Runs cmd; returns (wall seconds, peak RSS MiB of this child, stdout)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    out_chunks, err_chunks = [], []
-
-    def pump(stream, sink):
-        for line in stream:
-            sink.append(line)
-
-    pumps = [threading.Thread(target=pump, args=(proc.stdout, out_chunks)),
-             threading.Thread(target=pump, args=(proc.stderr, err_chunks))]
-    for t in pumps:
-        t.start()
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running max).
-    _, status, rusage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    for t in pumps:
-        t.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.stderr.write("".join(err_chunks)[-4000:])
-        raise SystemExit(f"command failed with exit {proc.returncode}: {' '.join(map(str, cmd))}")
-    return wall, rusage.ru_maxrss / 1024.0, "".join(out_chunks)
 
 
 # --- inputs ------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
+
+from measure import run_measured  # bench/measure.py
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLI = REPO / "build" / "fastdml"
@@ -65,32 +66,6 @@ DOUBLEML_SCRIPT = textwrap.dedent("""
                       "fit": t_end - t_read, "total": t_end - t0}
     print("RESULT " + json.dumps(out))
 """)
-
-
-def run_measured(cmd, env=None):
-    """Runs cmd; returns (wall seconds, peak RSS MiB of the child, stdout)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running max).
-    out_chunks, err_chunks = [], []
-    def pump(stream, sink):
-        for line in stream:
-            sink.append(line)
-
-    threads = [threading.Thread(target=pump, args=(proc.stdout, out_chunks)),
-               threading.Thread(target=pump, args=(proc.stderr, err_chunks))]
-    for t in threads:
-        t.start()
-    _, status, rusage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    for t in threads:
-        t.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.stderr.write("".join(err_chunks)[-4000:])
-        raise SystemExit(f"command failed with exit {proc.returncode}: {' '.join(map(str, cmd))}")
-    rss_mib = rusage.ru_maxrss / 1024.0  # Linux: KiB
-    return wall, rss_mib, "".join(out_chunks)
 
 
 def machine_description():

@@ -113,3 +113,23 @@ def sim_columns(csv_path, truth: dict) -> tuple[str, str, list[str]]:
 def pytest_configure(config):
     # DoubleML 0.11.4 calls DataFrame.set_index(inplace=True), which new pandas flags.
     config.addinivalue_line("filterwarnings", "ignore:The inplace keyword:Warning")
+
+
+def assert_matches_doubleml(ours: dict, ref, label: str, level: float = 0.95) -> None:
+    """Asserts fastdml's JSON estimate `ours` equals the DoubleML object `ref`:
+    theta and se per repetition and aggregated, t, CI and p. With several
+    repetitions DoubleML's model objects report the median of the
+    per-repetition CI bounds, and p from the aggregated t; fastdml too."""
+    want_theta = float(ref.coef[0])
+    want_se = float(ref.se[0])
+    assert_close(f"{label} theta_reps", ours["theta_reps"], ref.all_coef[0, :])
+    assert_close(f"{label} se_reps", ours["se_reps"], ref.all_se[0, :])
+    assert_close(f"{label} estimate", ours["estimate"], want_theta)
+    assert_close(f"{label} se", ours["se"], want_se)
+    assert_close(f"{label} t", ours["t"], want_theta / want_se)
+    ci = ref.confint(level=level).to_numpy()[0]
+    assert_close(f"{label} ci_lower", ours["ci_lower"], ci[0])
+    assert_close(f"{label} ci_upper", ours["ci_upper"], ci[1])
+    want_p = float(ref.pval[0])
+    assert abs(ours["p_value"] - want_p) <= RTOL * max(want_p, 1e-6), (
+        f"{label} p_value: fastdml {ours['p_value']!r} vs DoubleML {want_p!r}")

@@ -23,7 +23,7 @@ import doubleml as dml
 from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from doubleml.utils.propensity_score_processing import PSProcessorConfig
 
-from conftest import RTOL, assert_close, estimate_by_name, read_json, run_cli
+from conftest import RTOL, assert_close, assert_matches_doubleml, estimate_by_name, read_json, run_cli
 
 P, K = 4, 5
 FEATURES = [f"x{j}" for j in range(P)]
@@ -161,19 +161,6 @@ def doubleml_fit(prob, model: str, score: str = "ATE", normalize_ipw: bool = Fal
     return obj
 
 
-def check_against(ours: dict, ref, label: str, level: float = 0.95):
-    want_theta = float(ref.coef[0])
-    want_se = float(ref.se[0])
-    assert_close(f"{label} theta_reps", ours["theta_reps"], ref.all_coef[0, :])
-    assert_close(f"{label} se_reps", ours["se_reps"], ref.all_se[0, :])
-    assert_close(f"{label} estimate", ours["estimate"], want_theta)
-    assert_close(f"{label} se", ours["se"], want_se)
-    assert_close(f"{label} t", ours["t"], want_theta / want_se)
-    ci = ref.confint(level=level).to_numpy()[0]
-    assert_close(f"{label} ci_lower", ours["ci_lower"], ci[0])
-    assert_close(f"{label} ci_upper", ours["ci_upper"], ci[1])
-
-
 # --- fastdml runs ----------------------------------------------------------------------
 
 def run_fastdml(cli, tmp_path, prob, model, estimands, extra=(), folds=None, check=True):
@@ -230,7 +217,7 @@ def test_doubleml_one_way_formula_as_documented():
 def test_plr_cluster_matches_doubleml(cli, tmp_path, reps):
     prob = make_clustered_problem(seed=601 + reps, reps=reps)
     out, _ = run_fastdml(cli, tmp_path, prob, "plr", "ate")
-    check_against(estimate_by_name(out, "ate"), doubleml_fit(prob, "plr"), f"clustered PLR reps={reps}")
+    assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(prob, "plr"), f"clustered PLR reps={reps}")
 
 
 @pytest.mark.parametrize("normalize_ipw", [False, True], ids=["plain", "normalize_ipw"])
@@ -239,9 +226,9 @@ def test_irm_ate_att_cluster_match_doubleml(cli, tmp_path, reps, normalize_ipw):
     prob = make_clustered_problem(seed=701 + reps, reps=reps)
     out, _ = run_fastdml(cli, tmp_path, prob, "irm", "ate,att", extra=["--normalize-ipw"] if normalize_ipw else [])
     tag = f"reps={reps} normalize_ipw={normalize_ipw}"
-    check_against(estimate_by_name(out, "ate"), doubleml_fit(prob, "irm", "ATE", normalize_ipw),
+    assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(prob, "irm", "ATE", normalize_ipw),
                   f"clustered IRM-ATE {tag}")
-    check_against(estimate_by_name(out, "att"), doubleml_fit(prob, "irm", "ATTE", normalize_ipw),
+    assert_matches_doubleml(estimate_by_name(out, "att"), doubleml_fit(prob, "irm", "ATTE", normalize_ipw),
                   f"clustered IRM-ATT {tag}")
 
 
@@ -251,7 +238,7 @@ def test_singleton_clusters_with_equal_folds_match_unclustered_doubleml(cli, tmp
     assert len(np.unique(prob["cid"])) == prob["n"] and prob["n"] % K == 0
     out, _ = run_fastdml(cli, tmp_path, prob, "irm", "ate")
     plain = doubleml_fit(prob, "irm", "ATE", clustered=False)
-    check_against(estimate_by_name(out, "ate"), plain, "singleton clusters vs unclustered IRM-ATE")
+    assert_matches_doubleml(estimate_by_name(out, "ate"), plain, "singleton clusters vs unclustered IRM-ATE")
 
 
 def test_loaded_folds_that_split_a_cluster_are_rejected(cli, tmp_path):
@@ -292,8 +279,8 @@ def test_trained_cluster_fit_keeps_clusters_whole_and_matches_doubleml(cli, tmp_
     ref_prob = dict(prob, reps=reps, folds=folds, m=mat("m_hat"))
     if model == "irm":
         ref_prob.update(g0=mat("g0_hat"), g1=mat("g1_hat"))
-        check_against(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "irm", "ATE"), "trained clustered IRM-ATE")
-        check_against(estimate_by_name(out, "att"), doubleml_fit(ref_prob, "irm", "ATTE"), "trained clustered IRM-ATT")
+        assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "irm", "ATE"), "trained clustered IRM-ATE")
+        assert_matches_doubleml(estimate_by_name(out, "att"), doubleml_fit(ref_prob, "irm", "ATTE"), "trained clustered IRM-ATT")
     else:
         ref_prob.update(l=mat("l_hat"))
-        check_against(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "plr"), "trained clustered PLR")
+        assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "plr"), "trained clustered PLR")

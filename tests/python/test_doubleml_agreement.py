@@ -20,7 +20,7 @@ import doubleml as dml
 from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from doubleml.utils.propensity_score_processing import PSProcessorConfig
 
-from conftest import RTOL, assert_close, estimate_by_name, read_json, run_cli
+from conftest import RTOL, assert_close, assert_matches_doubleml, estimate_by_name, read_json, run_cli
 
 N, P, K = 2000, 5, 5
 FEATURES = [f"x{j}" for j in range(P)]
@@ -121,24 +121,6 @@ def doubleml_fit(prob, model: str, score: str = "ATE", normalize_ipw: bool = Fal
     return obj
 
 
-def check_against(ours: dict, ref, label: str, reps: int, level: float = 0.95):
-    """Asserts fastdml's JSON estimate `ours` equals the DoubleML object `ref`."""
-    want_theta = float(ref.coef[0])
-    want_se = float(ref.se[0])
-    assert_close(f"{label} theta_reps", ours["theta_reps"], ref.all_coef[0, :])
-    assert_close(f"{label} se_reps", ours["se_reps"], ref.all_se[0, :])
-    assert_close(f"{label} estimate", ours["estimate"], want_theta)
-    assert_close(f"{label} se", ours["se"], want_se)
-    assert_close(f"{label} t", ours["t"], want_theta / want_se)
-    # With several repetitions DoubleML's model objects report the median of the
-    # per-repetition CI bounds, and p from the aggregated t; fastdml too.
-    ci = ref.confint(level=level).to_numpy()[0]
-    assert_close(f"{label} ci_lower", ours["ci_lower"], ci[0])
-    assert_close(f"{label} ci_upper", ours["ci_upper"], ci[1])
-    assert abs(ours["p_value"] - float(ref.pval[0])) <= 1e-9 * max(float(ref.pval[0]), 1e-6), (
-        f"{label} p_value: fastdml {ours['p_value']!r} vs DoubleML {float(ref.pval[0])!r}")
-
-
 # --- fastdml runs ----------------------------------------------------------------------
 
 def run_fastdml_loaded(cli, tmp_path, prob, model, estimands, normalize_ipw=False, weighted=False, extra=()):
@@ -173,7 +155,7 @@ def test_plr_matches_doubleml(cli, tmp_path, reps):
     prob = make_problem(seed=101 + reps, reps=reps)
     out = run_fastdml_loaded(cli, tmp_path, prob, "plr", "ate")
     ref = doubleml_fit(prob, "plr")
-    check_against(estimate_by_name(out, "ate"), ref, f"PLR reps={reps}", reps)
+    assert_matches_doubleml(estimate_by_name(out, "ate"), ref, f"PLR reps={reps}")
 
 
 @pytest.mark.parametrize("normalize_ipw", [False, True], ids=["plain", "normalize_ipw"])
@@ -184,8 +166,8 @@ def test_irm_ate_att_match_doubleml(cli, tmp_path, reps, normalize_ipw):
     ref_ate = doubleml_fit(prob, "irm", "ATE", normalize_ipw)
     ref_att = doubleml_fit(prob, "irm", "ATTE", normalize_ipw)
     tag = f"reps={reps} normalize_ipw={normalize_ipw}"
-    check_against(estimate_by_name(out, "ate"), ref_ate, f"IRM-ATE {tag}", reps)
-    check_against(estimate_by_name(out, "att"), ref_att, f"IRM-ATT {tag}", reps)
+    assert_matches_doubleml(estimate_by_name(out, "ate"), ref_ate, f"IRM-ATE {tag}")
+    assert_matches_doubleml(estimate_by_name(out, "att"), ref_att, f"IRM-ATT {tag}")
 
 
 @pytest.mark.parametrize("normalize_ipw", [False, True], ids=["plain", "normalize_ipw"])
@@ -194,7 +176,7 @@ def test_irm_weighted_ate_matches_doubleml(cli, tmp_path, normalize_ipw):
     prob = make_problem(seed=301, reps=reps)
     out = run_fastdml_loaded(cli, tmp_path, prob, "irm", "ate", normalize_ipw=normalize_ipw, weighted=True)
     ref = doubleml_fit(prob, "irm", "ATE", normalize_ipw, weighted=True)
-    check_against(estimate_by_name(out, "ate"), ref, f"weighted IRM-ATE normalize_ipw={normalize_ipw}", reps)
+    assert_matches_doubleml(estimate_by_name(out, "ate"), ref, f"weighted IRM-ATE normalize_ipw={normalize_ipw}")
     # and the weights matter: the unweighted estimate differs
     unweighted = doubleml_fit(prob, "irm", "ATE", normalize_ipw)
     assert abs(float(unweighted.coef[0]) - float(ref.coef[0])) > 1e-4
@@ -208,7 +190,7 @@ def test_irm_clip_and_level_options_match_doubleml(cli, tmp_path, normalize_ipw)
                              extra=["--clip", 0.05, "--level", 0.9])
     for est, score in (("ate", "ATE"), ("att", "ATTE")):
         ref = doubleml_fit(prob, "irm", score, normalize_ipw, clip=0.05)
-        check_against(estimate_by_name(out, est), ref, f"IRM-{score} clip=0.05 level=0.9", 1, level=0.9)
+        assert_matches_doubleml(estimate_by_name(out, est), ref, f"IRM-{score} clip=0.05 level=0.9", level=0.9)
 
 
 # --- fastdml trains, DoubleML re-estimates from the saved predictions ------------------
@@ -266,10 +248,10 @@ def test_saved_predictions_reproduce_estimate_in_doubleml(cli, tmp_path, model):
         if k in saved:
             ref_prob[k] = saved[k]
     if model == "irm":
-        check_against(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "irm", "ATE"), "trained IRM-ATE", reps)
-        check_against(estimate_by_name(out, "att"), doubleml_fit(ref_prob, "irm", "ATTE"), "trained IRM-ATT", reps)
+        assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "irm", "ATE"), "trained IRM-ATE")
+        assert_matches_doubleml(estimate_by_name(out, "att"), doubleml_fit(ref_prob, "irm", "ATTE"), "trained IRM-ATT")
     else:
-        check_against(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "plr"), "trained PLR", reps)
+        assert_matches_doubleml(estimate_by_name(out, "ate"), doubleml_fit(ref_prob, "plr"), "trained PLR")
 
     # Loading the saved file gives back the same numbers (no retraining).
     out2_json = tmp_path / "out2.json"
