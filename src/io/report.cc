@@ -249,9 +249,11 @@ Predictions ReadPredictionsCsv(const std::string& path, std::size_t n) {
   std::vector<char> seen(total, 0);
   const char* names[] = {"m_hat", "g0_hat", "g1_hat", "l_hat"};
   std::vector<double>* dst[] = {&p.m, &p.g0, &p.g1, &p.l};
+  const CsvColumn* src_cols[4] = {nullptr, nullptr, nullptr, nullptr};
   for (int c = 0; c < 4; ++c) {
     const CsvColumn* src = table.Find(names[c]);
     if (!src) continue;
+    src_cols[c] = src;
     bool any = false;
     for (double v : src->values) any |= !std::isnan(v);
     if (!src->numeric) {
@@ -272,7 +274,7 @@ Predictions ReadPredictionsCsv(const std::string& path, std::size_t n) {
     seen[idx] = 1;
     p.fold[idx] = static_cast<int>(f);
     for (int c = 0; c < 4; ++c) {
-      if (!dst[c]->empty()) (*dst[c])[idx] = table.Find(names[c])->values[k];
+      if (!dst[c]->empty()) (*dst[c])[idx] = src_cols[c]->values[k];
     }
   }
   return p;
