@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "fastdml/cate.h"
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
 #include "fastdml/options.h"
@@ -75,5 +76,73 @@ std::vector<double> PredictCate(const CateModel& model, const float* x, std::siz
 void SaveCateModel(const CateModel& model, const std::string& path);
 // Reads what SaveCateModel wrote; throws UsageError naming the file at fault.
 CateModel LoadCateModel(const std::string& path);
+
+// One model per repetition of the fit (options.repetition is ignored): the
+// per-repetition proxies that SortedGates aggregates like DoubleML does.
+std::vector<CateModel> FitCateModels(const Dataset& data, const Fit& fit, const CateModelOptions& options);
+
+// ---------------------------------------------------------------------------
+// Sorted GATES, BLP heterogeneity test and CLAN (Chernozhukov et al. 2018/2023)
+
+struct SortedGatesOptions {
+  int groups = 5;  // K quantile groups of the proxy S (G1 lowest ... GK highest)
+  CovType cov = CovType::kHC0;  // cluster: Dataset::cluster
+  double level = 0.95;
+  double clip = 0.01;          // as Options::clip
+  bool normalize_ipw = false;  // as Options::normalize_ipw
+  std::vector<std::string> clan;  // CLAN covariates (feature names); empty: none
+};
+
+// An estimate aggregated over repetitions by DoubleML's rule (median estimate,
+// se from the median of estimate + 1.96 se), with a normal CI at `level`.
+struct Inferred {
+  double estimate = 0, se = 0, t = 0, p_value = 0, ci_lower = 0, ci_upper = 0;
+  std::vector<double> theta_reps, se_reps;
+};
+
+struct ClanRow {
+  std::string variable;
+  Inferred top, bottom, difference;  // means in GK and G1, and GK - G1
+};
+
+struct SortedGatesResult {
+  int groups = 0;
+  CovType cov = CovType::kHC0;
+  double level = 0.95;
+  std::vector<std::string> labels;         // "G1" .. "GK"
+  std::vector<std::size_t> group_rows;     // rows per group (repetition 0)
+  std::vector<Inferred> gates;             // K: ATE of the AIPW signal per proxy group
+  Inferred top_minus_bottom;               // GATES_K - GATES_1 (covariance included)
+  // BLP: OLS of the AIPW signal on [1, S - mean(S)]. beta1 = ATE, beta2 = the
+  // heterogeneity loading; beta2 != 0 (p_value of blp_beta2) detects
+  // heterogeneity, beta2 = 1 means the proxy is the CATE's best scale.
+  Inferred blp_beta1, blp_beta2;
+  std::vector<ClanRow> clan;
+  std::string proxy;  // "outcome-difference" or "dr-learner" (set by the caller)
+  std::vector<std::vector<std::int32_t>> group_reps;  // per repetition: group of each row
+  double seconds = 0;
+};
+
+// The CATE proxy S per repetition, always out of fold:
+//   OutcomeDifferenceProxy: g1_hat(X_i) - g0_hat(X_i) from the stored nuisance
+//     predictions (a T-learner). The default for inference: the models behind
+//     S_i never saw row i, and the signal's nuisance error enters with mean zero.
+//   DrLearnerProxy: models[r].out_of_fold. Sharper (it targets the CATE), but
+//     with one level of cross-fitting the proxy of fold k is trained on phi_j
+//     whose own noise also trained the nuisances behind phi_i (i in k): this
+//     biases the BLP loading downwards under no heterogeneity (measured:
+//     tests/cate/sorted_gates_test.cc); use it for description, not for tests.
+std::vector<std::vector<double>> OutcomeDifferenceProxy(const Fit& fit);
+std::vector<std::vector<double>> DrLearnerProxy(const std::vector<CateModel>& models);
+
+// From per-repetition proxies and the fit's stored predictions; no model is
+// refitted, so K, cov, level and CLAN variables can change freely. UsageError
+// for K < 2, a PLR fit, a proxy count that differs from the fit's
+// repetitions, an unknown CLAN variable;
+// DataError naming the group when a proxy group has fewer than
+// kMinRowsPerProxyGroup rows or lacks treated or control rows.
+inline constexpr std::size_t kMinRowsPerProxyGroup = 20;
+SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::vector<std::vector<double>>& proxy,
+                              const SortedGatesOptions& options);
 
 }  // namespace fastdml
