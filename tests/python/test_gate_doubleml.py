@@ -241,7 +241,8 @@ def test_seller_gates_cover_truth_and_reuse_predictions(cli, tmp_path):
     run_cli(cli, base + ["--cate-by", "category", "--cate-by", "inventory_level:quintiles", "--cate-cov",
                          "cluster", "--load-predictions", pred_csv, "--json", out2])
     o1, o2 = read_json(out1), read_json(out2)
-    assert "loaded" in o2["xgboost_version"] if "xgboost_version" in o2 else True
+    assert o2["xgboost_version"].startswith("(predictions loaded from")  # no model was trained
+    assert o2["timings"]["training"] == 0 and o1["timings"]["training"] > 0
     assert_close("reloaded GATE", [g["estimate"] for g in o2["gate"][0]["groups"]],
                  [g["estimate"] for g in o1["gate"][0]["groups"]], 1e-12)
     truths = {"category": truth["gate"]["category"], "inventory_level:q=5": truth["gate"]["inventory_quintile"]}
@@ -278,11 +279,8 @@ def test_bad_inputs_give_clear_errors(cli, tmp_path, case, expect):
     df["z"] = prob["z"]
     df["z2"] = 2 * prob["z"]
     df["row_id"] = np.arange(len(df))
-    if case == "no_treated":
-        df.loc[df["d"] == 0, "cat"] = 99
-        df.loc[df.index[df["d"] == 0][:5], "cat"] = 99
-        df.loc[(df["d"] == 0).to_numpy() & (np.arange(len(df)) < 40), "cat"] = 50  # controls only
-        df.loc[df["cat"] != 50, "cat"] = 1
+    if case == "no_treated":  # group 50: 40-odd control rows, no treated row
+        df["cat"] = np.where((df["d"] == 0).to_numpy() & (np.arange(len(df)) < 80), 50, 1)
     if case == "one_row":
         df.loc[0, "cat"] = 1234
     df["label"] = "a"
