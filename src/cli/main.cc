@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/cate_cli.h"
+#include "cli/cate_model_cli.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "io/csv.h"
@@ -81,6 +82,7 @@ struct EstimateArgs {
   fastdml::Options opt;
   LearnerFlags all, propensity, outcome_model;
   fastdml::cli::CateArgs cate;
+  fastdml::cli::CateModelArgs cate_model;
 };
 
 int RunEstimate(EstimateArgs& a) {
@@ -168,6 +170,9 @@ int RunEstimate(EstimateArgs& a) {
     json.update(fastdml::cli::RunCate(a.cate, table, a.data, data, fit, a.bootstrap,
                                       a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
   }
+  if (a.cate_model.Any()) {  // CATE model, sorted GATES, CLAN (no nuisance refit)
+    json.update(fastdml::cli::RunCateModel(a.cate_model, data, fit, a.cate.cov, std::cout));
+  }
   if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
   return fastdml::kExitOk;
@@ -228,6 +233,7 @@ int main(int argc, char** argv) {
   est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
   fastdml::cli::AddCateOptions(est, &a.cate);
+  fastdml::cli::AddCateModelOptions(est, &a.cate_model);
 
   fastdml::sim::SimOptions sim;
   std::string design = "seller", out;
@@ -239,6 +245,9 @@ int main(int argc, char** argv) {
   simc->add_option("--seed", sim.seed, "random seed (default 0)");
   simc->add_option("--theta", sim.theta, "treatment effect for the irm and plr designs (default 0.5)");
   simc->add_option("--out", out, "output CSV; the truth goes to OUT.truth.json")->required();
+
+  fastdml::cli::PredictCateArgs pc;
+  CLI::App* predict_cate = fastdml::cli::AddPredictCate(&app, &pc);
 
   app.add_subcommand("version", "print the fastdml and XGBoost versions");
 
@@ -257,6 +266,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*est) return RunEstimate(a);
+    if (*predict_cate) return fastdml::cli::RunPredictCate(pc, std::cout);
     if (*simc) {
       sim.design = fastdml::sim::ParseDesign(design);
       const fastdml::sim::SimData data = fastdml::sim::Simulate(sim);
