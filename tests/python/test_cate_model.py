@@ -1,0 +1,136 @@
+"""DR-learner CATE model, sorted GATES, BLP test and CLAN through the CLI.
+
+- predict-cate equals XGBoost's own Python package on the saved model, bit for
+  bit (an independent reader of the UBJ file), and follows the rows when they
+  are shuffled;
+- --load-predictions reproduces every CATE output with no nuisance training;
+- the CATE model and sorted GATES do not depend on --threads;
+- bad inputs exit with the documented code and name what is wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost
+
+from conftest import read_json, run_cli
+
+SMALL = ["--rounds", "60", "--max-depth", "4", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def seller(tmp_path_factory, cli):
+    d = tmp_path_factory.mktemp("cate_model")
+    csv = d / "seller.csv"
+    run_cli(cli, ["simulate", "--design", "seller", "--n", "6000", "--seed", "21", "--out", csv])
+    out = d / "fit.json"
+    model = d / "cate.ubj"
+    preds = d / "preds.csv"
+    run_cli(cli, ["estimate", "--data", csv, "--outcome", "y", "--treatment", "d", *SMALL, "--threads", "2",
+                  "--save-cate-model", model, "--sorted-gates", "4", "--clan", "inventory_level,price",
+                  "--json", out, "--save-predictions", preds])
+    return {"dir": d, "csv": csv, "json": read_json(out), "model": model, "preds": preds}
+
+
+def test_predict_cate_equals_xgboost_python_on_the_saved_model(seller, cli):
+    out = seller["dir"] / "cate.csv"
+    run_cli(cli, ["predict-cate", "--model", seller["model"], "--data", seller["csv"], "--out", out])
+    got = pd.read_csv(out)["cate"].to_numpy()
+    meta = read_json(str(seller["model"]) + ".meta.json")
+    df = pd.read_csv(seller["csv"])
+    booster = xgboost.Booster(model_file=str(seller["model"]))
+    want = booster.inplace_predict(df[meta["feature_names"]].to_numpy(np.float32))
+    assert got.shape == (len(df),)
+    np.testing.assert_array_equal(got, want.astype(np.float64))  # bit for bit
+
+
+def test_predict_cate_follows_shuffled_rows_and_ignores_extra_columns(seller, cli):
+    df = pd.read_csv(seller["csv"])
+    first = seller["dir"] / "first.csv"
+    run_cli(cli, ["predict-cate", "--model", seller["model"], "--data", seller["csv"], "--out", first])
+    base = pd.read_csv(first)["cate"].to_numpy()
+    perm = np.random.default_rng(0).permutation(len(df))
+    shuffled = df.iloc[perm][list(reversed(df.columns))]  # rows and columns reordered
+    shuffled["unused"] = 1.0
+    path = seller["dir"] / "shuffled.csv"
+    shuffled.to_csv(path, index=False)
+    out = seller["dir"] / "shuffled_cate.csv"
+    run_cli(cli, ["predict-cate", "--model", seller["model"], "--data", path, "--out", out])
+    np.testing.assert_array_equal(pd.read_csv(out)["cate"].to_numpy(), base[perm])
+
+
+def test_json_holds_every_result_and_heterogeneity_is_detected(seller):
+    j = seller["json"]
+    loss = j["cate_model"]["loss"]
+    assert loss["pseudo_outcome_mse"] > 0 and loss["constant_mse"] > 0
+    sg = j["sorted_gates"]
+    assert sg["groups"] == 4 and sg["proxy"] == "outcome-difference" and len(sg["gates"]) == 4
+    assert sum(g["n"] for g in sg["gates"]) == 6000
+    # The top-minus-bottom SE includes both groups: with HC0 and disjoint groups
+    # it is the root of the sum of the two variances.
+    top, bottom = sg["gates"][-1], sg["gates"][0]
+    assert sg["top_minus_bottom"]["estimate"] == pytest.approx(top["estimate"] - bottom["estimate"], rel=1e-12)
+    assert sg["top_minus_bottom"]["se"] == pytest.approx(np.hypot(top["se"], bottom["se"]), rel=1e-9)
+    assert j["blp_test"]["heterogeneity_detected"] is True
+    assert j["blp_test"]["beta2_heterogeneity"]["p_value"] < 1e-3
+    clan = {c["variable"]: c for c in j["clan"]}
+    assert clan["inventory_level"]["difference"]["estimate"] < 0  # the effect falls with stock
+
+
+def test_load_predictions_reproduces_the_cate_outputs_without_training(seller, cli):
+    out = seller["dir"] / "reload.json"
+    model2 = seller["dir"] / "cate2.ubj"
+    run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL,
+                  "--load-predictions", seller["preds"], "--save-cate-model", model2, "--sorted-gates", "4",
+                  "--clan", "inventory_level,price", "--json", out])
+    j, ref = read_json(out), seller["json"]
+    assert "loaded" in j["xgboost_version"]
+    assert j["timings"]["training"] == 0
+    # Predictions round-trip through the CSV at 17 digits, so allow 1e-9.
+    for k in range(4):
+        assert j["sorted_gates"]["gates"][k]["estimate"] == pytest.approx(
+            ref["sorted_gates"]["gates"][k]["estimate"], rel=1e-9)
+    assert j["blp_test"]["beta2_heterogeneity"]["estimate"] == pytest.approx(
+        ref["blp_test"]["beta2_heterogeneity"]["estimate"], rel=1e-9)
+    assert j["cate_model"]["loss"]["pseudo_outcome_mse"] == pytest.approx(
+        ref["cate_model"]["loss"]["pseudo_outcome_mse"], rel=1e-6)
+
+
+def test_cate_results_do_not_depend_on_threads(seller, cli):
+    outs = []
+    for threads in ["1", "3"]:
+        out = seller["dir"] / f"t{threads}.json"
+        run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL,
+                      "--threads", threads, "--cate-model", "--sorted-gates", "3", "--cate-proxy", "dr-learner",
+                      "--json", out])
+        outs.append(read_json(out))
+    a, b = outs
+    assert a["cate_model"]["loss"] == b["cate_model"]["loss"]
+    assert a["sorted_gates"]["gates"] == b["sorted_gates"]["gates"]
+    assert a["blp_test"] == b["blp_test"]
+
+
+def test_bad_inputs_give_clear_errors(seller, cli):
+    d = seller["dir"]
+    df = pd.read_csv(seller["csv"])
+    missing = d / "missing.csv"
+    df.drop(columns=["inventory_level"]).to_csv(missing, index=False)
+    p = run_cli(cli, ["predict-cate", "--model", seller["model"], "--data", missing, "--out", d / "x.csv"],
+                check=False)
+    assert p.returncode == 3 and "column 'inventory_level' is missing" in p.stderr, p.stderr
+    assert not (d / "x.csv").exists()
+
+    base = ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL,
+            "--load-predictions", seller["preds"]]
+    p = run_cli(cli, base + ["--sorted-gates", "1"], check=False)
+    assert p.returncode == 2 and "--sorted-gates: K = 1" in p.stderr, p.stderr
+    p = run_cli(cli, base + ["--sorted-gates", "400"], check=False)
+    assert p.returncode == 3 and "fewer than 20 rows per proxy group" in p.stderr, p.stderr
+    p = run_cli(cli, base + ["--clan", "no_such_feature"], check=False)
+    assert p.returncode == 2 and "--clan: 'no_such_feature'" in p.stderr, p.stderr
+    p = run_cli(cli, base + ["--cate-model", "--cate-features", "price,nope"], check=False)
+    assert p.returncode == 2 and "'nope' is not one of the fit's features" in p.stderr, p.stderr
+    p = run_cli(cli, ["predict-cate", "--model", d / "nothing.ubj", "--data", seller["csv"], "--out", d / "y.csv"],
+                check=False)
+    assert p.returncode == 2 and "nothing.ubj.meta.json" in p.stderr, p.stderr
