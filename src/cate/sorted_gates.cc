@@ -172,9 +172,15 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
         kept.push_back(i);
       }
     }
-    std::vector<std::int32_t> two_cluster;
+    // Clusters present in G1 and GK, renumbered densely, so the small-sample
+    // factor G/(G-1) counts the clusters of this regression (as statsmodels).
+    std::vector<std::int32_t> two_cluster, dense(data.n_clusters, -1);
+    std::int32_t two_clusters = 0;
     for (std::size_t i : kept) {
-      if (!data.cluster.empty()) two_cluster.push_back(data.cluster[i]);
+      if (data.cluster.empty()) break;
+      std::int32_t& id = dense[data.cluster[i]];
+      if (id < 0) id = two_clusters++;
+      two_cluster.push_back(id);
     }
     for (std::size_t c = 0; c < clan_cols.size(); ++c) {
       std::vector<double> v(kept.size());
@@ -185,7 +191,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
                           " is missing; CLAN needs complete values in the top and bottom groups");
         }
       }
-      const OlsFit o = OlsOnGroups(v, {}, two, 2, options.cov, two_cluster, data.n_clusters,
+      const OlsFit o = OlsOnGroups(v, {}, two, 2, options.cov, two_cluster, two_clusters,
                                    {"G1", res.labels[top]});
       ClanRow& row = res.clan[c];
       Add(&row.bottom, o.coef[0], o.cov[0]);

@@ -87,6 +87,10 @@ nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const F
   std::vector<CateModel> models;  // one per repetition when the DR-learner proxy needs them
   const bool dr_proxy = groups != 0 && a.proxy == "dr-learner";
   if (a.cate_model || !a.save.empty()) {
+    if (a.repetition < 0 || a.repetition >= fit.predictions.reps) {
+      throw UsageError("--cate-rep: repetition " + std::to_string(a.repetition) + " does not exist (the fit has " +
+                       std::to_string(fit.predictions.reps) + ")");
+    }
     if (dr_proxy) {
       models = FitCateModels(data, fit, co);
     } else {

@@ -5,13 +5,18 @@
   are shuffled;
 - --load-predictions reproduces every CATE output with no nuisance training;
 - the CATE model and sorted GATES do not depend on --threads;
+- sorted GATES, GK - G1, the BLP loading and CLAN equal statsmodels OLS
+  (HC0, HC3, cluster) on the same signal and groups, to 1e-8;
 - bad inputs exit with the documented code and name what is wrong.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 import xgboost
 
 from conftest import read_json, run_cli
@@ -134,3 +139,65 @@ def test_bad_inputs_give_clear_errors(seller, cli):
     p = run_cli(cli, ["predict-cate", "--model", d / "nothing.ubj", "--data", seller["csv"], "--out", d / "y.csv"],
                 check=False)
     assert p.returncode == 2 and "nothing.ubj.meta.json" in p.stderr, p.stderr
+
+
+def _quantile_groups(s: np.ndarray, k: int) -> np.ndarray:
+    """Part A's rule (fastdml/cate.h GroupByQuantiles): edge_q = the
+    ceil((q+1) n / k)-th smallest value, group = first q with s <= edge_q."""
+    srt = np.sort(s)
+    n = len(s)
+    edges = np.array([srt[math.ceil((q + 1) * n / k) - 1] for q in range(k)])
+    return np.searchsorted(edges, s, side="left")
+
+
+@pytest.mark.parametrize("cov", ["hc0", "hc3", "cluster"])
+def test_sorted_gates_blp_and_clan_equal_statsmodels(seller, cli, cov):
+    d = seller["dir"]
+    out = d / f"sm_{cov}.json"
+    extra = ["--cluster", "seller_id"] if cov == "cluster" else []
+    preds = seller["preds"]
+    if cov == "cluster":  # cluster folds: refit with whole sellers per fold
+        preds = d / "preds_cluster.csv"
+        run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL, *extra,
+                      "--save-predictions", preds])
+    run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL, *extra,
+                  "--load-predictions", preds, "--sorted-gates", "4", "--clan", "inventory_level,price",
+                  "--cate-cov", cov, "--json", out])
+    j = read_json(out)
+    df = pd.read_csv(seller["csv"])
+    p = pd.read_csv(preds).sort_values("row")
+    m = np.clip(p["m_hat"].to_numpy(), 0.01, 0.99)
+    g0, g1 = p["g0_hat"].to_numpy(), p["g1_hat"].to_numpy()
+    y, dd = df["y"].to_numpy(), df["d"].to_numpy()
+    psi = g1 - g0 + dd * (y - g1) / m - (1 - dd) * (y - g0) / (1 - m)
+    s = g1 - g0  # the default outcome-difference proxy
+    grp = _quantile_groups(s, 4)
+    fit_kw = {"cov_type": "cluster", "cov_kwds": {"groups": df["seller_id"].to_numpy()}} if cov == "cluster" \
+        else {"cov_type": cov.upper()}
+    dummies = np.eye(4)[grp]
+    gates = sm.OLS(psi, dummies).fit(**fit_kw)
+    for k in range(4):
+        got = j["sorted_gates"]["gates"][k]
+        assert got["n"] == int((grp == k).sum())
+        assert got["estimate"] == pytest.approx(gates.params[k], rel=1e-9)
+        assert got["se"] == pytest.approx(gates.bse[k], rel=1e-8)
+    contrast = np.array([-1, 0, 0, 1.0])
+    tb = gates.t_test(contrast)
+    assert j["sorted_gates"]["top_minus_bottom"]["estimate"] == pytest.approx(float(tb.effect[0]), rel=1e-9)
+    assert j["sorted_gates"]["top_minus_bottom"]["se"] == pytest.approx(float(tb.sd[0, 0]), rel=1e-8)
+    blp = sm.OLS(psi, np.column_stack([np.ones_like(s), s - s.mean()])).fit(**fit_kw)
+    assert j["blp_test"]["beta2_heterogeneity"]["estimate"] == pytest.approx(blp.params[1], rel=1e-9)
+    assert j["blp_test"]["beta2_heterogeneity"]["se"] == pytest.approx(blp.bse[1], rel=1e-8)
+    assert j["blp_test"]["beta1_ate"]["estimate"] == pytest.approx(blp.params[0], rel=1e-9)
+    keep = (grp == 0) | (grp == 3)
+    two = np.column_stack([(grp[keep] == 0), (grp[keep] == 3)]).astype(float)
+    kw = {"cov_type": "cluster", "cov_kwds": {"groups": df["seller_id"].to_numpy()[keep]}} if cov == "cluster" \
+        else fit_kw
+    for c in j["clan"]:
+        o = sm.OLS(df[c["variable"]].to_numpy(np.float32).astype(float)[keep], two).fit(**kw)
+        assert c["bottom"]["estimate"] == pytest.approx(o.params[0], rel=1e-9)
+        assert c["top"]["estimate"] == pytest.approx(o.params[1], rel=1e-9)
+        assert c["bottom"]["se"] == pytest.approx(o.bse[0], rel=1e-8)
+        diff = o.t_test(np.array([-1, 1.0]))
+        assert c["difference"]["estimate"] == pytest.approx(float(diff.effect[0]), rel=1e-9)
+        assert c["difference"]["se"] == pytest.approx(float(diff.sd[0, 0]), rel=1e-8)
