@@ -91,12 +91,17 @@ struct SortedGatesOptions {
   double clip = 0.01;          // as Options::clip
   bool normalize_ipw = false;  // as Options::normalize_ipw
   std::vector<std::string> clan;  // CLAN covariates (feature names); empty: none
+  // replicates > 0: joint (sup-t) bands over the K GATES from the Gaussian
+  // multiplier bootstrap of part A (DoubleMLBLP.confint(joint=True)).
+  CateBootstrap bootstrap;
 };
 
 // An estimate aggregated over repetitions by DoubleML's rule (median estimate,
 // se from the median of estimate + 1.96 se), with a normal CI at `level`.
 struct Inferred {
   double estimate = 0, se = 0, t = 0, p_value = 0, ci_lower = 0, ci_upper = 0;
+  bool has_joint = false;  // joint band: median over repetitions of theta_r -+ c_r se_r
+  double joint_ci_lower = 0, joint_ci_upper = 0;
   std::vector<double> theta_reps, se_reps;
 };
 
@@ -112,6 +117,7 @@ struct SortedGatesResult {
   std::vector<std::string> labels;         // "G1" .. "GK"
   std::vector<std::size_t> group_rows;     // rows per group (repetition 0)
   std::vector<Inferred> gates;             // K: ATE of the AIPW signal per proxy group
+  std::vector<double> joint_critical_values;  // per repetition (with bootstrap)
   Inferred top_minus_bottom;               // GATES_K - GATES_1 (covariance included)
   // BLP: OLS of the AIPW signal on [1, S - mean(S)]. beta1 = ATE, beta2 = the
   // heterogeneity loading; beta2 != 0 (p_value of blp_beta2) detects

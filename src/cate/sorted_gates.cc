@@ -13,6 +13,7 @@
 #include "cate/signal.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
+#include "fastdml/inference.h"
 #include "inference/normal.h"
 
 namespace fastdml {
@@ -107,6 +108,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   const double z = NormalQuantile(1 - (1 - options.level) / 2);
   const bool binary = IsBinaryTreatment(data.d);
 
+  std::vector<std::vector<double>> joint_lo(k_groups), joint_hi(k_groups);
   for (int r = 0; r < fit.predictions.reps; ++r) {
     const std::vector<double>& s = proxy[r];
     if (s.size() != n) throw UsageError("sorted GATES: CATE proxy " + std::to_string(r) + " has the wrong length");
@@ -144,6 +146,15 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
                                      res.labels);
     for (int k = 0; k < k_groups; ++k) {
       Add(&res.gates[k], gates.coef[k], gates.cov[static_cast<std::size_t>(k) * k_groups + k]);
+    }
+    if (options.bootstrap.replicates > 0) {
+      const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r);
+      const double crit = JointCriticalValue(t, k_groups, options.level);
+      res.joint_critical_values.push_back(crit);
+      for (int k = 0; k < k_groups; ++k) {
+        joint_lo[k].push_back(res.gates[k].theta_reps.back() - crit * res.gates[k].se_reps.back());
+        joint_hi[k].push_back(res.gates[k].theta_reps.back() + crit * res.gates[k].se_reps.back());
+      }
     }
     const std::size_t top = k_groups - 1;
     Add(&res.top_minus_bottom, gates.coef[top] - gates.coef[0],
@@ -200,7 +211,15 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
     }
     res.group_reps.push_back(std::move(g.group));
   }
-  for (Inferred& e : res.gates) e = Finish(e, z);
+  for (int k = 0; k < k_groups; ++k) {
+    Inferred& e = res.gates[k];
+    e = Finish(e, z);
+    if (options.bootstrap.replicates > 0) {
+      e.has_joint = true;
+      e.joint_ci_lower = cate::Median(joint_lo[k]);
+      e.joint_ci_upper = cate::Median(joint_hi[k]);
+    }
+  }
   res.top_minus_bottom = Finish(res.top_minus_bottom, z);
   res.blp_beta1 = Finish(res.blp_beta1, z);
   res.blp_beta2 = Finish(res.blp_beta2, z);

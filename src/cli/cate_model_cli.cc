@@ -23,15 +23,26 @@ std::vector<std::string> Split(const std::string& s) {
 }
 
 nlohmann::json ToJson(const Inferred& x) {
-  return {{"estimate", x.estimate}, {"se", x.se},         {"t", x.t},           {"p_value", x.p_value},
-          {"ci_lower", x.ci_lower}, {"ci_upper", x.ci_upper}, {"theta_reps", x.theta_reps}, {"se_reps", x.se_reps}};
+  nlohmann::json j = {{"estimate", x.estimate}, {"se", x.se},         {"t", x.t},
+                      {"p_value", x.p_value},   {"ci_lower", x.ci_lower}, {"ci_upper", x.ci_upper},
+                      {"theta_reps", x.theta_reps}, {"se_reps", x.se_reps}};
+  if (x.has_joint) {
+    j["joint_ci_lower"] = x.joint_ci_lower;
+    j["joint_ci_upper"] = x.joint_ci_upper;
+  }
+  return j;
 }
 
 void Row(std::ostream& os, const std::string& label, const Inferred& x) {
   char line[256];
-  std::snprintf(line, sizeof line, "%-28.28s %12.6g %11.5g %10.3g %12.6g %12.6g\n", label.c_str(), x.estimate, x.se,
+  std::snprintf(line, sizeof line, "%-28.28s %12.6g %11.5g %10.3g %12.6g %12.6g", label.c_str(), x.estimate, x.se,
                 x.p_value, x.ci_lower, x.ci_upper);
   os << line;
+  if (x.has_joint) {
+    std::snprintf(line, sizeof line, " %12.6g %12.6g", x.joint_ci_lower, x.joint_ci_upper);
+    os << line;
+  }
+  os << "\n";
 }
 
 void Header(std::ostream& os, const std::string& first) {
@@ -70,7 +81,7 @@ void AddCateModelOptions(CLI::App* est, CateModelArgs* a) {
 }
 
 nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const Fit& fit, const std::string& cov,
-                            std::ostream& os) {
+                            std::int64_t bootstrap, std::uint64_t seed, std::ostream& os) {
   nlohmann::json out;
   CateModelOptions co;
   co.features = Split(a.features);
@@ -131,6 +142,8 @@ nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const F
   so.clip = fit.options.clip;
   so.normalize_ipw = fit.options.normalize_ipw;
   so.clan = Split(a.clan);
+  so.bootstrap.replicates = bootstrap;
+  so.bootstrap.seed = seed;
   std::vector<std::vector<double>> proxy;
   if (dr_proxy) {
     if (models.size() != static_cast<std::size_t>(fit.predictions.reps)) models = FitCateModels(data, fit, co);
@@ -150,11 +163,12 @@ nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const F
   }
   out["sorted_gates"] = {{"groups", r.groups}, {"proxy", r.proxy}, {"cov", ToString(r.cov)}, {"level", r.level},
                          {"gates", gates}, {"top_minus_bottom", ToJson(r.top_minus_bottom)}, {"seconds", r.seconds}};
+  if (!r.joint_critical_values.empty()) out["sorted_gates"]["joint_critical_values"] = r.joint_critical_values;
   out["blp_test"] = {{"beta1_ate", ToJson(r.blp_beta1)},
                      {"beta2_heterogeneity", ToJson(r.blp_beta2)},
                      {"heterogeneity_detected", r.blp_beta2.p_value < 1 - r.level}};
   os << "\nSorted GATES by " << r.groups << " quantile groups of the " << r.proxy << " proxy (" << ToString(r.cov)
-     << " covariance; G1 least affected)\n";
+     << " covariance; G1 least affected" << (r.joint_critical_values.empty() ? "" : "; joint bands last") << ")\n";
   Header(os, "group");
   for (int k = 0; k < r.groups; ++k) Row(os, r.labels[k] + " (n=" + std::to_string(r.group_rows[k]) + ")", r.gates[k]);
   Row(os, r.labels.back() + " - G1", r.top_minus_bottom);

@@ -3,6 +3,7 @@
 // `fastdml predict-cate` subcommand.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -27,9 +28,10 @@ void AddCateModelOptions(CLI::App* est, CateModelArgs* args);
 
 // Fits what was asked from the fit's stored predictions (no nuisance refit),
 // prints it to `os` and returns {"cate_model", "sorted_gates", "blp_test",
-// "clan"} (keys present when asked). `cov` is the --cate-cov value.
+// "clan"} (keys present when asked). `cov` is the --cate-cov value;
+// `bootstrap` > 0 adds joint bands over the sorted GATES (Gaussian multipliers, `seed`).
 nlohmann::json RunCateModel(const CateModelArgs& args, const Dataset& data, const Fit& fit, const std::string& cov,
-                            std::ostream& os);
+                            std::int64_t bootstrap, std::uint64_t seed, std::ostream& os);
 
 struct PredictCateArgs {
   std::string model, data, out;

@@ -171,7 +171,8 @@ int RunEstimate(EstimateArgs& a) {
                                       a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
   }
   if (a.cate_model.Any()) {  // CATE model, sorted GATES, CLAN (no nuisance refit)
-    json.update(fastdml::cli::RunCateModel(a.cate_model, data, fit, a.cate.cov, std::cout));
+    json.update(fastdml::cli::RunCateModel(a.cate_model, data, fit, a.cate.cov, a.bootstrap,
+                                           a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
   }
   if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);

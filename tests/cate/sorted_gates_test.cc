@@ -64,6 +64,8 @@ TEST(SortedGates, RecoverTheSellerDesignsSortedEffectsAndDetectHeterogeneity) {
   const Prepared& s = Seller();
   SortedGatesOptions o;
   o.clan = {"inventory_level", "price"};
+  o.bootstrap.replicates = 2000;
+  o.bootstrap.seed = 1;
   const SortedGatesResult r = SortedGates(s.data, s.fit, s.proxy, o);
   ASSERT_EQ(r.gates.size(), 5u);
   // The true sorted GATE of group k: the mean true CATE of its rows.
@@ -73,13 +75,19 @@ TEST(SortedGates, RecoverTheSellerDesignsSortedEffectsAndDetectHeterogeneity) {
     sum[r.group_reps[0][i]] += tau[i];
     cnt[r.group_reps[0][i]] += 1;
   }
-  // Joint (Bonferroni over the 5 groups) 95% bands hold every true value.
-  const double z_joint = NormalQuantile(1 - 0.05 / (2 * 5));
+  // The joint 95% bands (sup-t over the 5 groups) hold every true value; the
+  // critical value lies between the pointwise 1.96 and Bonferroni's 2.58.
+  ASSERT_EQ(r.joint_critical_values.size(), 1u);
+  EXPECT_GT(r.joint_critical_values[0], 1.96);
+  EXPECT_LT(r.joint_critical_values[0], NormalQuantile(1 - 0.05 / (2 * 5)));
   for (int k = 0; k < 5; ++k) {
     const double truth = sum[k] / cnt[k];
-    std::printf("G%d: estimate %.3f (se %.3f), truth %.3f, rows %zu\n", k + 1, r.gates[k].estimate, r.gates[k].se,
-                truth, r.group_rows[k]);
-    EXPECT_NEAR(r.gates[k].estimate, truth, z_joint * r.gates[k].se) << "group G" << k + 1;
+    std::printf("G%d: estimate %.3f (se %.3f), joint [%.3f, %.3f], truth %.3f, rows %zu\n", k + 1,
+                r.gates[k].estimate, r.gates[k].se, r.gates[k].joint_ci_lower, r.gates[k].joint_ci_upper, truth,
+                r.group_rows[k]);
+    ASSERT_TRUE(r.gates[k].has_joint);
+    EXPECT_LE(r.gates[k].joint_ci_lower, truth) << "group G" << k + 1;
+    EXPECT_GE(r.gates[k].joint_ci_upper, truth) << "group G" << k + 1;
   }
   // Increasing from bottom to top: no adjacent step down by more than 2 SE of
   // the step, and the true sorted effects themselves increase.
@@ -127,17 +135,25 @@ TEST(SortedGates, ClanIsTheWelchDifferenceOfGroupMeans) {
   EXPECT_NEAR(r.clan[0].difference.se, std::sqrt(v0 + v1), 1e-6 * std::sqrt(v0 + v1));
 }
 
-TEST(SortedGates, GatesEqualPartAGateOnTheSameGrouping) {
+TEST(SortedGates, GatesAndJointBandsEqualPartAGateOnTheSameGrouping) {
   const Prepared& s = Seller();
-  const SortedGatesResult r = SortedGates(s.data, s.fit, s.proxy, SortedGatesOptions{});
+  SortedGatesOptions o;
+  o.bootstrap.replicates = 500;
+  o.bootstrap.seed = 9;
+  const SortedGatesResult r = SortedGates(s.data, s.fit, s.proxy, o);
   Grouping g;
   g.name = "cate_proxy";
   g.labels = r.labels;
   g.group = r.group_reps[0];
-  const GateResult gate = Gate(s.data, s.fit, g, GateOptions{});
+  GateOptions go;
+  go.bootstrap = o.bootstrap;
+  const GateResult gate = Gate(s.data, s.fit, g, go);
   for (int k = 0; k < 5; ++k) {
-    EXPECT_NEAR(r.gates[k].estimate, gate.groups[k].estimate, 1e-12 * std::abs(gate.groups[k].estimate));
-    EXPECT_NEAR(r.gates[k].se, gate.groups[k].se, 1e-12 * gate.groups[k].se);
+    const GroupEffect& e = gate.groups[k];
+    EXPECT_NEAR(r.gates[k].estimate, e.estimate, 1e-12 * std::abs(e.estimate));
+    EXPECT_NEAR(r.gates[k].se, e.se, 1e-12 * e.se);
+    EXPECT_NEAR(r.gates[k].joint_ci_lower, e.joint_ci_lower, 1e-12 * std::abs(e.joint_ci_lower));
+    EXPECT_NEAR(r.gates[k].joint_ci_upper, e.joint_ci_upper, 1e-12 * std::abs(e.joint_ci_upper));
   }
 }
 
