@@ -15,7 +15,7 @@ Reported: rejection rate of beta2 = 0 (BLP) and of GATES_K - GATES_1 = 0 at
 5%, with the Monte-Carlo SE sqrt(r (1 - r) / datasets); median seconds of the
 fit and of each CATE step (from the JSON).
 
-Usage: bench/cate_proxy_study.py [--datasets 30] [--n 4000] [--cli build/fastdml]
+Usage: bench/cate_proxy_study.py [--datasets 30] [--n 4000] [--designs null,seller] [--cli build/fastdml]
 """
 from __future__ import annotations
 
@@ -54,13 +54,14 @@ def main() -> None:
     ap.add_argument("--datasets", type=int, default=30)
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--cli", default=str(REPO / "build" / "fastdml"))
+    ap.add_argument("--designs", default="null,seller", help="comma list of null, seller")
     a = ap.parse_args()
     rows = {}
     times = {"fit": [], "outcome-difference": [], "dr-learner": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for seed in range(1, a.datasets + 1):
-            for design in ["null", "seller"]:
+            for design in a.designs.split(","):
                 csv = tmp / f"{design}.csv"
                 if design == "null":
                     constant_effect_csv(csv, a.n, seed)

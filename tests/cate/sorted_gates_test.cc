@@ -158,19 +158,18 @@ TEST(SortedGates, GatesAndJointBandsEqualPartAGateOnTheSameGrouping) {
 }
 
 // Under a constant effect the 5% BLP test should reject in about 5% of data
-// sets. Over 12 seeds, P(4 or more rejections | 5%) = 0.002, so "at most 3"
-// can fail only for an anti-conservative test. Measured (n = 4000): the
-// outcome-difference proxy rejects 0 or 1 times; the DR-learner proxy, whose
-// one-level cross-fitting couples it to the signal, rejected 4 of 16 seeds
-// in a scan at n = 6000 (so it is not the default; see cate_model.h).
-int NullRejections(bool dr_learner) {
+// sets. Over 12 seeds, "at most 3 rejections" fails with probability 0.002 at
+// a true size of 5% and >= 0.5 at a size of 30% or more: it catches a grossly
+// anti-conservative test, not a moderate excess. Measured here: 1 of 12 for
+// the outcome-difference proxy. bench/cate_proxy_study.py measures the size
+// on 40 data sets instead (15% at n = 4000 for this proxy, 22% for the
+// DR-learner proxy: finite-sample nuisance error, see bench/RESULTS.md).
+int NullRejections() {
   int rejections = 0;
   for (std::uint64_t seed = 1; seed <= 12; ++seed) {
     const Dataset data = ConstantEffectData(4000, seed);
     const Fit fit = FitNuisances(data, cate_test::FastOptions());
-    const auto proxy = dr_learner ? DrLearnerProxy(FitCateModels(data, fit, CateModelOptions{}))
-                                  : OutcomeDifferenceProxy(fit);
-    const SortedGatesResult r = SortedGates(data, fit, proxy, SortedGatesOptions{});
+    const SortedGatesResult r = SortedGates(data, fit, OutcomeDifferenceProxy(fit), SortedGatesOptions{});
     std::printf("seed %d: beta2 %.3f (se %.3f, p %.3f), top-bottom %.3f (p %.3f), ATE %.3f (se %.3f)\n",
                 static_cast<int>(seed), r.blp_beta2.estimate, r.blp_beta2.se, r.blp_beta2.p_value,
                 r.top_minus_bottom.estimate, r.top_minus_bottom.p_value, r.blp_beta1.estimate, r.blp_beta1.se);
@@ -181,7 +180,7 @@ int NullRejections(bool dr_learner) {
 }
 
 TEST(SortedGates, HeterogeneityTestHoldsItsLevelUnderAConstantEffect) {
-  EXPECT_LE(NullRejections(false), 3);
+  EXPECT_LE(NullRejections(), 3);
 }
 
 TEST(SortedGates, InvariantToRowOrder) {
