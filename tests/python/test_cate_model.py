@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy.stats import norm
 import xgboost
 
 from conftest import read_json, run_cli
@@ -139,6 +140,26 @@ def test_bad_inputs_give_clear_errors(seller, cli):
     p = run_cli(cli, ["predict-cate", "--model", d / "nothing.ubj", "--data", seller["csv"], "--out", d / "y.csv"],
                 check=False)
     assert p.returncode == 2 and "nothing.ubj.meta.json" in p.stderr, p.stderr
+    p = run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", "--quiet",
+                      "--model", "plr", "--rounds", "5", "--cate-model"], check=False)
+    assert p.returncode == 2 and "--model irm" in p.stderr, p.stderr
+
+
+def test_bootstrap_adds_joint_bands_to_the_sorted_gates(seller, cli):
+    out = seller["dir"] / "joint.json"
+    run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL,
+                  "--load-predictions", seller["preds"], "--sorted-gates", "4", "--bootstrap", "5000",
+                  "--json", out])
+    sg = read_json(out)["sorted_gates"]
+    (crit,) = sg["joint_critical_values"]
+    # Disjoint groups (no clusters) are independent: the sup-t critical value
+    # solves (2 Phi(c) - 1)^4 = 0.95, c = 2.491. Its bootstrap SE at B = 5000 is
+    # sqrt(.95 .05 / B) / f(c) ~ 0.022 (f = density of max |z| at c ~ 0.138).
+    exact = norm.ppf((1 + 0.95 ** 0.25) / 2)
+    assert abs(crit - exact) < 4 * 0.022, (crit, exact)
+    for g in sg["gates"]:
+        assert g["joint_ci_lower"] == pytest.approx(g["estimate"] - crit * g["se"], rel=1e-12)
+        assert g["joint_ci_upper"] == pytest.approx(g["estimate"] + crit * g["se"], rel=1e-12)
 
 
 def _quantile_groups(s: np.ndarray, k: int) -> np.ndarray:
