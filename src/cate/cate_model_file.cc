@@ -60,10 +60,10 @@ CateModel LoadCateModel(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UsageError("'" + meta_path + "' is not valid JSON (" + e.what() + ")");
   }
-  if (!meta.is_object() || meta.value("format", "") != kFormat) {
+  if (!meta.is_object() || !meta.contains("format") || meta["format"] != kFormat) {
     throw UsageError("'" + meta_path + "' is not a fastdml CATE model sidecar (written by --save-cate-model)");
   }
-  if (meta.value("format_version", 0) != kFormatVersion) {
+  if (!meta.contains("format_version") || meta["format_version"] != kFormatVersion) {
     throw UsageError("'" + meta_path + "': format_version " + meta.value("format_version", nlohmann::json()).dump() +
                      " is not supported (expected " + std::to_string(kFormatVersion) + ")");
   }
