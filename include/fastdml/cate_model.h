@@ -92,7 +92,7 @@ struct SortedGatesOptions {
   bool normalize_ipw = false;  // as Options::normalize_ipw
   std::vector<std::string> clan;  // CLAN covariates (feature names); empty: none
   // replicates > 0: joint (sup-t) bands over the K GATES from the Gaussian
-  // multiplier bootstrap of part A (DoubleMLBLP.confint(joint=True)).
+  // multiplier bootstrap of Gate() in cate.h (DoubleMLBLP.confint(joint=True)).
   CateBootstrap bootstrap;
 };
 

@@ -2,7 +2,7 @@
 // Duflo and Fernandez-Val 2018/2023, sections 2.2-2.4) with the AIPW signal of
 // the fit in place of their Horvitz-Thompson one (observational data), on the
 // out-of-fold proxy S of each repetition; OLS and covariance from
-// part A's engine (OlsOnGroups, OlsRobust), aggregation over repetitions by
+// the GATE/BLP engine of cate.h (OlsOnGroups, OlsRobust), aggregation over repetitions by
 // DoubleML's rule, as CDDF take medians over splits.
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 // Sorted GATES, BLP heterogeneity test and CLAN on the out-of-fold DR-learner
 // proxy: known truth on the seller design, no false alarm under a constant
-// effect, agreement with part A's Gate, row-order invariance, clear errors.
+// effect, agreement with Gate() of cate.h, row-order invariance, clear errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
