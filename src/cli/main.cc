@@ -8,6 +8,8 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/cate_cli.h"
+#include "cli/cate_model_cli.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "io/csv.h"
@@ -79,6 +81,8 @@ struct EstimateArgs {
   bool joint = false;
   fastdml::Options opt;
   LearnerFlags all, propensity, outcome_model;
+  fastdml::cli::CateArgs cate;
+  fastdml::cli::CateModelArgs cate_model;
 };
 
 int RunEstimate(EstimateArgs& a) {
@@ -161,9 +165,16 @@ int RunEstimate(EstimateArgs& a) {
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fastdml::io::PrintTable(std::cout, report, fit, data);
-  if (!a.json.empty()) {
-    fastdml::io::WriteFileAtomic(a.json, fastdml::io::ReportJson(report, fit, data).dump(2) + "\n");
+  nlohmann::json json = fastdml::io::ReportJson(report, fit, data);
+  if (a.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
+    json.update(fastdml::cli::RunCate(a.cate, table, a.data, data, fit, a.bootstrap,
+                                      a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
   }
+  if (a.cate_model.Any()) {  // CATE model, sorted GATES, CLAN (no nuisance refit)
+    json.update(fastdml::cli::RunCateModel(a.cate_model, data, fit, a.cate.cov, a.bootstrap,
+                                           a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
+  }
+  if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
   return fastdml::kExitOk;
 }
@@ -222,6 +233,8 @@ int main(int argc, char** argv) {
   est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
   est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
+  fastdml::cli::AddCateOptions(est, &a.cate);
+  fastdml::cli::AddCateModelOptions(est, &a.cate_model);
 
   fastdml::sim::SimOptions sim;
   std::string design = "seller", out;
@@ -233,6 +246,9 @@ int main(int argc, char** argv) {
   simc->add_option("--seed", sim.seed, "random seed (default 0)");
   simc->add_option("--theta", sim.theta, "treatment effect for the irm and plr designs (default 0.5)");
   simc->add_option("--out", out, "output CSV; the truth goes to OUT.truth.json")->required();
+
+  fastdml::cli::PredictCateArgs pc;
+  CLI::App* predict_cate = fastdml::cli::AddPredictCate(&app, &pc);
 
   app.add_subcommand("version", "print the fastdml and XGBoost versions");
 
@@ -251,6 +267,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*est) return RunEstimate(a);
+    if (*predict_cate) return fastdml::cli::RunPredictCate(pc, std::cout);
     if (*simc) {
       sim.design = fastdml::sim::ParseDesign(design);
       const fastdml::sim::SimData data = fastdml::sim::Simulate(sim);
