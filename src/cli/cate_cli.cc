@@ -88,6 +88,20 @@ void AddCateOptions(CLI::App* est, CateArgs* args) {
   est->add_option("--blp-grid", args->blp_grid, "CSV of basis column values at which to predict the BLP");
 }
 
+void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr) {
+  if (!args.blp_grid.empty() && args.blp.empty()) throw UsageError("--blp-grid needs --blp");
+  ParseCovType(args.cov);
+  for (const std::string& s : Split(args.signal)) {
+    if (s != "ate" && s != "att") throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
+    if (s == "att" && plr && !args.by.empty()) {
+      throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
+    }
+  }
+  const ColumnSource columns = Columns(table, data_path, "--cate-by");
+  for (const std::string& spec : args.by) columns(ParseGroupSpec(spec).column);
+  if (!args.blp.empty()) MakeBasis(args.blp, Columns(table, data_path, "--blp"), table.rows);
+}
+
 nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const std::string& data_path,
                        const Dataset& data, const Fit& fit, std::int64_t bootstrap, std::uint64_t seed,
                        std::ostream& os) {

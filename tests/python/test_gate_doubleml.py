@@ -281,6 +281,8 @@ def test_seller_gates_cover_truth_and_reuse_predictions(cli, tmp_path):
     ("text_column", "is not numeric"),
     ("bad_spec", "unknown binning"),
     ("cluster_missing", "needs cluster ids"),
+    ("missing_column", "--cate-by: no column 'nope' (columns: y, d,"),
+    ("grid_without_blp", "--blp-grid needs --blp"),
 ])
 def test_bad_inputs_give_clear_errors(cli, tmp_path, case, expect):
     prob = add_group_columns(make_problem(seed=905, reps=1, n=600), seed=11)
@@ -307,6 +309,8 @@ def test_bad_inputs_give_clear_errors(cli, tmp_path, case, expect):
         "text_column": ["--cate-by", "label"],
         "bad_spec": ["--cate-by", "z:tertiles"],
         "cluster_missing": ["--cate-by", "cat", "--cate-cov", "cluster"],
+        "missing_column": ["--cate-by", "nope"],
+        "grid_without_blp": ["--cate-by", "cat", "--blp-grid", data_csv],
     }[case]
     proc = run_cli(cli, ["estimate", "--data", data_csv, "--outcome", "y", "--treatment", "d", "--features",
                          ",".join(FEATURES), "--load-predictions", pred_csv, "--quiet"] + flags, check=False)
