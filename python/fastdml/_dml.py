@@ -1,0 +1,283 @@
+"""The DML estimator: fit the cross-fitted nuisances once, then estimate anything from them."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import _ext
+from ._inputs import build_dataset
+
+# Learner dict keys (XGBoost / scikit-learn spellings both accepted).
+_LEARNER_KEYS = {
+    "rounds": "rounds", "n_estimators": "rounds", "num_boost_round": "rounds",
+    "max_depth": "max_depth",
+    "eta": "eta", "learning_rate": "eta",
+    "subsample": "subsample",
+    "colsample_bytree": "colsample_bytree", "colsample": "colsample_bytree",
+    "min_child_weight": "min_child_weight",
+    "lambda": "lambda_", "reg_lambda": "lambda_",
+    "max_bin": "max_bin",
+    "nthread": "nthread", "n_jobs": "nthread",
+    "seed": "seed", "random_state": "seed",
+}
+_SUMMARY_COLUMNS = ["estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
+
+
+def _learner(spec, who: str) -> "_ext.LearnerParams":
+    params = _ext.LearnerParams()
+    if spec is None:
+        return params
+    if not isinstance(spec, dict):
+        raise TypeError(f"{who} must be a dict of XGBoost settings, e.g. {{'rounds': 200, 'max_depth': 6}}; "
+                        f"got {type(spec).__name__}")
+    for key, value in spec.items():
+        if key not in _LEARNER_KEYS:
+            raise ValueError(f"{who}: unknown setting {key!r}; known: {sorted(set(_LEARNER_KEYS))}")
+        setattr(params, _LEARNER_KEYS[key], value)
+    return params
+
+
+class DML:
+    """Double/debiased machine learning with cross-fitted XGBoost nuisances.
+
+    ``model="irm"`` (binary treatment; ATE and ATT from AIPW scores) or
+    ``"plr"`` (partially linear; one constant effect). The nuisance models are
+    trained once by :meth:`fit`; every estimate, clipping, normalisation,
+    bootstrap and confidence level afterwards re-uses the stored out-of-fold
+    predictions and trains nothing (see :attr:`models_trained`).
+    """
+
+    def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner=None, propensity_learner=None,
+                 device="auto", seed=0, *, estimands=None, clip=0.01, normalize_ipw=False, level=0.95,
+                 outcome_design="pooled", threads=0):
+        if model not in ("irm", "plr"):
+            raise ValueError(f"model must be 'irm' or 'plr', got {model!r}")
+        self.model = model
+        self.n_folds = n_folds
+        self.n_rep = n_rep
+        self.outcome_learner = dict(outcome_learner or {})
+        self.propensity_learner = dict(propensity_learner or {})
+        self.device = device
+        self.seed = seed
+        self.estimands = list(estimands) if estimands is not None else (["ate", "att"] if model == "irm" else ["ate"])
+        self.clip = clip
+        self.normalize_ipw = normalize_ipw
+        self.level = level
+        self.outcome_design = outcome_design
+        self.threads = threads
+        self._options()  # validate now, not at fit time
+        self._data = self._fit = self._report = None
+        self._boot = None
+        self.models_trained = 0
+
+    # --- configuration ------------------------------------------------------
+    def _options(self, estimands=None, clip=None, normalize_ipw=None, level=None) -> "_ext.Options":
+        o = _ext.Options()
+        o.model = self.model
+        o.estimands = list(estimands if estimands is not None else self.estimands)
+        o.outcome_design = self.outcome_design
+        for name, value in (("n_folds", self.n_folds), ("n_rep", self.n_rep), ("threads", self.threads)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be an int, got {value!r}")
+        o.folds, o.reps, o.threads = int(self.n_folds), int(self.n_rep), int(self.threads)
+        o.seed = int(self.seed)
+        o.clip = float(self.clip if clip is None else clip)
+        o.normalize_ipw = bool(self.normalize_ipw if normalize_ipw is None else normalize_ipw)
+        o.level = float(self.level if level is None else level)
+        if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
+        o.device = str(self.device)
+        o.propensity = _learner(self.propensity_learner, "propensity_learner")
+        o.outcome = _learner(self.outcome_learner, "outcome_learner")
+        o.validate()
+        return o
+
+    # --- fitting ------------------------------------------------------------
+    def fit(self, X, y=None, d=None, weights=None, clusters=None, *, outcome=None, treatment=None, features=None):
+        """Trains the cross-fitted nuisances and estimates the configured estimands.
+
+        ``fit(X, y, d)`` with arrays (numpy, pandas, pyarrow, DLPack; CUDA arrays in
+        CUDA builds), or ``fit(df, outcome="y", treatment="d", features=[...])``
+        with a DataFrame or pyarrow Table, where ``weights`` and ``clusters`` may
+        also be column names. The GIL is released while training; Ctrl-C stops it.
+        """
+        options = self._options()
+        self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
+                                   treatment=treatment, features=features, device=self.device,
+                                   binary=self.model == "irm", min_rows=int(self.n_folds))
+        before = _ext.nuisance_models_trained()
+        self._fit = _ext.fit_nuisances(self._data, options)
+        self.models_trained += _ext.nuisance_models_trained() - before
+        self._boot = None
+        t0 = time.perf_counter()
+        self._report = _ext.estimate(self._data, self._fit, options)
+        self._fit.set_scores_seconds(time.perf_counter() - t0)
+        return self
+
+    def _require_fit(self):
+        if self._fit is None:
+            raise RuntimeError("call fit() first")
+
+    # --- re-estimation from the stored fit (no training) ---------------------
+    def estimate(self, estimands=None, clip=None, normalize_ipw=None, level=None) -> "DML":
+        """Re-estimates from the stored predictions with new settings (trains nothing)."""
+        self._require_fit()
+        if estimands is not None:
+            self.estimands = [estimands] if isinstance(estimands, str) else list(estimands)
+        self.clip = self.clip if clip is None else clip
+        self.normalize_ipw = self.normalize_ipw if normalize_ipw is None else normalize_ipw
+        self.level = self.level if level is None else level
+        self._report = _ext.estimate(self._data, self._fit, self._options())
+        self._boot = None
+        return self
+
+    def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
+        self._require_fit()
+        if self.model == "plr" and estimand == "att":
+            raise ValueError("att needs model='irm' (the partially linear model has one constant effect)")
+        report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
+        return _frame(report).iloc[0]
+
+    def ate(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect (PLR: the constant effect) from the stored fit."""
+        return self._one("ate", clip, normalize_ipw, level)
+
+    def att(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect on the treated from the stored fit."""
+        return self._one("att", clip, normalize_ipw, level)
+
+    def naive(self) -> pd.Series:
+        """Difference in means between treated and control (not causal)."""
+        self._require_fit()
+        return pd.Series(self._report.naive, name="naive")
+
+    # --- inference on the stored scores --------------------------------------
+    def bootstrap(self, B=1000, method="normal", seed=None, joint=True, sampler="auto") -> "DML":
+        """Multiplier bootstrap over the stored scores (no refitting); with ``joint``
+        it adds sup-t bands over all estimands. ``method``: normal, rademacher,
+        mammen, wild (DoubleML's), bayes."""
+        self._require_fit()
+        if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+            raise ValueError(f"B (bootstrap replicates) must be a positive int, got {B!r}")
+        bo = _ext.BootstrapOptions()
+        bo.replicates = int(B)
+        bo.method = method
+        bo.sampler = sampler
+        bo.seed = int(self.seed if seed is None else seed)
+        bo.threads = int(self.threads)
+        _ext.bootstrap(self._report, bo, bool(joint))
+        self._boot = dict(B=int(B), method=method, seed=bo.seed, joint=bool(joint), sampler=sampler)
+        return self
+
+    @property
+    def boot_t_stat(self) -> np.ndarray:
+        """Bootstrap t-statistics, shape (B, n_estimands, n_rep) as in DoubleML."""
+        self._require_fit()
+        if self._boot is None:
+            raise RuntimeError("call bootstrap() first")
+        return np.stack([self._report.t_boot(r) for r in range(self._fit.reps)], axis=2)
+
+    def confint(self, level=None, joint=False) -> pd.DataFrame:
+        """Confidence intervals; ``joint=True`` gives sup-t bands (needs bootstrap())."""
+        self._require_fit()
+        if level is not None and level != self._report.level:
+            boot = self._boot
+            self.estimate(level=level)  # no training: scores from the stored predictions
+            if boot is not None:
+                self.bootstrap(**boot)  # same seed, so the same multipliers
+        if joint:
+            if self._boot is None:
+                raise RuntimeError("joint bands need the bootstrap: call bootstrap(B) first")
+            if not self._boot["joint"]:
+                self.bootstrap(**{**self._boot, "joint": True})
+            f = _frame(self._report)
+            return f[["joint_ci_lower", "joint_ci_upper"]].rename(
+                columns={"joint_ci_lower": "lower", "joint_ci_upper": "upper"})
+        return _frame(self._report)[["ci_lower", "ci_upper"]].rename(columns={"ci_lower": "lower",
+                                                                              "ci_upper": "upper"})
+
+    def p_adjust(self, methods=("romano-wolf",)) -> pd.DataFrame:
+        """Multiplicity-adjusted p-values (romano-wolf needs bootstrap(); bonferroni, holm)."""
+        self._require_fit()
+        methods = [methods] if isinstance(methods, str) else list(methods)
+        if "romano-wolf" in methods and self._boot is None:
+            raise RuntimeError("romano-wolf needs the bootstrap: call bootstrap(B) first")
+        _ext.adjust_pvalues(self._report, methods)
+        f = _frame(self._report)
+        return f[["p_value"] + [f"p_{m}" for m in methods]]
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates, standard errors, t, p and intervals, one row per estimand."""
+        self._require_fit()
+        return _frame(self._report)
+
+    # --- stored fit -------------------------------------------------------------
+    @property
+    def predictions(self) -> dict:
+        """Out-of-fold nuisance predictions and folds, each an (n, n_rep) array:
+        ``m`` (propensity), ``g0``/``g1`` (IRM outcome), ``l`` (PLR), ``fold``."""
+        self._require_fit()
+        f = self._fit
+        out = {"m": f.m.T, "fold": f.fold.T}
+        if self.model == "irm":
+            out.update(g0=f.g0.T, g1=f.g1.T)
+        else:
+            out["l"] = f.l.T
+        return out
+
+    @property
+    def diagnostics(self) -> dict:
+        """Naive difference, propensity overlap, nuisance quality, timings, warnings."""
+        self._require_fit()
+        return {"naive": self._report.naive, "overlap": self._report.overlap, "quality": self._fit.quality,
+                "timings": self._fit.timings, "warnings": list(self._report.warnings),
+                "threads": self._fit.threads, "device": self._fit.options.device}
+
+    def to_json(self) -> str:
+        """The report as JSON, the same document as ``fastdml estimate --json``."""
+        self._require_fit()
+        return _ext.report_json(self._report, self._fit, self._data)
+
+    def to_dict(self) -> dict:
+        return json.loads(self.to_json())
+
+    # --- heterogeneity (GATE / BLP) ---------------------------------------------
+    def gate(self, by):
+        """Group average treatment effects. Needs the engine's Gate() (include/fastdml/cate.h)."""
+        self._require_fit()
+        if not hasattr(_ext, "gate"):
+            raise NotImplementedError(
+                "gate() needs the C++ Gate() of include/fastdml/cate.h, which this build of fastdml "
+                "does not have yet (the GATE/BLP work is pending on the 'cate' branch)")
+        raise NotImplementedError("gate binding pending")
+
+    def blp(self, basis):
+        """Best linear predictor of the CATE. Needs the engine's Blp() (include/fastdml/cate.h)."""
+        self._require_fit()
+        if not hasattr(_ext, "blp"):
+            raise NotImplementedError(
+                "blp() needs the C++ Blp() of include/fastdml/cate.h, which this build of fastdml "
+                "does not have yet (the GATE/BLP work is pending on the 'cate' branch)")
+        raise NotImplementedError("blp binding pending")
+
+    def __repr__(self):
+        state = "fitted" if self._fit is not None else "not fitted"
+        return (f"DML(model={self.model!r}, n_folds={self.n_folds}, n_rep={self.n_rep}, "
+                f"device={self.device!r}, seed={self.seed}) [{state}]")
+
+
+def _frame(report) -> pd.DataFrame:
+    rows = []
+    for e in report.estimates:
+        row = {k: e[k] for k in _SUMMARY_COLUMNS}
+        if e["has_joint"]:
+            row["joint_ci_lower"], row["joint_ci_upper"] = e["joint_ci_lower"], e["joint_ci_upper"]
+        for method, p in e["p_adjusted"].items():
+            row[f"p_{method}"] = p
+        rows.append(row)
+    f = pd.DataFrame(rows, index=pd.Index([e["estimand"] for e in report.estimates], name="estimand"))
+    f.attrs["level"] = report.level
+    return f
