@@ -110,7 +110,8 @@ def _fill_x_columns(ds, columns, names) -> None:
         if arr.dtype.kind not in _NUMERIC_KINDS:
             raise TypeError(f"feature column {name!r} has dtype {arr.dtype}; features must be numeric: "
                             "encode it (e.g. pandas .cat.codes) or leave it out of features")
-        x[:, j] = arr
+        with np.errstate(over="ignore"):
+            x[:, j] = arr
         if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
             _check_float32_range(x[:, j], arr, f"feature column {name!r}", None)
 
@@ -180,12 +181,13 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
                 if c in roles:
                     continue
                 col = get(c)
-                kind = np.dtype(col.dtype).kind if _is_dataframe(table) else col.type
-                if _is_dataframe(table) and kind in _NUMERIC_KINDS:
-                    features.append(c)
-                elif not _is_dataframe(table):
+                if _is_dataframe(table):
+                    import pandas.api.types as pdt
+                    if pdt.is_numeric_dtype(col.dtype) or pdt.is_bool_dtype(col.dtype):
+                        features.append(c)
+                else:
                     import pyarrow.types as pat
-                    if pat.is_integer(kind) or pat.is_floating(kind) or pat.is_boolean(kind):
+                    if pat.is_integer(col.type) or pat.is_floating(col.type) or pat.is_boolean(col.type):
                         features.append(c)
         else:
             features = list(features)
@@ -238,7 +240,8 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             _check_numeric(arr, "X")
             n, p = arr.shape
             ds = _ext.Dataset(n, p)
-            ds.x[...] = arr  # the one copy (and float32 conversion) into the engine
+            with np.errstate(over="ignore"):  # overflow is reported below, by row
+                ds.x[...] = arr  # the one copy (and float32 conversion) into the engine
             if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
                 _check_float32_range(ds.x, arr, "X", None)
             names = [f"x{j}" for j in range(p)]
