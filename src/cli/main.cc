@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/cate_cli.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "io/csv.h"
@@ -79,6 +80,7 @@ struct EstimateArgs {
   bool joint = false;
   fastdml::Options opt;
   LearnerFlags all, propensity, outcome_model;
+  fastdml::cli::CateArgs cate;
 };
 
 int RunEstimate(EstimateArgs& a) {
@@ -161,9 +163,12 @@ int RunEstimate(EstimateArgs& a) {
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fastdml::io::PrintTable(std::cout, report, fit, data);
-  if (!a.json.empty()) {
-    fastdml::io::WriteFileAtomic(a.json, fastdml::io::ReportJson(report, fit, data).dump(2) + "\n");
+  nlohmann::json json = fastdml::io::ReportJson(report, fit, data);
+  if (a.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
+    json.update(fastdml::cli::RunCate(a.cate, table, a.data, data, fit, a.bootstrap,
+                                      a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
   }
+  if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
   return fastdml::kExitOk;
 }
@@ -222,6 +227,7 @@ int main(int argc, char** argv) {
   est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
   est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
+  fastdml::cli::AddCateOptions(est, &a.cate);
 
   fastdml::sim::SimOptions sim;
   std::string design = "seller", out;

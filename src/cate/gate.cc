@@ -1,0 +1,119 @@
+// Group average treatment effects: OLS of the orthogonal signal on group
+// dummies (Semenova and Chernozhukov 2021, section 2; DoubleML gate()), and
+// the group-wise ATT as the ATT score solved within each group.
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "cate/ols.h"
+#include "cate/signal.h"
+#include "fastdml/error.h"
+#include "inference/normal.h"
+
+namespace fastdml {
+
+GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const GateOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t n = data.n;
+  const int groups = static_cast<int>(g.labels.size());
+  const bool att = opts.signal == CateSignal::kAtt;
+  const bool irm = fit.options.model == Model::kIrm;
+  if (!(opts.level > 0 && opts.level < 1)) throw UsageError("--level must lie in (0, 1)");
+  if (g.group.size() != n) throw Error("internal: grouping and data differ in rows");
+  if (groups < 1) throw DataError("--cate-by " + g.name + ": no groups");
+  // Each group needs at least two rows to carry an effect and its variance.
+  if (2 * static_cast<std::size_t>(groups) > n) {
+    throw DataError("--cate-by " + g.name + ": " + std::to_string(groups) + " groups from " + std::to_string(n) +
+                    " rows are more than the data can carry (each group needs at least 2 rows); use coarser groups");
+  }
+  const bool binary = IsBinaryTreatment(data.d);
+  GateResult res;
+  res.by = g.name;
+  res.signal = att ? "att" : "ate";
+  res.cov = opts.cov;
+  res.level = opts.level;
+  res.groups.resize(groups);
+  for (int k = 0; k < groups; ++k) res.groups[k].label = g.labels[k];
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t k = g.group[i];
+    if (k < 0 || k >= groups) throw Error("internal: group id out of range");
+    ++res.groups[k].n;
+    if (binary && data.d[i] == 1.0) ++res.groups[k].n_treated;
+  }
+  for (int k = 0; k < groups; ++k) {
+    const GroupEffect& e = res.groups[k];
+    const std::string who = "--cate-by " + g.name + ": group '" + e.label + "'";
+    if (e.n == 0) throw DataError(who + " has no rows; drop the label");
+    if (e.n == 1) throw DataError(who + " has a single row; its effect cannot be estimated (merge it or use coarser groups)");
+    if (binary && e.n_treated == 0) {
+      throw DataError(who + " has no treated rows, so its effect is not identified; merge it with another group");
+    }
+    if (binary && irm && !att && e.n_treated == e.n) {
+      throw DataError(who + " has no control rows, so its ATE is not identified; merge it with another group");
+    }
+  }
+
+  const int reps = fit.predictions.reps;
+  const double z = NormalQuantile(1 - (1 - opts.level) / 2);
+  std::vector<std::vector<double>> t_boot(reps), cov_reps(reps);
+  for (int r = 0; r < reps; ++r) {
+    const cate::Signal s = cate::MakeSignal(data, fit, r, att, opts.clip, opts.normalize_ipw);
+    OlsFit ols;
+    if (att) {
+      ols = cate::GroupRatio(s.a, s.y, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels);
+    } else {
+      ols = OlsOnGroups(s.y, s.scale, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels);
+    }
+    for (int k = 0; k < groups; ++k) {
+      const double se = std::sqrt(ols.cov[static_cast<std::size_t>(k) * groups + k]);
+      if (!std::isfinite(ols.coef[k]) || !(se > 0) || !std::isfinite(se)) {
+        throw DataError("--cate-by " + g.name + ": group '" + g.labels[k] + "' has a non-finite estimate or a zero "
+                        "standard error in repetition " + std::to_string(r) + " (a constant signal?)");
+      }
+      res.groups[k].theta_reps.push_back(ols.coef[k]);
+      res.groups[k].se_reps.push_back(se);
+    }
+    cov_reps[r] = std::move(ols.cov);
+  }
+  for (GroupEffect& e : res.groups) {
+    cate::Aggregate(e.theta_reps, e.se_reps, &e.estimate, &e.se);
+    e.t = e.estimate / e.se;
+    e.p_value = 2 * NormalCdf(-std::fabs(e.t));
+    std::vector<double> lo(reps), hi(reps);
+    for (int r = 0; r < reps; ++r) {
+      lo[r] = e.theta_reps[r] - z * e.se_reps[r];
+      hi[r] = e.theta_reps[r] + z * e.se_reps[r];
+    }
+    e.ci_lower = cate::Median(lo);
+    e.ci_upper = cate::Median(hi);
+  }
+  if (opts.bootstrap.replicates > 0) {
+    std::vector<std::vector<double>> rw(groups, std::vector<double>(reps));
+    std::vector<std::vector<double>> lo(groups, std::vector<double>(reps)), hi = lo;
+    for (int r = 0; r < reps; ++r) {
+      const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r);
+      const double crit = JointCriticalValue(t, groups, opts.level);
+      res.joint_critical_values.push_back(crit);
+      std::vector<double> t_obs(groups);
+      for (int k = 0; k < groups; ++k) {
+        const GroupEffect& e = res.groups[k];
+        t_obs[k] = e.theta_reps[r] / e.se_reps[r];
+        lo[k][r] = e.theta_reps[r] - crit * e.se_reps[r];
+        hi[k][r] = e.theta_reps[r] + crit * e.se_reps[r];
+      }
+      const std::vector<double> p = RomanoWolf(t, groups, t_obs);
+      for (int k = 0; k < groups; ++k) rw[k][r] = p[k];
+    }
+    for (int k = 0; k < groups; ++k) {
+      GroupEffect& e = res.groups[k];
+      e.has_joint = true;
+      e.joint_ci_lower = cate::Median(lo[k]);
+      e.joint_ci_upper = cate::Median(hi[k]);
+      e.p_romano_wolf = cate::Median(rw[k]);
+    }
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace fastdml

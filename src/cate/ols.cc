@@ -1,0 +1,282 @@
+// OLS with heteroskedasticity- and cluster-robust covariance, as statsmodels
+// computes it (regression/linear_model.py get_robustcov_results;
+// stats/sandwich_covariance.py): White (1980) HC0, MacKinnon and White (1985)
+// HC1/HC3, Liang and Zeger (1986) one-way clusters with the factor
+// G/(G-1) (n-1)/(n-k).
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <Eigen/Dense>
+
+#include "cate/ols.h"
+#include "fastdml/error.h"
+
+namespace fastdml {
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr std::size_t kChunk = 4096;         // rows per block of the meat
+constexpr double kCollinearTolerance = 1e-10;  // pivot of the unit-diagonal Gram
+constexpr double kLeverageOne = 1 - 1e-10;
+
+std::string ColumnName(const std::vector<std::string>& names, int j) {
+  return j < static_cast<int>(names.size()) ? "'" + names[j] + "'" : "column " + std::to_string(j);
+}
+
+void CheckClusters(CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters, std::size_t n) {
+  if (cov != CovType::kCluster) return;
+  if (cluster.empty()) {
+    throw UsageError("--cate-cov cluster needs cluster ids: add --cluster COLUMN");
+  }
+  if (cluster.size() != n) throw Error("internal: cluster ids and rows differ in length");
+  if (n_clusters < 2) throw DataError("cluster-robust covariance needs at least 2 clusters");
+}
+
+// Statsmodels' small-sample factors for HC1 and cluster.
+double CovFactor(CovType cov, std::size_t n, int k, std::int32_t n_clusters) {
+  if (cov == CovType::kHC1) return static_cast<double>(n) / (n - k);
+  if (cov == CovType::kCluster) {
+    return static_cast<double>(n_clusters) / (n_clusters - 1) * (static_cast<double>(n) - 1) / (n - k);
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+CovType ParseCovType(const std::string& s) {
+  std::string t = s;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "hc0") return CovType::kHC0;
+  if (t == "hc1") return CovType::kHC1;
+  if (t == "hc3") return CovType::kHC3;
+  if (t == "cluster") return CovType::kCluster;
+  throw UsageError("--cate-cov: unknown covariance '" + s + "' (expected hc0, hc1, hc3 or cluster)");
+}
+
+const char* ToString(CovType c) {
+  switch (c) {
+    case CovType::kHC0: return "HC0";
+    case CovType::kHC1: return "HC1";
+    case CovType::kHC3: return "HC3";
+    case CovType::kCluster: return "cluster";
+  }
+  return "?";
+}
+
+OlsFit OlsRobust(const std::vector<double>& y, const std::vector<double>& x, std::size_t n, int k, CovType cov,
+                 const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                 const std::vector<std::string>& names, bool want_influence) {
+  if (k < 1 || y.size() != n || x.size() != n * static_cast<std::size_t>(k)) {
+    throw Error("internal: OLS sizes disagree");
+  }
+  if (n <= static_cast<std::size_t>(k)) {
+    throw DataError("the regression has " + std::to_string(k) + " terms but only " + std::to_string(n) +
+                    " rows: use fewer basis terms or groups");
+  }
+  CheckClusters(cov, cluster, n_clusters, n);
+  const Eigen::Map<const RowMat> X(x.data(), n, k);
+  const Eigen::Map<const Eigen::VectorXd> Y(y.data(), n);
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k, k);
+  gram.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
+  gram = gram.selfadjointView<Eigen::Lower>();
+
+  // Collinearity, named: Cholesky of the unit-diagonal Gram in column order; a
+  // tiny pivot means column j lies in the span of columns 0..j-1.
+  Eigen::VectorXd scale(k);
+  for (int j = 0; j < k; ++j) {
+    if (!(gram(j, j) > 0)) {
+      throw DataError("singular basis: term " + ColumnName(names, j) +
+                      " is zero on every row; drop it from the basis");
+    }
+    scale(j) = 1 / std::sqrt(gram(j, j));
+  }
+  const Eigen::MatrixXd unit = scale.asDiagonal() * gram * scale.asDiagonal();
+  Eigen::MatrixXd chol = Eigen::MatrixXd::Zero(k, k);
+  for (int j = 0; j < k; ++j) {
+    double pivot = unit(j, j);
+    for (int c = 0; c < j; ++c) pivot -= chol(j, c) * chol(j, c);
+    if (!(pivot > kCollinearTolerance)) {
+      throw DataError("singular basis: term " + ColumnName(names, j) +
+                      " is a linear combination of the terms before it (collinear); drop it or a term it repeats");
+    }
+    chol(j, j) = std::sqrt(pivot);
+    for (int r = j + 1; r < k; ++r) {
+      double s = unit(r, j);
+      for (int c = 0; c < j; ++c) s -= chol(r, c) * chol(j, c);
+      chol(r, j) = s / chol(j, j);
+    }
+  }
+  const Eigen::LLT<Eigen::MatrixXd> llt(unit);
+  const Eigen::MatrixXd inv = scale.asDiagonal() * llt.solve(Eigen::MatrixXd::Identity(k, k)) * scale.asDiagonal();
+
+  // Normal equations plus one step of iterative refinement (the residual's
+  // projection), which keeps agreement with statsmodels' pinv near 1e-12.
+  Eigen::VectorXd beta = inv * (X.transpose() * Y);
+  Eigen::VectorXd resid = Y - X * beta;
+  beta += inv * (X.transpose() * resid);
+  resid = Y - X * beta;
+
+  OlsFit fit;
+  fit.n = n;
+  fit.k = k;
+  fit.coef.assign(beta.data(), beta.data() + k);
+  Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(k, k);
+  if (want_influence) fit.influence.assign(static_cast<std::size_t>(k) * n, 0.0);
+  if (cov == CovType::kCluster) {
+    RowMat u = RowMat::Zero(n_clusters, k);
+    for (std::size_t i = 0; i < n; ++i) u.row(cluster[i]) += X.row(i) * resid(i);
+    meat.selfadjointView<Eigen::Lower>().rankUpdate(u.transpose());
+  } else {
+    RowMat block;
+    for (std::size_t i0 = 0; i0 < n; i0 += kChunk) {
+      const std::size_t rows = std::min(kChunk, n - i0);
+      block = X.middleRows(i0, rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        double w = resid(i0 + r);
+        if (cov == CovType::kHC3) {
+          const double h = block.row(r) * inv * block.row(r).transpose();
+          if (h > kLeverageOne) {
+            throw DataError("HC3: row " + std::to_string(i0 + r + 1) +
+                            " has leverage 1 (it alone determines a coefficient); use hc0 or hc1");
+          }
+          w /= 1 - h;
+        }
+        block.row(r) *= w;
+      }
+      meat.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+      if (want_influence) {
+        const RowMat infl = block * inv * static_cast<double>(n);
+        for (std::size_t r = 0; r < rows; ++r) {
+          for (int j = 0; j < k; ++j) fit.influence[j * n + i0 + r] = infl(r, j);
+        }
+      }
+    }
+  }
+  meat = meat.selfadjointView<Eigen::Lower>();
+  const double factor = CovFactor(cov, n, k, n_clusters);
+  const Eigen::MatrixXd v = factor * inv * meat * inv;
+  fit.cov.resize(static_cast<std::size_t>(k) * k);
+  for (int r = 0; r < k; ++r) {
+    for (int c = 0; c < k; ++c) fit.cov[r * k + c] = 0.5 * (v(r, c) + v(c, r));
+  }
+  if (want_influence && factor != 1.0) {
+    for (double& f : fit.influence) f *= std::sqrt(factor);
+  }
+  return fit;
+}
+
+OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scale,
+                   const std::vector<std::int32_t>& group, int n_groups, CovType cov,
+                   const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                   const std::vector<std::string>& labels) {
+  const std::size_t n = y.size();
+  std::vector<double> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double s = scale.empty() ? 1.0 : scale[i];
+    a[i] = s * s;
+    b[i] = s * y[i];
+  }
+  return cate::GroupRatio(a, b, group, n_groups, cov, cluster, n_clusters, labels);
+}
+
+namespace cate {
+
+OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<std::int32_t>& group,
+                  int n_groups, CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                  const std::vector<std::string>& labels) {
+  const std::size_t n = a.size();
+  if (b.size() != n || group.size() != n || n_groups < 1) throw Error("internal: group OLS sizes disagree");
+  if (n <= static_cast<std::size_t>(n_groups)) {
+    throw DataError(std::to_string(n_groups) + " groups but only " + std::to_string(n) +
+                    " rows: use fewer groups");
+  }
+  CheckClusters(cov, cluster, n_clusters, n);
+  const int g_count = n_groups;
+  std::vector<double> sa(g_count, 0.0), sb(g_count, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t g = group[i];
+    if (g < 0 || g >= g_count) throw Error("internal: group id out of range");
+    sa[g] += a[i];
+    sb[g] += b[i];
+  }
+  OlsFit fit;
+  fit.n = n;
+  fit.k = g_count;
+  fit.coef.resize(g_count);
+  for (int g = 0; g < g_count; ++g) {
+    if (!(sa[g] > 0)) {
+      throw DataError("singular basis: group " + ColumnName(labels, g) +
+                      " has no rows that carry the effect (no treated rows, or no treatment variation); "
+                      "merge it with another group or use coarser groups");
+    }
+    fit.coef[g] = sb[g] / sa[g];
+  }
+  fit.cov.assign(static_cast<std::size_t>(g_count) * g_count, 0.0);
+  const double factor = CovFactor(cov, n, g_count, n_clusters);
+  if (cov == CovType::kCluster) {
+    // Sum u_i = b_i - theta a_i per (cluster, group); rows sorted by cluster so
+    // each cluster contributes the outer product of its few non-zero groups.
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return cluster[p] < cluster[q]; });
+    std::vector<double> acc(g_count, 0.0);
+    std::vector<char> seen(g_count, 0);
+    std::vector<int> touched;
+    for (std::size_t s = 0; s < n;) {
+      const std::int32_t c = cluster[order[s]];
+      touched.clear();
+      for (; s < n && cluster[order[s]] == c; ++s) {
+        const std::size_t i = order[s];
+        const int g = group[i];
+        if (!seen[g]) seen[g] = 1, touched.push_back(g);
+        acc[g] += b[i] - fit.coef[g] * a[i];
+      }
+      for (int g : touched) {
+        for (int h : touched) fit.cov[g * g_count + h] += acc[g] * acc[h];
+      }
+      for (int g : touched) acc[g] = 0.0, seen[g] = 0;
+    }
+    for (int g = 0; g < g_count; ++g) {
+      for (int h = 0; h < g_count; ++h) fit.cov[g * g_count + h] *= factor / (sa[g] * sa[h]);
+    }
+  } else {
+    std::vector<double> meat(g_count, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const int g = group[i];
+      double u = b[i] - fit.coef[g] * a[i];
+      if (cov == CovType::kHC3) {
+        const double h = a[i] / sa[g];
+        if (h > kLeverageOne) {
+          throw DataError("HC3: group " + ColumnName(labels, g) +
+                          " rests on one row (leverage 1); use hc0 or hc1, or coarser groups");
+        }
+        u /= 1 - h;
+      }
+      meat[g] += u * u;
+    }
+    for (int g = 0; g < g_count; ++g) fit.cov[g * g_count + g] = factor * meat[g] / (sa[g] * sa[g]);
+  }
+  return fit;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t k = v.size();
+  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+
+void Aggregate(const std::vector<double>& theta_reps, const std::vector<double>& se_reps, double* theta, double* se) {
+  constexpr double kCritical = 1.96;  // DoubleML's fixed aggregation constant
+  *theta = Median(theta_reps);
+  if (theta_reps.size() == 1) {
+    *se = se_reps[0];
+    return;
+  }
+  std::vector<double> upper(theta_reps.size());
+  for (std::size_t r = 0; r < upper.size(); ++r) upper[r] = theta_reps[r] + kCritical * se_reps[r];
+  *se = (Median(upper) - *theta) / kCritical;
+}
+
+}  // namespace cate
+}  // namespace fastdml

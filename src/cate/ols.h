@@ -1,0 +1,34 @@
+// Internals shared by GATE and BLP: the group-ratio estimator behind
+// OlsOnGroups (and the group-wise ATT), and the median aggregation over
+// repetitions.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fastdml/cate.h"
+
+namespace fastdml::cate {
+
+// theta_g = sum_{i in g} b_i / sum_{i in g} a_i with a sandwich covariance
+// built from u_i = b_i - theta_g a_i (an OLS on a one-non-zero-per-row design
+// has a_i = x_i^2, b_i = x_i y_i; the ATT score has a = -psi_a, b = psi_b).
+// HC3 leverage h_i = a_i / A_g.
+OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<std::int32_t>& group,
+                  int n_groups, CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                  const std::vector<std::string>& labels);
+
+// DoubleML's aggregation over repetitions (utils/_estimation.py,
+// _aggregate_coefs_and_ses): median estimate, se = (median(theta + 1.96 se) - theta) / 1.96.
+void Aggregate(const std::vector<double>& theta_reps, const std::vector<double>& se_reps, double* theta, double* se);
+double Median(std::vector<double> v);
+
+// The Gaussian multiplier bootstrap of DoubleMLBLP.confint(joint=True) for the
+// linear functionals L beta (rows of `l`, m x k) of one repetition's
+// coefficient covariance `omega` (k x k): t*_bj = (L Omega^{1/2} z_b)_j / se_j,
+// z_bj = ops::ExactNormalDraw(seed, rep, b, j). Returns t[b * m + j].
+// `l` empty means the identity (the coefficients themselves).
+std::vector<double> GaussianT(const std::vector<double>& omega, int k, const std::vector<double>& l, int m,
+                              const CateBootstrap& boot, int rep);
+
+}  // namespace fastdml::cate

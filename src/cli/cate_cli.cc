@@ -1,0 +1,185 @@
+#include "cli/cate_cli.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "fastdml/error.h"
+
+namespace fastdml::cli {
+namespace {
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// A numeric column of a CSV table by name, with errors naming file, column, row.
+ColumnSource Columns(const io::CsvTable& table, const std::string& path, const std::string& flag) {
+  return [&table, path, flag](const std::string& name) {
+    const io::CsvColumn* c = table.Find(name);
+    if (!c) {
+      std::string all;
+      for (const auto& col : table.columns) all += (all.empty() ? "" : ", ") + col.name;
+      throw DataError(path + ": " + flag + ": no column '" + name + "' (columns: " + all + ")");
+    }
+    if (!c->numeric) {
+      throw DataError(path + ": " + flag + ": column '" + name + "' is not numeric (row " +
+                      std::to_string(c->first_bad_row) + ": '" + c->first_bad_text +
+                      "'); recode its categories as numbers");
+    }
+    return c->values;
+  };
+}
+
+nlohmann::json GateJson(const GateResult& g) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const GroupEffect& e : g.groups) {
+    nlohmann::json j = {{"label", e.label}, {"n", e.n},         {"n_treated", e.n_treated},
+                        {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
+                        {"p_value", e.p_value}, {"ci_lower", e.ci_lower}, {"ci_upper", e.ci_upper},
+                        {"theta_reps", e.theta_reps}, {"se_reps", e.se_reps}};
+    if (e.has_joint) {
+      j["joint_ci_lower"] = e.joint_ci_lower;
+      j["joint_ci_upper"] = e.joint_ci_upper;
+      j["p_romano_wolf"] = e.p_romano_wolf;
+    }
+    groups.push_back(j);
+  }
+  nlohmann::json out = {{"by", g.by}, {"signal", g.signal}, {"cov", ToString(g.cov)},
+                        {"level", g.level}, {"groups", groups}, {"seconds", g.seconds}};
+  if (!g.joint_critical_values.empty()) out["joint_critical_values"] = g.joint_critical_values;
+  return out;
+}
+
+void PrintGate(std::ostream& os, const GateResult& g) {
+  char line[320];
+  os << "\nGATE by " << g.by << " (" << g.signal << " signal, " << ToString(g.cov) << " covariance)\n";
+  std::snprintf(line, sizeof line, "%-28s %9s %12s %11s %10s %12s %12s%s\n", "group", "n", "estimate", "std.err",
+                "p-value", "lower", "upper", g.joint_critical_values.empty() ? "" : "  joint lower  joint upper  p(RW)");
+  os << line;
+  for (const GroupEffect& e : g.groups) {
+    std::snprintf(line, sizeof line, "%-28.28s %9zu %12.6g %11.5g %10.3g %12.6g %12.6g", e.label.c_str(), e.n,
+                  e.estimate, e.se, e.p_value, e.ci_lower, e.ci_upper);
+    os << line;
+    if (e.has_joint) {
+      std::snprintf(line, sizeof line, " %12.6g %12.6g %6.3g", e.joint_ci_lower, e.joint_ci_upper, e.p_romano_wolf);
+      os << line;
+    }
+    os << "\n";
+  }
+}
+
+}  // namespace
+
+void AddCateOptions(CLI::App* est, CateArgs* args) {
+  est->add_option("--cate-by", args->by,
+                  "GATE by a column: COL (categories) or COL:quartiles|quintiles|deciles|q=K (quantile bins); repeatable")
+      ->take_all();
+  est->add_option("--cate-cov", args->cov, "GATE/BLP covariance: hc0 (default), hc1, hc3, cluster (needs --cluster)");
+  est->add_option("--cate-signal", args->signal, "GATE signal: ate (default), att (IRM only) or ate,att");
+  est->add_option("--blp", args->blp, "BLP of the CATE on a basis: comma list of COL, cat(COL), spline(COL,K)");
+  est->add_option("--blp-grid", args->blp_grid, "CSV of basis column values at which to predict the BLP");
+}
+
+nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const std::string& data_path,
+                       const Dataset& data, const Fit& fit, std::int64_t bootstrap, std::uint64_t seed,
+                       std::ostream& os) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!args.blp_grid.empty() && args.blp.empty()) throw UsageError("--blp-grid needs --blp");
+  const CovType cov = ParseCovType(args.cov);
+  CateBootstrap boot;
+  boot.replicates = bootstrap;
+  boot.seed = seed;
+  const Options& o = fit.options;
+  if (!args.by.empty()) {
+    std::vector<CateSignal> signals;
+    for (const std::string& s : Split(args.signal)) {
+      if (s == "ate") {
+        signals.push_back(CateSignal::kAte);
+      } else if (s == "att") {
+        signals.push_back(CateSignal::kAtt);
+      } else {
+        throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
+      }
+    }
+    const ColumnSource columns = Columns(table, data_path, "--cate-by");
+    out["gate"] = nlohmann::json::array();
+    for (const std::string& spec : args.by) {
+      const GroupSpec gs = ParseGroupSpec(spec);
+      const std::vector<double> values = columns(gs.column);
+      const Grouping grouping =
+          gs.bins ? GroupByQuantiles(gs.column, values, gs.bins) : GroupByCategory(gs.column, values);
+      for (CateSignal signal : signals) {
+        GateOptions go;
+        go.signal = signal;
+        go.cov = cov;
+        go.level = o.level;
+        go.clip = o.clip;
+        go.normalize_ipw = o.normalize_ipw;
+        go.bootstrap = boot;
+        const GateResult g = Gate(data, fit, grouping, go);
+        PrintGate(os, g);
+        out["gate"].push_back(GateJson(g));
+      }
+    }
+  }
+  if (!args.blp.empty()) {
+    const Basis basis = MakeBasis(args.blp, Columns(table, data_path, "--blp"), data.n);
+    BlpOptions bo;
+    bo.cov = cov;
+    bo.level = o.level;
+    bo.clip = o.clip;
+    bo.normalize_ipw = o.normalize_ipw;
+    bo.bootstrap = boot;
+    const BlpResult blp = Blp(data, fit, basis, bo);
+    char line[320];
+    os << "\nBLP of the CATE on " << args.blp << " (" << ToString(cov) << " covariance)\n";
+    std::snprintf(line, sizeof line, "%-28s %12s %11s %9s %10s %12s %12s\n", "term", "coef", "std.err", "t",
+                  "p-value", "lower", "upper");
+    os << line;
+    nlohmann::json terms = nlohmann::json::array();
+    for (std::size_t j = 0; j < blp.names.size(); ++j) {
+      std::snprintf(line, sizeof line, "%-28.28s %12.6g %11.5g %9.3f %10.3g %12.6g %12.6g\n", blp.names[j].c_str(),
+                    blp.coef[j], blp.se[j], blp.t[j], blp.p_value[j], blp.ci_lower[j], blp.ci_upper[j]);
+      os << line;
+      terms.push_back({{"name", blp.names[j]}, {"coef", blp.coef[j]}, {"se", blp.se[j]}, {"t", blp.t[j]},
+                       {"p_value", blp.p_value[j]}, {"ci_lower", blp.ci_lower[j]}, {"ci_upper", blp.ci_upper[j]}});
+    }
+    nlohmann::json j = {{"basis", args.blp}, {"cov", ToString(cov)}, {"level", blp.level}, {"terms", terms},
+                        {"coef_reps", blp.coef_reps}, {"cov_reps", blp.cov_reps}, {"seconds", blp.seconds}};
+    if (!args.blp_grid.empty()) {
+      const io::CsvTable grid_table = io::ReadCsv(args.blp_grid);
+      const Basis grid = MakeBasisLike(basis, Columns(grid_table, args.blp_grid, "--blp-grid"), grid_table.rows);
+      const BlpPrediction p = PredictBlp(blp, grid);
+      nlohmann::json rows = nlohmann::json::array();
+      os << "BLP predictions over " << args.blp_grid << " (" << grid_table.rows << " rows)"
+         << (p.has_joint ? ", joint bands from the Gaussian multiplier bootstrap" : "") << "\n";
+      for (std::size_t g = 0; g < p.estimate.size(); ++g) {
+        nlohmann::json r = {{"estimate", p.estimate[g]}, {"se", p.se[g]}, {"ci_lower", p.ci_lower[g]},
+                            {"ci_upper", p.ci_upper[g]}};
+        std::snprintf(line, sizeof line, "  row %-6zu %12.6g %11.5g  [%.6g, %.6g]", g + 1, p.estimate[g], p.se[g],
+                      p.ci_lower[g], p.ci_upper[g]);
+        os << line;
+        if (p.has_joint) {
+          r["joint_ci_lower"] = p.joint_ci_lower[g];
+          r["joint_ci_upper"] = p.joint_ci_upper[g];
+          std::snprintf(line, sizeof line, "  joint [%.6g, %.6g]", p.joint_ci_lower[g], p.joint_ci_upper[g]);
+          os << line;
+        }
+        os << "\n";
+        rows.push_back(r);
+      }
+      j["grid"] = rows;
+      if (p.has_joint) j["joint_critical_values"] = p.joint_critical_values;
+    }
+    out["blp"] = j;
+  }
+  return out;
+}
+
+}  // namespace fastdml::cli

@@ -1,0 +1,32 @@
+// The heterogeneity flags of `fastdml estimate` (--cate-by, --cate-cov,
+// --cate-signal, --blp, --blp-grid): GATE and BLP from the fit's stored
+// predictions, into the table and the JSON ("gate", "blp").
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "fastdml/cate.h"
+#include "io/csv.h"
+
+namespace fastdml::cli {
+
+struct CateArgs {
+  std::vector<std::string> by;
+  std::string cov = "hc0", signal = "ate", blp, blp_grid;
+  bool Any() const { return !by.empty() || !blp.empty(); }
+};
+
+void AddCateOptions(CLI::App* est, CateArgs* args);
+
+// Runs every requested GATE and the BLP; prints the table to `os` and returns
+// {"gate": [...], "blp": {...}} (absent keys when not asked). `bootstrap` > 0
+// adds joint bands and Romano-Wolf p-values (Gaussian multipliers, `seed`).
+nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const std::string& data_path,
+                       const Dataset& data, const Fit& fit, std::int64_t bootstrap, std::uint64_t seed,
+                       std::ostream& os);
+
+}  // namespace fastdml::cli
