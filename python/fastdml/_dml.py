@@ -69,7 +69,7 @@ class DML:
         self.outcome_design = outcome_design
         self.threads = threads
         self._options()  # validate now, not at fit time
-        self._data = self._fit = self._report = None
+        self._data = self._fit = self._report = self._table = self._blp = None
         self._boot = None
         self.models_trained = 0
 
@@ -111,7 +111,9 @@ class DML:
         before = _ext.nuisance_models_trained()
         self._fit = _ext.fit_nuisances(self._data, options)
         self.models_trained += _ext.nuisance_models_trained() - before
-        self._boot = None
+        self._boot = self._blp = None
+        # Kept (a reference, no copy) so that gate()/blp() can name its columns.
+        self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
         t0 = time.perf_counter()
         self._report = _ext.estimate(self._data, self._fit, options)
         self._fit.set_scores_seconds(time.perf_counter() - t0)
@@ -244,24 +246,97 @@ class DML:
     def to_dict(self) -> dict:
         return json.loads(self.to_json())
 
-    # --- heterogeneity (GATE / BLP) ---------------------------------------------
-    def gate(self, by):
-        """Group average treatment effects. Needs the engine's Gate() (include/fastdml/cate.h)."""
-        self._require_fit()
-        if not hasattr(_ext, "gate"):
-            raise NotImplementedError(
-                "gate() needs the C++ Gate() of include/fastdml/cate.h, which this build of fastdml "
-                "does not have yet (the GATE/BLP work is pending on the 'cate' branch)")
-        raise NotImplementedError("gate binding pending")
+    # --- heterogeneity (GATE / BLP): the engine's Gate()/Blp() (include/fastdml/cate.h) ---
+    def _column(self, name: str) -> np.ndarray:
+        """A column of the fitted table (or a feature of the fitted X) as float64."""
+        t = self._table
+        if t is not None:
+            names = list(t.columns) if hasattr(t, "iloc") else list(t.column_names)
+            if name in names:
+                col = t[name] if hasattr(t, "iloc") else t.column(name)
+                try:
+                    return np.asarray(col.to_numpy(dtype=np.float64, na_value=np.nan))
+                except TypeError:
+                    return np.asarray(col.to_numpy(), dtype=np.float64)
+                except ValueError:
+                    raise TypeError(f"column {name!r} is not numeric; pass gate(by=array_of_labels) "
+                                    "for text groups") from None
+        feats = list(self._data.feature_names)
+        if name in feats:
+            return np.asarray(self._data.x[:, feats.index(name)], dtype=np.float64)
+        raise ValueError(f"no column {name!r} in the fitted data; columns: {feats if t is None else names}")
 
-    def blp(self, basis):
-        """Best linear predictor of the CATE. Needs the engine's Blp() (include/fastdml/cate.h)."""
+    def _grouping(self, by, bins):
+        n = self._data.n
+        if isinstance(by, str):
+            name, values = by, self._column(by)
+        else:
+            name = getattr(by, "name", None) or "group"
+            values = np.asarray(by.to_numpy() if hasattr(by, "to_numpy") else by)
+            if values.ndim != 1 or values.shape[0] != n:
+                raise ValueError(f"by must be a column name or {n} group labels, got shape {values.shape}")
+            if values.dtype.kind not in "fiub":
+                if bins:
+                    raise TypeError("bins= needs numeric values")
+                if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+                    raise ValueError(f"by ({name}) has a missing label; every row needs a group")
+                labels, codes = np.unique(values.astype(str), return_inverse=True)
+                g = _ext.Grouping()
+                g.name, g.labels, g.group = str(name), [str(x) for x in labels], codes.astype(np.int32).tolist()
+                return g
+            values = values.astype(np.float64)
+        name = str(name)
+        if bins:
+            return _ext.group_by_quantiles(name, values.tolist(), int(bins))
+        return _ext.group_by_category(name, values.tolist())
+
+    def gate(self, by, bins=None, signal="ate", cov="HC0", level=None, B=0, seed=None) -> pd.DataFrame:
+        """Group average treatment effects from the stored fit (no retraining).
+
+        ``by``: a column of the fitted table (or a feature), or n group labels;
+        ``bins=K`` cuts a numeric column into K quantile bins. ``signal="att"``
+        gives group ATTs (IRM). ``cov``: HC0 (DoubleML's), HC1, HC3, cluster.
+        ``B > 0`` adds joint (sup-t) bands and Romano-Wolf p-values.
+        """
         self._require_fit()
-        if not hasattr(_ext, "blp"):
-            raise NotImplementedError(
-                "blp() needs the C++ Blp() of include/fastdml/cate.h, which this build of fastdml "
-                "does not have yet (the GATE/BLP work is pending on the 'cate' branch)")
-        raise NotImplementedError("blp binding pending")
+        g = self._grouping(by, bins)
+        r = _ext.gate(self._data, self._fit, g, signal, cov, float(self.level if level is None else level),
+                      float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
+        cols = ["n", "n_treated", "estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
+        if B:
+            cols += ["joint_ci_lower", "joint_ci_upper", "p_romano_wolf"]
+        f = pd.DataFrame([{k: e[k] for k in cols} for e in r["groups"]],
+                         index=pd.Index([e["label"] for e in r["groups"]], name=r["by"]))
+        f.attrs.update(signal=r["signal"], level=r["level"])
+        return f
+
+    def blp(self, basis, cov="HC0", level=None, names=None) -> pd.DataFrame:
+        """Best linear predictor of the CATE on a basis, from the stored fit.
+
+        ``basis``: a spec over the fitted table's columns such as
+        ``"inventory_level,cat(category)"`` (``col``, ``cat(col)``,
+        ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
+        values (``names`` optional; include a constant column yourself).
+        """
+        self._require_fit()
+        n = self._data.n
+        if isinstance(basis, str):
+            b = _ext.make_basis(basis, lambda c: self._column(c).tolist(), n)
+        else:
+            arr = np.ascontiguousarray(basis.to_numpy() if hasattr(basis, "to_numpy") else basis, dtype=np.float64)
+            if arr.ndim == 1:
+                arr = arr.reshape(-1, 1)
+            if arr.ndim != 2 or arr.shape[0] != n:
+                raise ValueError(f"basis must be a spec string or an ({n}, k) array, got shape {arr.shape}")
+            if names is None:
+                names = [str(c) for c in basis.columns] if hasattr(basis, "columns") else \
+                    [f"b{j}" for j in range(arr.shape[1])]
+            b = _ext.basis_from_matrix(arr, list(names))
+        self._blp = (b, _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
+                                 float(self.clip), bool(self.normalize_ipw), 0, int(self.seed)))
+        r = self._blp[1]
+        return pd.DataFrame({"estimate": r.coef, "se": r.se, "t": r.t, "p_value": r.p_value,
+                             "ci_lower": r.ci_lower, "ci_upper": r.ci_upper}, index=pd.Index(r.names, name="term"))
 
     def __repr__(self):
         state = "fitted" if self._fit is not None else "not fitted"

@@ -161,14 +161,32 @@ def test_to_json_is_the_cli_document(seller):
     assert "naive_difference" in doc
 
 
-def test_gate_and_blp_say_what_is_pending_when_absent(seller):
-    if hasattr(fastdml._ext, "gate"):
-        pytest.skip("this build has the engine's Gate()/Blp(): covered by the CATE tests")
-    dml = fit_seller(seller[0])
-    with pytest.raises(NotImplementedError, match="Gate"):
-        dml.gate(by="category")
-    with pytest.raises(NotImplementedError, match="Blp"):
-        dml.blp(np.ones((len(seller[0]), 1)))
+def test_gate_and_blp_reuse_the_fit(seller):
+    df, _ = seller
+    dml = fit_seller(df)
+    trained = fastdml.nuisance_models_trained()
+    by_cat = dml.gate(by="category", B=200)
+    by_inv = dml.gate(by="inventory_level", bins=5, signal="att")
+    labels = df["category"].map(dict(enumerate(fastdml.SELLER_CATEGORIES))).rename("category_name")
+    named = dml.gate(by=labels)
+    blp = dml.blp("inventory_level,cat(category)")
+    assert fastdml.nuisance_models_trained() == trained, "gate()/blp() trained a model"
+    assert list(by_cat.index) == ["0", "1", "2", "3", "4"] and by_cat["n"].sum() == len(df)
+    assert list(by_inv["n"]) == [300] * 5 and by_inv.attrs["signal"] == "att"
+    # Text labels are the same groups as their codes, in sorted label order.
+    codes = {name: str(k) for k, name in enumerate(fastdml.SELLER_CATEGORIES)}
+    np.testing.assert_array_equal(named["estimate"].to_numpy(),
+                                  by_cat.loc[[codes[x] for x in named.index], "estimate"].to_numpy())
+    assert np.all(by_cat["joint_ci_upper"] - by_cat["joint_ci_lower"] > by_cat["ci_upper"] - by_cat["ci_lower"])
+    assert list(blp.index) == ["intercept", "inventory_level"] + [f"category={k}" for k in range(1, 5)]
+    # BLP on one-hot category equals GATE by category (the identity DoubleML also has).
+    onehot = pd.get_dummies(df["category"].astype(int)).astype(float)
+    via_matrix = dml.blp(onehot.to_numpy(), names=[f"c{k}" for k in onehot.columns])
+    np.testing.assert_allclose(via_matrix["estimate"].to_numpy(), by_cat["estimate"].to_numpy(), rtol=1e-9)
+    with pytest.raises(ValueError, match="no column 'colour'"):
+        dml.gate(by="colour")
+    with pytest.raises(ValueError, match="cate-cov|covariance"):
+        dml.gate(by="category", cov="HC9")
 
 
 def test_extension_finds_libxgboost_beside_itself():
@@ -267,8 +285,8 @@ def test_agrees_with_cli_on_same_data_and_seed(cli, tmp_path, cluster):
     run_cli(cli, args)
     want = read_json(out)
 
-    # The CLI writes the shortest round-trip text, so this reads the same doubles.
-    df = pd.read_csv(csv, float_precision="round_trip")
+    # The CLI writes the shortest round-trip text; pandas 3 reads it back exactly.
+    df = pd.read_csv(csv)
     feats = [c for c in df.columns if c not in ("y", "d") and not (cluster and c == "seller_id")]
     dml = fastdml.DML(n_folds=4, n_rep=2, seed=9, device="cpu", clip=0.02,
                       outcome_learner={"rounds": 25, "max_depth": 3},
@@ -283,6 +301,34 @@ def test_agrees_with_cli_on_same_data_and_seed(cli, tmp_path, cluster):
         assert a["theta_reps"] == pytest.approx(b["theta_reps"], rel=1e-12)
     assert got["bootstrap"]["joint_critical_values"] == pytest.approx(
         want["bootstrap"]["joint_critical_values"], rel=1e-12)
+
+
+def test_gate_and_blp_agree_with_cli(cli, tmp_path):
+    csv = tmp_path / "sellers.csv"
+    run_cli(cli, ["simulate", "--design", "seller", "--n", 1500, "--p", 9, "--seed", 6, "--out", csv])
+    out = tmp_path / "cli.json"
+    run_cli(cli, ["estimate", "--data", csv, "--outcome", "y", "--treatment", "d", "--folds", 3, "--seed", 2,
+                  "--rounds", 20, "--max-depth", 3, "--device", "cpu", "--bootstrap", 300, "--quiet",
+                  "--cate-by", "category", "--cate-by", "inventory_level:quintiles", "--cate-signal", "ate,att",
+                  "--blp", "inventory_level,cat(category)", "--json", out])
+    want = read_json(out)
+    df = pd.read_csv(csv)
+    dml = fastdml.DML(n_folds=3, seed=2, device="cpu", outcome_learner={"rounds": 20, "max_depth": 3},
+                      propensity_learner={"rounds": 20, "max_depth": 3})
+    dml.fit(df, outcome="y", treatment="d")
+    cli_gates = {(g["by"], g["signal"]): g for g in want["gate"]}
+    for (by, bins) in (("category", None), ("inventory_level", 5)):
+        for signal in ("ate", "att"):
+            got = dml.gate(by=by, bins=bins, signal=signal, B=300)
+            ref = cli_gates[(by if bins is None else f"{by}:q={bins}", signal)]["groups"]
+            assert list(got.index) == [g["label"] for g in ref]
+            for key in ("estimate", "se", "ci_lower", "ci_upper", "joint_ci_lower", "joint_ci_upper"):
+                np.testing.assert_allclose(got[key].to_numpy(), [g[key] for g in ref], rtol=1e-12, err_msg=key)
+    blp = dml.blp("inventory_level,cat(category)")
+    terms = want["blp"]["terms"]
+    assert list(blp.index) == [t["name"] for t in terms]
+    for key, ckey in (("estimate", "coef"), ("se", "se"), ("ci_lower", "ci_lower")):
+        np.testing.assert_allclose(blp[key].to_numpy(), [t[ckey] for t in terms], rtol=1e-12, err_msg=key)
 
 
 # --- bad inputs ------------------------------------------------------------------
