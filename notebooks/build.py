@@ -180,7 +180,50 @@ for j, name in enumerate(s.index):
 ax.set_xlabel("bootstrap estimate (estimate + se * t*)"); ax.legend(); ax.set_title("multiplier bootstrap, B = 2000")
 plt.show()
 """),
-    md("## Effects by category and inventory level"),
+    md("""
+## Effects by category and inventory level
+
+Group average treatment effects (GATE) re-use the same stored predictions: an
+OLS of the orthogonal signal on group dummies (Semenova and Chernozhukov 2021),
+with cluster-robust covariance by seller and joint (sup-t) bands over the
+groups. The simulation's true group effects are beside them.
+"""),
+    code("""
+before = fastdml.nuisance_models_trained()
+by_cat = dml.gate(by=df["category_name"], cov="cluster", B=2000, seed=2)
+true_cat = {fastdml.SELLER_CATEGORIES[int(k)]: v for k, v in truth["gate"]["category"].items()}
+by_cat["truth"] = [true_cat[c] for c in by_cat.index]
+by_inv = dml.gate(by="inventory_level", bins=5, cov="cluster", B=2000, seed=2)
+by_inv["truth"] = [truth["gate"]["inventory_quintile"][str(q)] for q in range(5)]
+print("models trained by gate():", fastdml.nuisance_models_trained() - before)
+cols = ["n", "estimate", "se", "ci_lower", "ci_upper", "joint_ci_lower", "joint_ci_upper", "truth"]
+display(by_cat[cols].round(3), by_inv[cols].round(3))
+"""),
+    code("""
+def forest(ax, g, title):
+    y = np.arange(len(g))[::-1]
+    ax.hlines(y, g["joint_ci_lower"], g["joint_ci_upper"], color="0.75", lw=6, label="joint 95% band")
+    ax.hlines(y, g["ci_lower"], g["ci_upper"], color="C0", lw=2, label="95% CI")
+    ax.plot(g["estimate"], y, "o", color="C0", label="GATE")
+    ax.plot(g["truth"], y, "x", color="k", ms=8, label="truth")
+    ax.axvline(s.loc["ate", "estimate"], color="C3", ls="--", lw=1, label="ATE")
+    ax.set_yticks(y, g.index); ax.set_title(title); ax.set_xlabel("effect of following on revenue")
+
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
+forest(a1, by_cat, "by category")
+forest(a2, by_inv, "by inventory quintile")
+a2.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+fig.tight_layout(); plt.show()
+"""),
+    md("""
+Following helps most in grocery and toys and least in electronics, and much
+more for sellers with little inventory: the effect falls steadily across the
+inventory quintiles. The best linear predictor of the effect on inventory and
+category summarises the same pattern in one regression:
+"""),
+    code("""
+dml.blp("inventory_level,cat(category)", cov="cluster").round(3)
+"""),
 ]
 
 COMPARISON = [
