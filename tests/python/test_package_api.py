@@ -224,9 +224,9 @@ def test_fit_releases_the_gil():
     th.join()
     during = [t for t in ticks if t0 < t < t1]
     # With the GIL held the ticker could not run during the fit; released, it ticks
-    # about every 5 ms (we ask for a third of that rate to allow a busy machine).
+    # about every 5 ms (we ask for a fifth of that rate to allow a busy machine).
     assert t1 - t0 > 0.2, "fit too short to tell"
-    assert len(during) > (t1 - t0) / 0.005 / 3, f"{len(during)} ticks in a {t1 - t0:.2f}s fit"
+    assert len(during) > (t1 - t0) / 0.005 / 5, f"{len(during)} ticks in a {t1 - t0:.2f}s fit"
 
 
 def test_ctrl_c_stops_a_long_fit_promptly(tmp_path):
@@ -264,6 +264,8 @@ def test_ctrl_c_stops_a_long_fit_promptly(tmp_path):
         pytest.fail("the fit did not stop within 20 s of SIGINT")
     waited = time.perf_counter() - sent
     assert "interrupted" in out and "refit ok" in out, out + err
+    # The signal came while the C++ fit ran (not before it started).
+    assert float(out.split("interrupted ")[1].split()[0]) > 0.5, out
     assert "KeyboardInterrupt" in err, err[-2000:]
     assert proc.returncode != 0
     assert waited < 10, f"took {waited:.1f}s to stop"
