@@ -44,6 +44,13 @@ def _cuda_not_usable(what: str, device: str) -> str | None:
     if device == "cpu":
         return (f"{what} is a CUDA device array but device='cpu'; use device='cuda' (or 'auto'), "
                 "or pass a host array")
+    try:
+        resolved = _ext.resolve_device(device)
+    except RuntimeError as e:  # device='cuda' that cannot be met: the engine says which part is missing
+        return f"{what} is a CUDA device array but {e}"
+    if resolved == "cpu":
+        return (f"{what} is a CUDA device array but device={device!r} resolves to the CPU here "
+                "(no usable GPU, or libxgboost without CUDA); pass a host array")
     return None
 
 

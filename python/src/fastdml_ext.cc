@@ -23,6 +23,7 @@
 #include <optional>
 #include <thread>
 
+#include "driver/device_select.h"
 #include "fastdml/cate.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
@@ -510,6 +511,8 @@ NB_MODULE(_ext, m) {
     return out;
   });
 
+  m.def("resolve_device", &ResolveDevice, "device"_a,
+        "The device a fit would run on (cpu or cuda[:N]); LibraryError says why CUDA is not usable.");
   m.def("build_info", [] {
     nb::dict d;
     d["version"] = FASTDML_VERSION;

@@ -365,15 +365,31 @@ class FakeCudaArray:
     (lambda X, y, d: (X, y.astype(str), d), TypeError, "y has dtype <U"),
     (lambda X, y, d: (np.where(np.arange(150).reshape(50, 3) == 31, 1e39, X), y, d), ValueError,
      "beyond float32 range.*at row 10"),
-    (lambda X, y, d: (FakeCudaArray((50, 3)), y, d), TypeError, "CUDA device array.*no CUDA"),
     (lambda X, y, d: (X, y, np.zeros(50)), ValueError, "treated"),
 ])
 def test_bad_arrays_raise_clear_errors(mutate, exc, match):
-    if "no CUDA" in match and fastdml.build_info()["cuda"]:
-        pytest.skip("CUDA build: device arrays are accepted")
     X, y, d = mutate(*_xyd())
     with pytest.raises(exc, match=match):
         _dml().fit(X, y, d)
+
+
+def test_cuda_arrays_where_cuda_cannot_take_them():
+    """A fake object exposing __cuda_array_interface__ (no GPU needed): without a CUDA
+    build, or without a usable GPU, or with device='cpu', a clear TypeError says why."""
+    X, y, d = _xyd()
+    fake = FakeCudaArray((50, 3))
+    with pytest.raises(TypeError, match="CUDA device array.*(no CUDA|device='cpu')"):
+        fastdml.DML(n_folds=2, device="cpu").fit(fake, y, d)
+    try:
+        usable = fastdml._ext.resolve_device("auto") != "cpu"
+    except RuntimeError:
+        usable = False
+    if usable:
+        pytest.skip("a GPU is usable here: device arrays are taken (not checked with a fake pointer)")
+    with pytest.raises(TypeError, match="CUDA device array.*(no CUDA|resolves to the CPU)"):
+        fastdml.DML(n_folds=2, device="auto").fit(fake, y, d)
+    with pytest.raises(TypeError, match="y is a CUDA device array"):
+        fastdml.DML(n_folds=2, device="auto").fit(X, FakeCudaArray((50,)), d)
 
 
 def test_bad_table_inputs_name_the_column_and_row():
