@@ -101,25 +101,42 @@ def _fill_1d(dst: np.ndarray, src, what: str, n: int, device: str, index, finite
                              f"{what} must be finite: drop or impute those rows first")
 
 
+# Rows per block when filling row-major X from columns: a block of X stays in
+# cache while every column writes into it (column-at-a-time strided writes over
+# the whole X were 5x slower; bench/python_package.py).
+_BLOCK_ROWS = 4096
+
+
 def _fill_x_columns(ds, columns, names) -> None:
-    """Fills X column by column (pandas / pyarrow): one conversion per column."""
-    x = ds.x
-    for j, (name, col) in enumerate(zip(names, columns)):
+    """Fills X from columns (pandas / pyarrow): each column's values are read
+    through a view where the library allows and converted once into X."""
+    arrays = []
+    for name, col in zip(names, columns):
         if hasattr(col, "to_numpy"):
-            try:
-                col = col.to_numpy(dtype=np.float32, na_value=np.nan)  # pandas nullable dtypes
-            except TypeError:
-                col = col.to_numpy()  # pyarrow: zero-copy where it can
-            except ValueError as e:
-                raise TypeError(f"feature column {name!r} is not numeric ({e}); "
-                                "encode it (e.g. category codes) or leave it out of features") from None
+            if isinstance(getattr(col, "dtype", None), np.dtype):
+                col = col.to_numpy()  # numpy-backed pandas column: a view, no copy
+            else:
+                try:
+                    col = col.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas nullable dtypes
+                except TypeError:
+                    col = col.to_numpy()  # pyarrow: zero-copy where it can
+                except ValueError as e:
+                    raise TypeError(f"feature column {name!r} is not numeric ({e}); "
+                                    "encode it (e.g. category codes) or leave it out of features") from None
         arr = np.asarray(col)
         if arr.dtype.kind not in _NUMERIC_KINDS:
             raise TypeError(f"feature column {name!r} has dtype {arr.dtype}; features must be numeric: "
                             "encode it (e.g. pandas .cat.codes) or leave it out of features")
-        with np.errstate(over="ignore"):
-            x[:, j] = arr
-        if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        arrays.append(arr)
+    x = ds.x
+    n = x.shape[0]
+    with np.errstate(over="ignore"):  # overflow is reported below, by column and row
+        for start in range(0, n, _BLOCK_ROWS):
+            stop = min(n, start + _BLOCK_ROWS)
+            for j, arr in enumerate(arrays):
+                x[start:stop, j] = arr[start:stop]
+    if np.isinf(x).any():
+        for j, (name, arr) in enumerate(zip(names, arrays)):
             _check_float32_range(x[:, j], arr, f"feature column {name!r}", None)
 
 
@@ -249,7 +266,7 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             ds = _ext.Dataset(n, p)
             with np.errstate(over="ignore"):  # overflow is reported below, by row
                 ds.x[...] = arr  # the one copy (and float32 conversion) into the engine
-            if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+            if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and np.isinf(ds.x).any():
                 _check_float32_range(ds.x, arr, "X", None)
             names = [f"x{j}" for j in range(p)]
     if n < min_rows:
