@@ -274,35 +274,42 @@ def test_ctrl_c_stops_a_long_fit_promptly(tmp_path):
 # --- agreement with the CLI -------------------------------------------------------
 
 
-@pytest.mark.parametrize("cluster", [False, True], ids=["plain", "cluster"])
-def test_agrees_with_cli_on_same_data_and_seed(cli, tmp_path, cluster):
+@pytest.mark.parametrize("variant", ["plain", "cluster", "weights", "plr"])
+def test_agrees_with_cli_on_same_data_and_seed(cli, tmp_path, variant):
     csv = tmp_path / "sellers.csv"
     run_cli(cli, ["simulate", "--design", "seller", "--n", 1200, "--p", 9, "--seed", 4, "--out", csv])
+    if variant == "weights":
+        # Python writes the shortest round-trip text, so both sides read the same doubles.
+        pd.read_csv(csv).assign(w=lambda f: 0.5 + (np.arange(len(f)) % 3)).to_csv(csv, index=False)
     out = tmp_path / "cli.json"
     args = ["estimate", "--data", csv, "--outcome", "y", "--treatment", "d", "--folds", 4, "--reps", 2,
             "--seed", 9, "--rounds", 25, "--max-depth", 3, "--propensity-eta", 0.2, "--clip", 0.02,
             "--device", "cpu", "--bootstrap", 400, "--joint", "--quiet", "--json", out]
-    if cluster:
-        args += ["--cluster", "seller_id"]
+    args += {"cluster": ["--cluster", "seller_id"], "weights": ["--weights", "w"], "plr": ["--model", "plr"]}.get(
+        variant, [])
     run_cli(cli, args)
     want = read_json(out)
 
     # The CLI writes the shortest round-trip text; pandas 3 reads it back exactly.
     df = pd.read_csv(csv)
-    feats = [c for c in df.columns if c not in ("y", "d") and not (cluster and c == "seller_id")]
-    dml = fastdml.DML(n_folds=4, n_rep=2, seed=9, device="cpu", clip=0.02,
-                      outcome_learner={"rounds": 25, "max_depth": 3},
+    roles = {"cluster": "seller_id", "weights": "w"}
+    feats = [c for c in df.columns if c not in ("y", "d", roles.get(variant))]
+    dml = fastdml.DML(model="plr" if variant == "plr" else "irm", n_folds=4, n_rep=2, seed=9, device="cpu",
+                      clip=0.02, outcome_learner={"rounds": 25, "max_depth": 3},
                       propensity_learner={"rounds": 25, "max_depth": 3, "eta": 0.2})
-    dml.fit(df, outcome="y", treatment="d", features=feats, clusters="seller_id" if cluster else None)
+    dml.fit(df, outcome="y", treatment="d", features=feats, clusters="seller_id" if variant == "cluster" else None,
+            weights="w" if variant == "weights" else None)
     dml.bootstrap(400, joint=True)
     got = json.loads(dml.to_json())
-    for estimand in ("ate", "att"):
+    for estimand in ("ate",) if variant == "plr" else ("ate", "att"):
         a, b = estimate_by_name(got, estimand), estimate_by_name(want, estimand)
         for key in ("estimate", "se", "ci_lower", "ci_upper", "joint_ci_lower", "joint_ci_upper"):
             assert a[key] == pytest.approx(b[key], rel=1e-12, abs=0), f"{estimand} {key}"
         assert a["theta_reps"] == pytest.approx(b["theta_reps"], rel=1e-12)
     assert got["bootstrap"]["joint_critical_values"] == pytest.approx(
         want["bootstrap"]["joint_critical_values"], rel=1e-12)
+    # The package's own summary is the same numbers as its JSON.
+    assert dml.summary().loc["ate", "estimate"] == estimate_by_name(got, "ate")["estimate"]
 
 
 def test_gate_and_blp_agree_with_cli(cli, tmp_path):
