@@ -164,15 +164,23 @@ class DML:
         self._require_fit()
         if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
             raise ValueError(f"B (bootstrap replicates) must be a positive int, got {B!r}")
-        bo = _ext.BootstrapOptions()
-        bo.replicates = int(B)
-        bo.method = method
-        bo.sampler = sampler
-        bo.seed = int(self.seed if seed is None else seed)
-        bo.threads = int(self.threads)
-        _ext.bootstrap(self._report, bo, bool(joint))
-        self._boot = dict(B=int(B), method=method, seed=bo.seed, joint=bool(joint), sampler=sampler)
+        self._boot = dict(B=int(B), method=method, seed=int(self.seed if seed is None else seed),
+                          joint=bool(joint), sampler=sampler)
+        try:
+            _ext.bootstrap(self._report, self._boot_options(), bool(joint))
+        except Exception:
+            self._boot = None
+            raise
         return self
+
+    def _boot_options(self) -> "_ext.BootstrapOptions":
+        bo = _ext.BootstrapOptions()
+        bo.replicates = self._boot["B"]
+        bo.method = self._boot["method"]
+        bo.sampler = self._boot["sampler"]
+        bo.seed = self._boot["seed"]
+        bo.threads = int(self.threads)
+        return bo
 
     @property
     def boot_t_stat(self) -> np.ndarray:
@@ -183,23 +191,25 @@ class DML:
         return np.stack([self._report.t_boot(r) for r in range(self._fit.reps)], axis=2)
 
     def confint(self, level=None, joint=False) -> pd.DataFrame:
-        """Confidence intervals; ``joint=True`` gives sup-t bands (needs bootstrap())."""
+        """Confidence intervals; ``joint=True`` gives sup-t bands (needs bootstrap()).
+        Another ``level`` is computed from the stored fit and scores without
+        changing the estimator's own settings."""
         self._require_fit()
-        if level is not None and level != self._report.level:
-            boot = self._boot
-            self.estimate(level=level)  # no training: scores from the stored predictions
-            if boot is not None:
-                self.bootstrap(**boot)  # same seed, so the same multipliers
-        if joint:
-            if self._boot is None:
-                raise RuntimeError("joint bands need the bootstrap: call bootstrap(B) first")
-            if not self._boot["joint"]:
-                self.bootstrap(**{**self._boot, "joint": True})
-            f = _frame(self._report)
-            return f[["joint_ci_lower", "joint_ci_upper"]].rename(
-                columns={"joint_ci_lower": "lower", "joint_ci_upper": "upper"})
-        return _frame(self._report)[["ci_lower", "ci_upper"]].rename(columns={"ci_lower": "lower",
-                                                                              "ci_upper": "upper"})
+        if joint and self._boot is None:
+            raise RuntimeError("joint bands need the bootstrap: call bootstrap(B) first")
+        report = self._report
+        if level is not None and level != report.level:
+            report = _ext.estimate(self._data, self._fit, self._options(level=level))
+            if self._boot is not None:  # same seed: the same multipliers at the new level
+                _ext.bootstrap(report, self._boot_options(), True)
+        elif joint and not self._boot["joint"]:
+            self.bootstrap(**{**self._boot, "joint": True})
+            report = self._report
+        f = _frame(report)
+        lo, hi = ("joint_ci_lower", "joint_ci_upper") if joint else ("ci_lower", "ci_upper")
+        out = f[[lo, hi]].rename(columns={lo: "lower", hi: "upper"})
+        out.attrs["level"] = report.level
+        return out
 
     def p_adjust(self, methods=("romano-wolf",)) -> pd.DataFrame:
         """Multiplicity-adjusted p-values (romano-wolf needs bootstrap(); bonferroni, holm)."""

@@ -75,6 +75,36 @@ def test_every_input_form_gives_identical_estimates(seller):
         np.testing.assert_array_equal(dml.predictions["m"], ref.predictions["m"], err_msg=name)
 
 
+class DlpackOnly:
+    """A host array seen only through the DLPack protocol (as torch CPU tensors are)."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kw):
+        return self._a.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
+def test_dlpack_and_nullable_inputs(seller):
+    df, _ = seller
+    feats = features_of(df)
+    ref = fit_seller(df)
+    x = np.ascontiguousarray(df[feats].to_numpy(), dtype=np.float32)
+    via_dlpack = fastdml.DML(n_folds=3, outcome_learner=FAST, propensity_learner=FAST, device="cpu", seed=3).fit(
+        DlpackOnly(x), DlpackOnly(df["y"].to_numpy()), DlpackOnly(df["d"].to_numpy()))
+    pd.testing.assert_frame_equal(via_dlpack.summary(), ref.summary(), check_exact=True)
+    # A pandas nullable integer feature with missing values: NA becomes NaN (XGBoost's missing).
+    nullable = df.assign(category=df["category"].astype("Int64").mask(np.arange(len(df)) % 10 == 0))
+    dml = fastdml.DML(n_folds=3, outcome_learner=FAST, propensity_learner=FAST, device="cpu", seed=3)
+    dml.fit(nullable, outcome="y", treatment="d")
+    col = dml._data.feature_names.index("category")
+    x_cat = dml._data.x[:, col]
+    assert np.isnan(x_cat[::10]).all() and not np.isnan(x_cat[1::10]).any()
+
+
 def test_reestimation_reuses_the_fit_and_trains_nothing(seller):
     df, _ = seller
     dml = fit_seller(df)
@@ -100,6 +130,11 @@ def test_reestimation_reuses_the_fit_and_trains_nothing(seller):
     assert clipped["estimate"] != base.loc["ate", "estimate"]
     assert att["estimate"] != base.loc["att", "estimate"]
     assert np.all(joint["upper"] - joint["lower"] > 0)
+    # Another level for confint() leaves the estimator's own level alone.
+    assert joint.attrs["level"] == 0.8 and dml.summary().attrs["level"] == 0.9
+    from scipy.stats import norm
+    ci80, s90 = dml.confint(level=0.8), dml.summary()
+    np.testing.assert_allclose(ci80["upper"], s90["estimate"] + norm.ppf(0.9) * s90["se"], rtol=1e-12)
 
     # Re-estimated values equal a fresh fit with that setting (same seed: same models).
     fresh = fit_seller(df, clip=0.2)
