@@ -58,7 +58,9 @@ nlohmann::json GateJson(const GateResult& g) {
 
 void PrintGate(std::ostream& os, const GateResult& g) {
   char line[320];
-  os << "\nGATE by " << g.by << " (" << g.signal << " signal, " << ToString(g.cov) << " covariance)\n";
+  os << "\nGATE by " << g.by << " (" << g.signal << " signal, " << ToString(g.cov) << " covariance"
+     << (g.joint_critical_values.empty() ? "" : "; joint bands and Romano-Wolf from the Gaussian multiplier bootstrap")
+     << ")\n";
   std::snprintf(line, sizeof line, "%-28s %9s %12s %11s %10s %12s %12s%s\n", "group", "n", "estimate", "std.err",
                 "p-value", "lower", "upper", g.joint_critical_values.empty() ? "" : "  joint lower  joint upper  p(RW)");
   os << line;
@@ -84,6 +86,20 @@ void AddCateOptions(CLI::App* est, CateArgs* args) {
   est->add_option("--cate-signal", args->signal, "GATE signal: ate (default), att (IRM only) or ate,att");
   est->add_option("--blp", args->blp, "BLP of the CATE on a basis: comma list of COL, cat(COL), spline(COL,K)");
   est->add_option("--blp-grid", args->blp_grid, "CSV of basis column values at which to predict the BLP");
+}
+
+void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr) {
+  if (!args.blp_grid.empty() && args.blp.empty()) throw UsageError("--blp-grid needs --blp");
+  ParseCovType(args.cov);
+  for (const std::string& s : Split(args.signal)) {
+    if (s != "ate" && s != "att") throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
+    if (s == "att" && plr && !args.by.empty()) {
+      throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
+    }
+  }
+  const ColumnSource columns = Columns(table, data_path, "--cate-by");
+  for (const std::string& spec : args.by) columns(ParseGroupSpec(spec).column);
+  if (!args.blp.empty()) MakeBasis(args.blp, Columns(table, data_path, "--blp"), table.rows);
 }
 
 nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const std::string& data_path,
@@ -124,7 +140,10 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
         go.bootstrap = boot;
         const GateResult g = Gate(data, fit, grouping, go);
         PrintGate(os, g);
-        out["gate"].push_back(GateJson(g));
+        nlohmann::json gj = GateJson(g);
+        if (boot.replicates > 0) gj["bootstrap"] = {{"replicates", boot.replicates}, {"seed", boot.seed},
+                                                   {"method", "normal (Gaussian law of the coefficients)"}};
+        out["gate"].push_back(gj);
       }
     }
   }
@@ -152,6 +171,7 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
     }
     nlohmann::json j = {{"basis", args.blp}, {"cov", ToString(cov)}, {"level", blp.level}, {"terms", terms},
                         {"coef_reps", blp.coef_reps}, {"cov_reps", blp.cov_reps}, {"seconds", blp.seconds}};
+    if (boot.replicates > 0) j["bootstrap"] = {{"replicates", boot.replicates}, {"seed", boot.seed}};
     if (!args.blp_grid.empty()) {
       const io::CsvTable grid_table = io::ReadCsv(args.blp_grid);
       const Basis grid = MakeBasisLike(basis, Columns(grid_table, args.blp_grid, "--blp-grid"), grid_table.rows);

@@ -22,6 +22,10 @@ struct CateArgs {
 
 void AddCateOptions(CLI::App* est, CateArgs* args);
 
+// Checks the flags and their columns before any training: specs parse, the
+// columns exist and are numeric, the basis can be built. Throws like RunCate.
+void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr);
+
 // Runs every requested GATE and the BLP; prints the table to `os` and returns
 // {"gate": [...], "blp": {...}} (absent keys when not asked). `bootstrap` > 0
 // adds joint bands and Romano-Wolf p-values (Gaussian multipliers, `seed`).

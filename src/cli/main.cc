@@ -136,6 +136,7 @@ int RunEstimate(EstimateArgs& a) {
     std::cerr << "\n";
   }
 
+  if (a.cate.Any()) fastdml::cli::CheckCateArgs(a.cate, table, a.data, opt.model == fastdml::Model::kPlr);
   fastdml::Fit fit;
   if (!a.load_predictions.empty()) {
     fit = fastdml::FitFromPredictions(data, opt,

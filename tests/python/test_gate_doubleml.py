@@ -38,7 +38,7 @@ def write_csv(prob, path):
     df = pd.DataFrame(prob["x"], columns=FEATURES)
     df.insert(0, "d", prob["d"])
     df.insert(0, "y", prob["y"])
-    df["cat"], df["z"], df["cl"] = prob["cat"], prob["z"], prob["cl"]
+    df["cat"], df["z"], df["cl"], df["w"] = prob["cat"], prob["z"], prob["cl"], prob["w"]
     df.to_csv(path, index=False, float_format="%.17g")
 
 
@@ -102,6 +102,19 @@ def test_gate_matches_doubleml(cli, tmp_path, model, reps, cov):
             warnings.simplefilter("ignore")
             ref = obj.gate(dummies(ids), **cov_kwargs(cov, prob))
         check_gate(got, ref, f"{model} reps={reps} {cov} GATE by {got['by']}")
+
+
+@pytest.mark.parametrize("normalize_ipw", [False, True], ids=["plain", "normalize_ipw"])
+def test_weighted_gate_matches_doubleml(cli, tmp_path, normalize_ipw):
+    """Sample weights and Hajek normalisation enter the IRM signal psi_b as in DoubleML."""
+    prob = add_group_columns(make_problem(seed=750, reps=2), seed=12)
+    extra = ["--cate-by", "cat", "--weights", "w", "--clip", 0.02] + (["--normalize-ipw"] if normalize_ipw else [])
+    out = run_loaded(cli, tmp_path, prob, "irm", extra)
+    obj = doubleml_fit(prob, "irm", normalize_ipw=normalize_ipw, weighted=True, clip=0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = obj.gate(dummies(prob["cat"]))
+    check_gate(out["gate"][0], ref, f"weighted GATE normalize_ipw={normalize_ipw}")
 
 
 def blp_basis(prob, knots_k=4):
@@ -268,6 +281,8 @@ def test_seller_gates_cover_truth_and_reuse_predictions(cli, tmp_path):
     ("text_column", "is not numeric"),
     ("bad_spec", "unknown binning"),
     ("cluster_missing", "needs cluster ids"),
+    ("missing_column", "--cate-by: no column 'nope' (columns: y, d,"),
+    ("grid_without_blp", "--blp-grid needs --blp"),
 ])
 def test_bad_inputs_give_clear_errors(cli, tmp_path, case, expect):
     prob = add_group_columns(make_problem(seed=905, reps=1, n=600), seed=11)
@@ -294,6 +309,8 @@ def test_bad_inputs_give_clear_errors(cli, tmp_path, case, expect):
         "text_column": ["--cate-by", "label"],
         "bad_spec": ["--cate-by", "z:tertiles"],
         "cluster_missing": ["--cate-by", "cat", "--cate-cov", "cluster"],
+        "missing_column": ["--cate-by", "nope"],
+        "grid_without_blp": ["--cate-by", "cat", "--blp-grid", data_csv],
     }[case]
     proc = run_cli(cli, ["estimate", "--data", data_csv, "--outcome", "y", "--treatment", "d", "--features",
                          ",".join(FEATURES), "--load-predictions", pred_csv, "--quiet"] + flags, check=False)
