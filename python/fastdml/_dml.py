@@ -320,38 +320,73 @@ class DML:
         f.attrs.update(signal=r["signal"], level=r["level"])
         return f
 
-    def blp(self, basis, cov="HC0", level=None, names=None) -> pd.DataFrame:
+    def blp(self, basis, cov="HC0", level=None, names=None, B=0, seed=None) -> pd.DataFrame:
         """Best linear predictor of the CATE on a basis, from the stored fit.
 
         ``basis``: a spec over the fitted table's columns such as
         ``"inventory_level,cat(category)"`` (``col``, ``cat(col)``,
         ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
         values (``names`` optional; include a constant column yourself).
+        ``B > 0`` prepares joint bands for :meth:`blp_predict`.
         """
         self._require_fit()
         n = self._data.n
         if isinstance(basis, str):
             b = _ext.make_basis(basis, lambda c: self._column(c).tolist(), n)
         else:
-            arr = np.ascontiguousarray(basis.to_numpy() if hasattr(basis, "to_numpy") else basis, dtype=np.float64)
-            if arr.ndim == 1:
-                arr = arr.reshape(-1, 1)
-            if arr.ndim != 2 or arr.shape[0] != n:
-                raise ValueError(f"basis must be a spec string or an ({n}, k) array, got shape {arr.shape}")
+            arr = _basis_matrix(basis, n)
             if names is None:
                 names = [str(c) for c in basis.columns] if hasattr(basis, "columns") else \
                     [f"b{j}" for j in range(arr.shape[1])]
             b = _ext.basis_from_matrix(arr, list(names))
-        self._blp = (b, _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
-                                 float(self.clip), bool(self.normalize_ipw), 0, int(self.seed)))
-        r = self._blp[1]
+        r = _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
+                     float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
+        self._blp = (b, r, isinstance(basis, str))
         return pd.DataFrame({"estimate": r.coef, "se": r.se, "t": r.t, "p_value": r.p_value,
                              "ci_lower": r.ci_lower, "ci_upper": r.ci_upper}, index=pd.Index(r.names, name="term"))
+
+    def blp_predict(self, grid) -> pd.DataFrame:
+        """The last :meth:`blp` evaluated at new points, with pointwise (and, after
+        ``blp(..., B>0)``, joint) bands. ``grid``: a DataFrame of the raw columns
+        the spec names (levels and knots stay those of the fitted data), or for a
+        matrix basis an (m, k) array of basis values."""
+        self._require_fit()
+        if self._blp is None:
+            raise RuntimeError("call blp(basis) first")
+        fitted, result, from_spec = self._blp
+        if from_spec:
+            if not hasattr(grid, "columns"):
+                raise TypeError("for a basis spec, grid must be a pandas DataFrame of the raw columns")
+            m = len(grid)
+
+            def column(c):
+                if c not in grid.columns:
+                    raise ValueError(f"grid has no column {c!r}; columns: {list(grid.columns)}")
+                return np.asarray(grid[c], dtype=np.float64).tolist()
+
+            g = _ext.make_basis_like(fitted, column, m)
+        else:
+            g = _ext.basis_from_matrix(_basis_matrix(grid, None, fitted.k), list(fitted.names))
+        p = _ext.predict_blp(result, g)
+        out = pd.DataFrame({k: p[k] for k in ("estimate", "se", "ci_lower", "ci_upper")})
+        if p["has_joint"]:
+            out["joint_ci_lower"], out["joint_ci_upper"] = p["joint_ci_lower"], p["joint_ci_upper"]
+        return out
 
     def __repr__(self):
         state = "fitted" if self._fit is not None else "not fitted"
         return (f"DML(model={self.model!r}, n_folds={self.n_folds}, n_rep={self.n_rep}, "
                 f"device={self.device!r}, seed={self.seed}) [{state}]")
+
+
+def _basis_matrix(basis, n, k=None) -> np.ndarray:
+    arr = np.ascontiguousarray(basis.to_numpy() if hasattr(basis, "to_numpy") else basis, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or (n is not None and arr.shape[0] != n) or (k is not None and arr.shape[1] != k):
+        want = f"({n}, k)" if n is not None else f"(m, {k})"
+        raise ValueError(f"basis must be a spec string or a {want} array, got shape {arr.shape}")
+    return arr
 
 
 def _frame(report) -> pd.DataFrame:

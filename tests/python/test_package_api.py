@@ -218,6 +218,11 @@ def test_gate_and_blp_reuse_the_fit(seller):
     onehot = pd.get_dummies(df["category"].astype(int)).astype(float)
     via_matrix = dml.blp(onehot.to_numpy(), names=[f"c{k}" for k in onehot.columns])
     np.testing.assert_allclose(via_matrix["estimate"].to_numpy(), by_cat["estimate"].to_numpy(), rtol=1e-9)
+    # Predicting at the unit vectors returns the coefficients, with their se.
+    at_units = dml.blp_predict(np.eye(5))
+    np.testing.assert_allclose(at_units["estimate"], via_matrix["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(at_units["se"], via_matrix["se"], rtol=1e-12)
+    assert fastdml.nuisance_models_trained() == trained
     with pytest.raises(ValueError, match="no column 'colour'"):
         dml.gate(by="colour")
     with pytest.raises(ValueError, match="cate-cov|covariance"):
@@ -350,11 +355,14 @@ def test_agrees_with_cli_on_same_data_and_seed(cli, tmp_path, variant):
 def test_gate_and_blp_agree_with_cli(cli, tmp_path):
     csv = tmp_path / "sellers.csv"
     run_cli(cli, ["simulate", "--design", "seller", "--n", 1500, "--p", 9, "--seed", 6, "--out", csv])
+    grid = pd.DataFrame({"inventory_level": [5.0, 12.5, 20.0, 40.0, 80.0], "category": [0, 1, 2, 3, 4]})
+    grid_csv = tmp_path / "grid.csv"
+    grid.to_csv(grid_csv, index=False)
     out = tmp_path / "cli.json"
     run_cli(cli, ["estimate", "--data", csv, "--outcome", "y", "--treatment", "d", "--folds", 3, "--seed", 2,
                   "--rounds", 20, "--max-depth", 3, "--device", "cpu", "--bootstrap", 300, "--quiet",
                   "--cate-by", "category", "--cate-by", "inventory_level:quintiles", "--cate-signal", "ate,att",
-                  "--blp", "inventory_level,cat(category)", "--json", out])
+                  "--blp", "inventory_level,cat(category)", "--blp-grid", grid_csv, "--json", out])
     want = read_json(out)
     df = pd.read_csv(csv)
     dml = fastdml.DML(n_folds=3, seed=2, device="cpu", outcome_learner={"rounds": 20, "max_depth": 3},
@@ -368,11 +376,17 @@ def test_gate_and_blp_agree_with_cli(cli, tmp_path):
             assert list(got.index) == [g["label"] for g in ref]
             for key in ("estimate", "se", "ci_lower", "ci_upper", "joint_ci_lower", "joint_ci_upper"):
                 np.testing.assert_allclose(got[key].to_numpy(), [g[key] for g in ref], rtol=1e-12, err_msg=key)
-    blp = dml.blp("inventory_level,cat(category)")
+    blp = dml.blp("inventory_level,cat(category)", B=300)
     terms = want["blp"]["terms"]
     assert list(blp.index) == [t["name"] for t in terms]
     for key, ckey in (("estimate", "coef"), ("se", "se"), ("ci_lower", "ci_lower")):
         np.testing.assert_allclose(blp[key].to_numpy(), [t[ckey] for t in terms], rtol=1e-12, err_msg=key)
+    pred = dml.blp_predict(grid)
+    rows = want["blp"]["grid"]
+    for key in ("estimate", "se", "ci_lower", "ci_upper", "joint_ci_lower", "joint_ci_upper"):
+        np.testing.assert_allclose(pred[key].to_numpy(), [r[key] for r in rows], rtol=1e-12, err_msg=f"grid {key}")
+    with pytest.raises(ValueError, match="grid has no column 'category'"):
+        dml.blp_predict(grid[["inventory_level"]])
 
 
 # --- bad inputs ------------------------------------------------------------------
