@@ -7,6 +7,13 @@ set(FASTDML_XGBOOST_INCLUDE "" CACHE PATH "Directory holding xgboost/c_api.h")
 if(NOT FASTDML_XGBOOST_LIB)
   file(GLOB _xgb_candidates
        ${CMAKE_CURRENT_SOURCE_DIR}/.venv/lib/python3*/site-packages/xgboost/lib/libxgboost.so)
+  if(NOT _xgb_candidates AND Python_EXECUTABLE)
+    # Building the Python package outside the repo's venv: the interpreter's wheel.
+    execute_process(COMMAND ${Python_EXECUTABLE} -c
+                    "import importlib.util as u, os; print(os.path.dirname(u.find_spec('xgboost').origin))"
+                    OUTPUT_VARIABLE _xgb_pkg OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    file(GLOB _xgb_candidates ${_xgb_pkg}/lib/libxgboost.so)
+  endif()
   list(GET _xgb_candidates 0 _xgb_lib)
   set(FASTDML_XGBOOST_LIB ${_xgb_lib} CACHE FILEPATH "Path to libxgboost.so" FORCE)
 endif()

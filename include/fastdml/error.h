@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitUsage = 2,     // bad command-line option or option value
   kExitBadData = 3,   // input data that cannot be estimated from
   kExitLibrary = 4,   // XGBoost / CUDA failure, wrong library version
+  kExitCancelled = 130,  // stopped on request (SIGINT), as shells report it
 };
 
 class Error : public std::runtime_error {
@@ -41,6 +42,14 @@ class LibraryError : public Error {
  public:
   using Error::Error;
   int exit_code() const override { return kExitLibrary; }
+};
+
+// A fit stopped because its caller asked it to (FitNuisances' cancel flag;
+// the Python package sets it on Ctrl-C).
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return kExitCancelled; }
 };
 
 }  // namespace fastdml

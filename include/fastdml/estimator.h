@@ -1,7 +1,9 @@
 // Fit once (cross-fitted nuisance predictions), then estimate any estimand from
 // the stored predictions without refitting.
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -101,7 +103,14 @@ struct Report {
 };
 
 // Trains the nuisance models with cross-fitting. Throws UsageError/DataError.
-Fit FitNuisances(const Dataset& data, const Options& options);
+// When `cancel` is given and another thread sets it, the fit stops within one
+// boosting round of each running model and throws Cancelled.
+Fit FitNuisances(const Dataset& data, const Options& options,
+                 const std::atomic<bool>* cancel = nullptr);
+
+// XGBoost models trained by this process so far (all fits); lets callers prove
+// that re-estimation from a stored fit trains nothing.
+std::uint64_t NuisanceModelsTrained();
 
 // Wraps externally supplied predictions (and their folds) as a fit.
 Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions predictions);

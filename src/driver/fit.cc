@@ -65,7 +65,9 @@ class Progress {
 
 }  // namespace
 
-Fit FitNuisances(const Dataset& data, const Options& options) {
+std::uint64_t NuisanceModelsTrained() { return nuisance::TrainCount(); }
+
+Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<bool>* cancel) {
   const auto t_start = Clock::now();
   options.Validate();
   // IRM needs a binary D; PLR also takes a continuous one (m is then E[D|X]).
@@ -196,6 +198,7 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
     spec.nthread = spec.params.nthread;
     spec.device = fit.options.device;
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
+    spec.cancel = cancel;
     const std::vector<float>& label_src = is_m ? d_f : y_f;
     std::vector<float> labels(train.size());
     for (std::size_t k = 0; k < train.size(); ++k) labels[k] = label_src[train[k]];
@@ -225,6 +228,12 @@ Fit FitNuisances(const Dataset& data, const Options& options) {
   const auto t_nuisance = Clock::now();
   auto worker = [&](int w) {
     while (!failed.load()) {
+      if (cancel != nullptr && cancel->load()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::make_exception_ptr(Cancelled("the fit was cancelled"));
+        failed = true;
+        break;
+      }
       const std::size_t i = next.fetch_add(1);
       if (i >= tasks.size()) break;
       try {

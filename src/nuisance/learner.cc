@@ -61,7 +61,12 @@ std::string Num(double v) {
   return os.str();
 }
 
+// Process-wide count of models trained (relaxed: only its value matters).
+std::atomic<std::uint64_t> g_train_count{0};
+
 }  // namespace
+
+std::uint64_t TrainCount() { return g_train_count.load(); }
 
 FeatureMatrix::FeatureMatrix(const float* x, std::size_t n, std::size_t p) : x_(x), n_(n), p_(p) {}
 
@@ -90,6 +95,7 @@ void FeatureMatrix::Gather(const std::vector<std::uint32_t>& rows, std::vector<f
 
 xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
                    const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock) {
+  g_train_count.fetch_add(1, std::memory_order_relaxed);
   auto t0 = Clock::now();
   const LearnerParams& lp = spec.params;
   xgb::DMatrix dtrain;
@@ -146,6 +152,9 @@ xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_
   booster.SetParam("max_bin", std::to_string(lp.max_bin));
   booster.SetParam("verbosity", "0");
   for (int r = 0; r < lp.rounds; ++r) {
+    if (spec.cancel != nullptr && spec.cancel->load(std::memory_order_relaxed)) {
+      throw Cancelled("the fit was cancelled");
+    }
     xgb::XgbCheck(XGBoosterUpdateOneIter(booster.get(), r, dtrain.get()), "XGBoosterUpdateOneIter");
     if (spec.on_rounds) spec.on_rounds(1);
   }

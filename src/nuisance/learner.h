@@ -1,6 +1,7 @@
 // Gradient-boosted trees for one nuisance: build the fold's training matrix,
 // train, predict held-out rows. The feature matrix is prepared once per fit.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,7 +61,11 @@ struct TrainSpec {
   int nthread = 1;
   std::string device = "cpu";  // XGBoost device: cpu | cuda | cuda:N
   std::function<void(int)> on_rounds;  // progress: called with rounds just done
+  const std::atomic<bool>* cancel = nullptr;  // checked before every boosting round
 };
+
+// Models Train() has started, process-wide (for NuisanceModelsTrained()).
+std::uint64_t TrainCount();
 
 // Trains on `rows` with labels `labels` (one per listed row).
 xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,

@@ -1,0 +1,403 @@
+"""The DML estimator: fit the cross-fitted nuisances once, then estimate anything from them."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import _ext
+from ._inputs import build_dataset
+
+# Learner dict keys (XGBoost / scikit-learn spellings both accepted).
+_LEARNER_KEYS = {
+    "rounds": "rounds", "n_estimators": "rounds", "num_boost_round": "rounds",
+    "max_depth": "max_depth",
+    "eta": "eta", "learning_rate": "eta",
+    "subsample": "subsample",
+    "colsample_bytree": "colsample_bytree", "colsample": "colsample_bytree",
+    "min_child_weight": "min_child_weight",
+    "lambda": "lambda_", "reg_lambda": "lambda_",
+    "max_bin": "max_bin",
+    "nthread": "nthread", "n_jobs": "nthread",
+    "seed": "seed", "random_state": "seed",
+}
+_SUMMARY_COLUMNS = ["estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
+
+
+def _learner(spec, who: str) -> "_ext.LearnerParams":
+    params = _ext.LearnerParams()
+    if spec is None:
+        return params
+    if not isinstance(spec, dict):
+        raise TypeError(f"{who} must be a dict of XGBoost settings, e.g. {{'rounds': 200, 'max_depth': 6}}; "
+                        f"got {type(spec).__name__}")
+    for key, value in spec.items():
+        if key not in _LEARNER_KEYS:
+            raise ValueError(f"{who}: unknown setting {key!r}; known: {sorted(set(_LEARNER_KEYS))}")
+        setattr(params, _LEARNER_KEYS[key], value)
+    return params
+
+
+class DML:
+    """Double/debiased machine learning with cross-fitted XGBoost nuisances.
+
+    ``model="irm"`` (binary treatment; ATE and ATT from AIPW scores) or
+    ``"plr"`` (partially linear; one constant effect). The nuisance models are
+    trained once by :meth:`fit`; every estimate, clipping, normalisation,
+    bootstrap and confidence level afterwards re-uses the stored out-of-fold
+    predictions and trains nothing (see :attr:`models_trained`).
+    """
+
+    def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner=None, propensity_learner=None,
+                 device="auto", seed=0, *, estimands=None, clip=0.01, normalize_ipw=False, level=0.95,
+                 outcome_design="pooled", threads=0):
+        if model not in ("irm", "plr"):
+            raise ValueError(f"model must be 'irm' or 'plr', got {model!r}")
+        self.model = model
+        self.n_folds = n_folds
+        self.n_rep = n_rep
+        self.outcome_learner = dict(outcome_learner or {})
+        self.propensity_learner = dict(propensity_learner or {})
+        self.device = device
+        self.seed = seed
+        self.estimands = list(estimands) if estimands is not None else (["ate", "att"] if model == "irm" else ["ate"])
+        self.clip = clip
+        self.normalize_ipw = normalize_ipw
+        self.level = level
+        self.outcome_design = outcome_design
+        self.threads = threads
+        self._options()  # validate now, not at fit time
+        self._data = self._fit = self._report = self._table = self._blp = None
+        self._boot = None
+        self.models_trained = 0
+
+    # --- configuration ------------------------------------------------------
+    def _options(self, estimands=None, clip=None, normalize_ipw=None, level=None) -> "_ext.Options":
+        o = _ext.Options()
+        o.model = self.model
+        o.estimands = list(estimands if estimands is not None else self.estimands)
+        o.outcome_design = self.outcome_design
+        for name, value in (("n_folds", self.n_folds), ("n_rep", self.n_rep), ("threads", self.threads)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be an int, got {value!r}")
+        o.folds, o.reps, o.threads = int(self.n_folds), int(self.n_rep), int(self.threads)
+        o.seed = int(self.seed)
+        o.clip = float(self.clip if clip is None else clip)
+        o.normalize_ipw = bool(self.normalize_ipw if normalize_ipw is None else normalize_ipw)
+        o.level = float(self.level if level is None else level)
+        if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
+        o.device = str(self.device)
+        o.propensity = _learner(self.propensity_learner, "propensity_learner")
+        o.outcome = _learner(self.outcome_learner, "outcome_learner")
+        o.validate()
+        return o
+
+    # --- fitting ------------------------------------------------------------
+    def fit(self, X, y=None, d=None, weights=None, clusters=None, *, outcome=None, treatment=None, features=None):
+        """Trains the cross-fitted nuisances and estimates the configured estimands.
+
+        ``fit(X, y, d)`` with arrays (numpy, pandas, pyarrow, DLPack; CUDA arrays in
+        CUDA builds), or ``fit(df, outcome="y", treatment="d", features=[...])``
+        with a DataFrame or pyarrow Table, where ``weights`` and ``clusters`` may
+        also be column names. The GIL is released while training; Ctrl-C stops it.
+        """
+        options = self._options()
+        self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
+                                   treatment=treatment, features=features, device=self.device,
+                                   binary=self.model == "irm", min_rows=int(self.n_folds))
+        before = _ext.nuisance_models_trained()
+        self._fit = _ext.fit_nuisances(self._data, options)
+        self.models_trained += _ext.nuisance_models_trained() - before
+        self._boot = self._blp = None
+        # Kept (a reference, no copy) so that gate()/blp() can name its columns.
+        self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
+        t0 = time.perf_counter()
+        self._report = _ext.estimate(self._data, self._fit, options)
+        self._fit.set_scores_seconds(time.perf_counter() - t0)
+        return self
+
+    def _require_fit(self):
+        if self._fit is None:
+            raise RuntimeError("call fit() first")
+
+    # --- re-estimation from the stored fit (no training) ---------------------
+    def estimate(self, estimands=None, clip=None, normalize_ipw=None, level=None) -> "DML":
+        """Re-estimates from the stored predictions with new settings (trains nothing)."""
+        self._require_fit()
+        if estimands is not None:
+            self.estimands = [estimands] if isinstance(estimands, str) else list(estimands)
+        self.clip = self.clip if clip is None else clip
+        self.normalize_ipw = self.normalize_ipw if normalize_ipw is None else normalize_ipw
+        self.level = self.level if level is None else level
+        self._report = _ext.estimate(self._data, self._fit, self._options())
+        self._boot = None
+        return self
+
+    def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
+        self._require_fit()
+        if self.model == "plr" and estimand == "att":
+            raise ValueError("att needs model='irm' (the partially linear model has one constant effect)")
+        report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
+        return _frame(report).iloc[0]
+
+    def ate(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect (PLR: the constant effect) from the stored fit."""
+        return self._one("ate", clip, normalize_ipw, level)
+
+    def att(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect on the treated from the stored fit."""
+        return self._one("att", clip, normalize_ipw, level)
+
+    def naive(self) -> pd.Series:
+        """Difference in means between treated and control (not causal)."""
+        self._require_fit()
+        return pd.Series(self._report.naive, name="naive")
+
+    # --- inference on the stored scores --------------------------------------
+    def bootstrap(self, B=1000, method="normal", seed=None, joint=True, sampler="auto") -> "DML":
+        """Multiplier bootstrap over the stored scores (no refitting); with ``joint``
+        it adds sup-t bands over all estimands. ``method``: normal, rademacher,
+        mammen, wild (DoubleML's), bayes."""
+        self._require_fit()
+        if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+            raise ValueError(f"B (bootstrap replicates) must be a positive int, got {B!r}")
+        self._boot = dict(B=int(B), method=method, seed=int(self.seed if seed is None else seed),
+                          joint=bool(joint), sampler=sampler)
+        try:
+            _ext.bootstrap(self._report, self._boot_options(), bool(joint))
+        except Exception:
+            self._boot = None
+            raise
+        return self
+
+    def _boot_options(self) -> "_ext.BootstrapOptions":
+        bo = _ext.BootstrapOptions()
+        bo.replicates = self._boot["B"]
+        bo.method = self._boot["method"]
+        bo.sampler = self._boot["sampler"]
+        bo.seed = self._boot["seed"]
+        bo.threads = int(self.threads)
+        return bo
+
+    @property
+    def boot_t_stat(self) -> np.ndarray:
+        """Bootstrap t-statistics, shape (B, n_estimands, n_rep) as in DoubleML."""
+        self._require_fit()
+        if self._boot is None:
+            raise RuntimeError("call bootstrap() first")
+        return np.stack([self._report.t_boot(r) for r in range(self._fit.reps)], axis=2)
+
+    def confint(self, level=None, joint=False) -> pd.DataFrame:
+        """Confidence intervals; ``joint=True`` gives sup-t bands (needs bootstrap()).
+        Another ``level`` is computed from the stored fit and scores without
+        changing the estimator's own settings."""
+        self._require_fit()
+        if joint and self._boot is None:
+            raise RuntimeError("joint bands need the bootstrap: call bootstrap(B) first")
+        report = self._report
+        if level is not None and level != report.level:
+            report = _ext.estimate(self._data, self._fit, self._options(level=level))
+            if self._boot is not None:  # same seed: the same multipliers at the new level
+                _ext.bootstrap(report, self._boot_options(), True)
+        elif joint and not self._boot["joint"]:
+            self.bootstrap(**{**self._boot, "joint": True})
+            report = self._report
+        f = _frame(report)
+        lo, hi = ("joint_ci_lower", "joint_ci_upper") if joint else ("ci_lower", "ci_upper")
+        out = f[[lo, hi]].rename(columns={lo: "lower", hi: "upper"})
+        out.attrs["level"] = report.level
+        return out
+
+    def p_adjust(self, methods=("romano-wolf",)) -> pd.DataFrame:
+        """Multiplicity-adjusted p-values (romano-wolf needs bootstrap(); bonferroni, holm)."""
+        self._require_fit()
+        methods = [methods] if isinstance(methods, str) else list(methods)
+        if "romano-wolf" in methods and self._boot is None:
+            raise RuntimeError("romano-wolf needs the bootstrap: call bootstrap(B) first")
+        _ext.adjust_pvalues(self._report, methods)
+        f = _frame(self._report)
+        return f[["p_value"] + [f"p_{m}" for m in methods]]
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates, standard errors, t, p and intervals, one row per estimand."""
+        self._require_fit()
+        return _frame(self._report)
+
+    # --- stored fit -------------------------------------------------------------
+    @property
+    def predictions(self) -> dict:
+        """Out-of-fold nuisance predictions and folds, each an (n, n_rep) array:
+        ``m`` (propensity), ``g0``/``g1`` (IRM outcome), ``l`` (PLR), ``fold``."""
+        self._require_fit()
+        f = self._fit
+        out = {"m": f.m.T, "fold": f.fold.T}
+        if self.model == "irm":
+            out.update(g0=f.g0.T, g1=f.g1.T)
+        else:
+            out["l"] = f.l.T
+        return out
+
+    @property
+    def diagnostics(self) -> dict:
+        """Naive difference, propensity overlap, nuisance quality, timings, warnings."""
+        self._require_fit()
+        return {"naive": self._report.naive, "overlap": self._report.overlap, "quality": self._fit.quality,
+                "timings": self._fit.timings, "warnings": list(self._report.warnings),
+                "threads": self._fit.threads, "device": self._fit.options.device}
+
+    def to_json(self) -> str:
+        """The report as JSON, the same document as ``fastdml estimate --json``."""
+        self._require_fit()
+        return _ext.report_json(self._report, self._fit, self._data)
+
+    def to_dict(self) -> dict:
+        return json.loads(self.to_json())
+
+    # --- heterogeneity (GATE / BLP): the engine's Gate()/Blp() (include/fastdml/cate.h) ---
+    def _column(self, name: str) -> np.ndarray:
+        """A column of the fitted table (or a feature of the fitted X) as float64."""
+        t = self._table
+        if t is not None:
+            names = list(t.columns) if hasattr(t, "iloc") else list(t.column_names)
+            if name in names:
+                col = t[name] if hasattr(t, "iloc") else t.column(name)
+                try:
+                    return np.asarray(col.to_numpy(dtype=np.float64, na_value=np.nan))
+                except TypeError:
+                    return np.asarray(col.to_numpy(), dtype=np.float64)
+                except ValueError:
+                    raise TypeError(f"column {name!r} is not numeric; pass gate(by=array_of_labels) "
+                                    "for text groups") from None
+        feats = list(self._data.feature_names)
+        if name in feats:
+            return np.asarray(self._data.x[:, feats.index(name)], dtype=np.float64)
+        raise ValueError(f"no column {name!r} in the fitted data; columns: {feats if t is None else names}")
+
+    def _grouping(self, by, bins):
+        n = self._data.n
+        if isinstance(by, str):
+            name, values = by, self._column(by)
+        else:
+            name = getattr(by, "name", None) or "group"
+            values = np.asarray(by.to_numpy() if hasattr(by, "to_numpy") else by)
+            if values.ndim != 1 or values.shape[0] != n:
+                raise ValueError(f"by must be a column name or {n} group labels, got shape {values.shape}")
+            if values.dtype.kind not in "fiub":
+                if bins:
+                    raise TypeError("bins= needs numeric values")
+                if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
+                    raise ValueError(f"by ({name}) has a missing label; every row needs a group")
+                labels, codes = np.unique(values.astype(str), return_inverse=True)
+                g = _ext.Grouping()
+                g.name, g.labels, g.group = str(name), [str(x) for x in labels], codes.astype(np.int32).tolist()
+                return g
+            values = values.astype(np.float64)
+        name = str(name)
+        if bins:
+            return _ext.group_by_quantiles(name, values.tolist(), int(bins))
+        return _ext.group_by_category(name, values.tolist())
+
+    def gate(self, by, bins=None, signal="ate", cov="HC0", level=None, B=0, seed=None) -> pd.DataFrame:
+        """Group average treatment effects from the stored fit (no retraining).
+
+        ``by``: a column of the fitted table (or a feature), or n group labels;
+        ``bins=K`` cuts a numeric column into K quantile bins. ``signal="att"``
+        gives group ATTs (IRM). ``cov``: HC0 (DoubleML's), HC1, HC3, cluster.
+        ``B > 0`` adds joint (sup-t) bands and Romano-Wolf p-values.
+        """
+        self._require_fit()
+        g = self._grouping(by, bins)
+        r = _ext.gate(self._data, self._fit, g, signal, cov, float(self.level if level is None else level),
+                      float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
+        cols = ["n", "n_treated", "estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
+        if B:
+            cols += ["joint_ci_lower", "joint_ci_upper", "p_romano_wolf"]
+        f = pd.DataFrame([{k: e[k] for k in cols} for e in r["groups"]],
+                         index=pd.Index([e["label"] for e in r["groups"]], name=r["by"]))
+        f.attrs.update(signal=r["signal"], level=r["level"])
+        return f
+
+    def blp(self, basis, cov="HC0", level=None, names=None, B=0, seed=None) -> pd.DataFrame:
+        """Best linear predictor of the CATE on a basis, from the stored fit.
+
+        ``basis``: a spec over the fitted table's columns such as
+        ``"inventory_level,cat(category)"`` (``col``, ``cat(col)``,
+        ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
+        values (``names`` optional; include a constant column yourself).
+        ``B > 0`` prepares joint bands for :meth:`blp_predict`.
+        """
+        self._require_fit()
+        n = self._data.n
+        if isinstance(basis, str):
+            b = _ext.make_basis(basis, lambda c: self._column(c).tolist(), n)
+        else:
+            arr = _basis_matrix(basis, n)
+            if names is None:
+                names = [str(c) for c in basis.columns] if hasattr(basis, "columns") else \
+                    [f"b{j}" for j in range(arr.shape[1])]
+            b = _ext.basis_from_matrix(arr, list(names))
+        r = _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
+                     float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
+        self._blp = (b, r, isinstance(basis, str))
+        return pd.DataFrame({"estimate": r.coef, "se": r.se, "t": r.t, "p_value": r.p_value,
+                             "ci_lower": r.ci_lower, "ci_upper": r.ci_upper}, index=pd.Index(r.names, name="term"))
+
+    def blp_predict(self, grid) -> pd.DataFrame:
+        """The last :meth:`blp` evaluated at new points, with pointwise (and, after
+        ``blp(..., B>0)``, joint) bands. ``grid``: a DataFrame of the raw columns
+        the spec names (levels and knots stay those of the fitted data), or for a
+        matrix basis an (m, k) array of basis values."""
+        self._require_fit()
+        if self._blp is None:
+            raise RuntimeError("call blp(basis) first")
+        fitted, result, from_spec = self._blp
+        if from_spec:
+            if not hasattr(grid, "columns"):
+                raise TypeError("for a basis spec, grid must be a pandas DataFrame of the raw columns")
+            m = len(grid)
+
+            def column(c):
+                if c not in grid.columns:
+                    raise ValueError(f"grid has no column {c!r}; columns: {list(grid.columns)}")
+                return np.asarray(grid[c], dtype=np.float64).tolist()
+
+            g = _ext.make_basis_like(fitted, column, m)
+        else:
+            g = _ext.basis_from_matrix(_basis_matrix(grid, None, fitted.k), list(fitted.names))
+        p = _ext.predict_blp(result, g)
+        out = pd.DataFrame({k: p[k] for k in ("estimate", "se", "ci_lower", "ci_upper")})
+        if p["has_joint"]:
+            out["joint_ci_lower"], out["joint_ci_upper"] = p["joint_ci_lower"], p["joint_ci_upper"]
+        return out
+
+    def __repr__(self):
+        state = "fitted" if self._fit is not None else "not fitted"
+        return (f"DML(model={self.model!r}, n_folds={self.n_folds}, n_rep={self.n_rep}, "
+                f"device={self.device!r}, seed={self.seed}) [{state}]")
+
+
+def _basis_matrix(basis, n, k=None) -> np.ndarray:
+    arr = np.ascontiguousarray(basis.to_numpy() if hasattr(basis, "to_numpy") else basis, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or (n is not None and arr.shape[0] != n) or (k is not None and arr.shape[1] != k):
+        want = f"({n}, k)" if n is not None else f"(m, {k})"
+        raise ValueError(f"basis must be a spec string or a {want} array, got shape {arr.shape}")
+    return arr
+
+
+def _frame(report) -> pd.DataFrame:
+    rows = []
+    for e in report.estimates:
+        row = {k: e[k] for k in _SUMMARY_COLUMNS}
+        if e["has_joint"]:
+            row["joint_ci_lower"], row["joint_ci_upper"] = e["joint_ci_lower"], e["joint_ci_upper"]
+        for method, p in e["p_adjusted"].items():
+            row[f"p_{method}"] = p
+        rows.append(row)
+    f = pd.DataFrame(rows, index=pd.Index([e["estimand"] for e in report.estimates], name="estimand"))
+    f.attrs["level"] = report.level
+    return f
