@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fastdml/error.h"
+#include "fastdml/warnings.h"
 #include "io/csv.h"
 
 namespace fastdml::io {
@@ -31,9 +32,22 @@ void AppendDouble(std::string* s, double v) {
   s->append(buf, res.ptr);
 }
 
+// Appends the JSON path of every NaN or infinite number under `j`.
+void FindNonFinite(const nlohmann::json& j, const std::string& path, std::vector<std::string>* out) {
+  if (j.is_number_float()) {
+    if (!std::isfinite(j.get<double>())) out->push_back(path.empty() ? "(root)" : path);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      FindNonFinite(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
+    }
+  } else if (j.is_array()) {
+    for (std::size_t k = 0; k < j.size(); ++k) FindNonFinite(j[k], path + "[" + std::to_string(k) + "]", out);
+  }
+}
+
 }  // namespace
 
-nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data) {
+nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data, bool with_timings) {
   using nlohmann::json;
   const Options& o = fit.options;
   json j;
@@ -91,7 +105,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
         {"clip", o.clip}}},
       {"warnings", report.warnings}};
   const Timings& t = fit.timings;
-  j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
+  if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
                   {"fold_matrices", t.fold_matrices}, {"training", t.training},
                   {"prediction", t.prediction}, {"scores", t.scores},
                   {"bootstrap", report.bootstrap.seconds},
@@ -115,6 +129,16 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
                   {"weighted", !data.weights.empty()},
                   {"propensity_learner", LearnerJson(o.propensity)},
                   {"outcome_learner", LearnerJson(o.outcome)}};
+  // JSON has no NaN or infinity (nlohmann writes null silently): name every
+  // such value in a warning so that no null goes unexplained.
+  std::vector<std::string> non_finite;
+  FindNonFinite(j, "", &non_finite);
+  if (!non_finite.empty()) {
+    std::string where;
+    for (std::size_t k = 0; k < non_finite.size() && k < 10; ++k) where += (k ? ", " : "") + non_finite[k];
+    if (non_finite.size() > 10) where += ", ... (" + std::to_string(non_finite.size()) + " in all)";
+    j["diagnostics"]["warnings"].push_back(std::string(kWarnNonFinite) + ": not finite, written as null: " + where);
+  }
   return j;
 }
 
@@ -278,21 +302,6 @@ Predictions ReadPredictionsCsv(const std::string& path, std::size_t n) {
     }
   }
   return p;
-}
-
-void WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    f.close();
-    if (!f) throw UsageError("cannot write '" + path + "' (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UsageError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
-  }
 }
 
 }  // namespace fastdml::io
