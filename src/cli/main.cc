@@ -31,14 +31,8 @@ int RunEstimate(EstimateArgs& a) {
   spec.fold = a.fold_col;
   spec.cluster = a.cluster;
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
-  const fastdml::io::CsvTable table = fastdml::io::ReadCsv(a.data);
   std::vector<std::string> skipped;
-  fastdml::Dataset data;
-  try {
-    data = fastdml::io::BuildDataset(table, spec, &skipped);
-  } catch (const fastdml::DataError& e) {
-    throw fastdml::DataError(a.data + ": " + e.what());
-  }
+  const fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
   const double reading =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!skipped.empty() && !a.quiet) {

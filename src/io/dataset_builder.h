@@ -37,4 +37,13 @@ struct ColumnSpec {
 Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
                      std::vector<std::string>* skipped_columns = nullptr);
 
+// ReadCsv + BuildDataset in one streaming pass, for large files: features go
+// straight from the text into the float32 matrix (CsvPlan), columns not used
+// are not parsed, and the role columns are moved, so that peak memory stays
+// near the Dataset's own size (bench/RESULTS.md). Same results and messages as
+// BuildDataset(ReadCsv(path, sep), spec) (checked by tests/fuzz/csv_fuzz.cc);
+// every DataError names the file.
+Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep = ',',
+                    std::vector<std::string>* skipped_columns = nullptr);
+
 }  // namespace fastdml::io

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "fastdml/error.h"
@@ -64,13 +65,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if ((control & 16) && table.columns.size() > 4) spec.fold = table.columns[3].name;
   if ((control & 32) && table.columns.size() > 5) spec.cluster = table.columns[4].name;
   if (control & 64) spec.features = {table.columns.back().name};
+  // Differential check: the streaming reader (ReadDataset) must give the same
+  // Dataset, or the same error message, as ReadCsv + BuildDataset.
+  std::string built_error, streamed_error;
+  fastdml::Dataset built, streamed;
   try {
-    const fastdml::Dataset data = fastdml::io::BuildDataset(table, spec);
-    Check(data.n == table.rows && data.x.size() == data.n * data.p && data.y.size() == data.n);
-    for (double y : data.y) Check(std::isfinite(y));
-    for (int k : data.fold) Check(k >= 0);
-    for (auto c : data.cluster) Check(c >= 0 && c < data.n_clusters);
-  } catch (const fastdml::Error&) {
+    built = fastdml::io::BuildDataset(table, spec);
+    Check(built.n == table.rows && built.x.size() == built.n * built.p && built.y.size() == built.n);
+    for (double y : built.y) Check(std::isfinite(y));
+    for (int k : built.fold) Check(k >= 0);
+    for (auto c : built.cluster) Check(c >= 0 && c < built.n_clusters);
+  } catch (const fastdml::Error& e) {
+    built_error = ScratchPath() + ": " + e.what();
+  }
+  try {
+    streamed = fastdml::io::ReadDataset(ScratchPath(), spec, sep);
+  } catch (const fastdml::Error& e) {
+    streamed_error = e.what();
+  }
+  if (built_error != streamed_error) {
+    std::fprintf(stderr, "BuildDataset: %s\nReadDataset:  %s\n", built_error.c_str(), streamed_error.c_str());
+    std::abort();
+  }
+  if (built_error.empty()) {
+    Check(built.n == streamed.n && built.p == streamed.p && built.feature_names == streamed.feature_names);
+    Check(built.y == streamed.y && built.d == streamed.d && built.weights == streamed.weights);
+    Check(built.fold == streamed.fold && built.cluster == streamed.cluster);
+    // Bitwise, so that NaN cells compare equal.
+    Check(built.x.size() == streamed.x.size() &&
+          std::memcmp(built.x.data(), streamed.x.data(), built.x.size() * sizeof(float)) == 0);
   }
   return 0;
 }
