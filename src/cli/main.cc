@@ -85,6 +85,15 @@ int main(int argc, char** argv) {
   EstimateArgs a;
   fastdml::cli::SimulateArgs s;
   const fastdml::cli::Commands commands = fastdml::cli::AddCommands(&app, &a, &s);
+  // Hidden (no group): reads and validates a CSV into a Dataset and nothing
+  // else, for bench/csv_reader_vs_pandas.py; --two-pass is the older
+  // ReadCsv + BuildDataset path, kept as the memory baseline.
+  bool two_pass = false;
+  CLI::App* read_only = app.add_subcommand("read-csv", "benchmark: read a CSV into a Dataset")->group("");
+  read_only->add_option("--data", a.data)->required();
+  read_only->add_option("--outcome", a.outcome)->required();
+  read_only->add_option("--treatment", a.treatment)->required();
+  read_only->add_flag("--two-pass", two_pass);
 
   try {
     app.parse(argc, argv);
@@ -101,6 +110,17 @@ int main(int argc, char** argv) {
 
   try {
     if (*commands.estimate) return RunEstimate(a);
+    if (*read_only) {
+      fastdml::io::ColumnSpec spec;
+      spec.outcome = a.outcome;
+      spec.treatment = a.treatment;
+      const auto t0 = std::chrono::steady_clock::now();
+      const fastdml::Dataset data = two_pass ? fastdml::io::BuildDataset(fastdml::io::ReadCsv(a.data), spec)
+                                             : fastdml::io::ReadDataset(a.data, spec);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << "{\"rows\": " << data.n << ", \"p\": " << data.p << ", \"seconds\": " << seconds << "}\n";
+      return fastdml::kExitOk;
+    }
     if (*commands.simulate) {
       s.sim.design = fastdml::sim::ParseDesign(s.design);
       const fastdml::sim::SimData data = fastdml::sim::Simulate(s.sim);

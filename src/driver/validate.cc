@@ -73,6 +73,7 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
   const std::size_t p = data.p;
   const std::string shape = "n = " + std::to_string(n) + " rows, p = " + std::to_string(p) +
                             " features";
+  if (p != 0 && n > data.x.max_size() / p) throw DataError("n * p overflows with " + shape);
   CheckSize("X", data.x.size(), n * p, "n * p with " + shape);
   CheckSize("outcome", data.y.size(), n, shape);
   CheckSize("treatment", data.d.size(), n, shape);

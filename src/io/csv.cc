@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -29,6 +30,16 @@ namespace {
 
 constexpr std::size_t kBlockSize = std::size_t{1} << 20;  // 1 MiB reads
 constexpr std::size_t kReserveAfterRows = 1024;  // rows sampled to size vectors
+
+// The longest record (one row, quoted newlines included) the reader buffers:
+// 1 GiB, or FASTDML_CSV_MAX_RECORD_BYTES (for tests of the bound).
+std::size_t MaxRecordBytes() {
+  constexpr std::size_t kDefault = std::size_t{1} << 30;
+  const char* env = std::getenv("FASTDML_CSV_MAX_RECORD_BYTES");
+  if (env == nullptr) return kDefault;
+  const unsigned long long value = std::strtoull(env, nullptr, 10);
+  return value >= kBlockSize ? std::size_t(value) : kBlockSize;
+}
 
 struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
@@ -177,6 +188,7 @@ class Parser {
 
   std::string path_;
   const CsvPlan* plan_;  // nullptr: every column as double
+  std::size_t max_record_bytes_ = MaxRecordBytes();
   std::size_t feature_columns_ = 0;
   char sep_;
   bool space_is_blank_;
@@ -223,7 +235,15 @@ void Parser::Refill() {
   buffer_offset_ += pos_;
   pos_ = 0;
   end_ = tail;
-  if (end_ + 1 == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+  if (end_ + 1 == buffer_.size()) {
+    // One record fills the buffer: grow it, up to a bound, so that a stray
+    // quote in a huge file is reported instead of exhausting memory.
+    if (buffer_.size() - 1 >= max_record_bytes_) {
+      Fail(Where(line_) + ": one record is longer than " + std::to_string(max_record_bytes_) +
+           " bytes (is a quote unbalanced? a quoted field runs until the next quote)");
+    }
+    buffer_.resize(std::min(buffer_.size() * 2, max_record_bytes_ + 1));
+  }
   const std::size_t want = buffer_.size() - 1 - end_;
   const std::size_t got = std::fread(buffer_.data() + end_, 1, want, file_.get());
   end_ += got;
