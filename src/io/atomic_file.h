@@ -2,6 +2,8 @@
 // file in the target's folder (same file system), is flushed to disk, and is
 // renamed over the target only once complete. An interrupted or failed run
 // leaves the previous file (if any) untouched and no partial file behind.
+// A target that exists but is not a regular file (/dev/stdout, a pipe) is
+// written directly: there is nothing to replace atomically.
 #pragma once
 #include <cstdio>
 #include <string>
@@ -32,6 +34,7 @@ class AtomicFile {
   std::string temp_path_;
   std::FILE* file_ = nullptr;
   bool committed_ = false;
+  bool direct_ = false;  // target is not a regular file (a device, a pipe)
 };
 
 // Writes `content` to `path` through an AtomicFile.

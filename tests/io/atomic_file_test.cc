@@ -104,5 +104,13 @@ TEST(AtomicFile, RenameOntoADirectoryFailsAndRemovesTheTemporary) {
   EXPECT_EQ(FilesIn(dir), 0u);
 }
 
+TEST(AtomicFile, ADeviceIsWrittenThroughNotReplaced) {
+  WriteFileAtomic("/dev/null", "discarded\n");
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  for (const auto& entry : fs::directory_iterator("/dev")) {
+    EXPECT_EQ(entry.path().filename().string().rfind("null.tmp.", 0), std::string::npos) << entry.path();
+  }
+}
+
 }  // namespace
 }  // namespace fastdml::io
