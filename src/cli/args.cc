@@ -136,7 +136,10 @@ void ResolveEstimateOptions(EstimateArgs& a) {
   a.outcome_model.ApplyTo(&opt.outcome);
   opt.progress = !a.quiet;
   opt.Validate();
-  if (a.bootstrap < 0) throw UsageError("--bootstrap: the number of replicates must be >= 1");
+  if (a.bootstrap < 0 || a.bootstrap > kMaxBootstrapReplicates) {
+    throw UsageError("--bootstrap: the number of replicates must be in 1.." +
+                     std::to_string(kMaxBootstrapReplicates) + " (0: no bootstrap)");
+  }
   if (a.joint && a.bootstrap == 0) throw UsageError("--joint needs the bootstrap: add --bootstrap B (e.g. 1000)");
   ParseBootstrapMethod(a.bootstrap_method);
   // Checked here too, not only after the fit: a typo must not cost a training run.

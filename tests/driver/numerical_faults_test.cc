@@ -211,5 +211,17 @@ TEST(ReportJson, NoTimingsLeavesOutEveryWallClockField) {
   EXPECT_EQ(j.dump().find("1.25"), std::string::npos);
 }
 
+TEST(OptionBounds, ThreadCountsBeyondTheBoundAreUsageErrors) {
+  // Found in review: --threads 2000000000 allocated
+  // per-thread buffers up front and overflowed int in the bootstrap split.
+  Options o;
+  o.threads = kMaxThreads;
+  EXPECT_NO_THROW(o.Validate());
+  o.threads = kMaxThreads + 1;
+  EXPECT_THROW(o.Validate(), UsageError);
+  o.threads = 2000000000;
+  EXPECT_THROW(o.Validate(), UsageError);
+}
+
 }  // namespace
 }  // namespace fastdml
