@@ -144,6 +144,28 @@ TEST(ReadDataset, ErrorsMatchAndNameTheFile) {
             std::string::npos);
 }
 
+TEST(ReadDataset, HeaderFaultsAreNamedBeforeDataFaults) {
+  // Regression from scripts/fuzz (corpus file crash-feature-is-role-and-bad-outcome):
+  // with two faults, the two-pass path names the non-numeric outcome first,
+  // the streaming reader the misused column it sees in the header. Both
+  // reject the file; each names a real fault and the file.
+  const std::string path = WriteTemp("y,d,x\nabc,0,1\n2,1,2\n", 0);
+  const ColumnSpec spec = Spec({"d"});
+  std::string built, streamed;
+  try {
+    BuildDataset(ReadCsv(path), spec);
+  } catch (const DataError& e) {
+    built = e.what();
+  }
+  try {
+    ReadDataset(path, spec);
+  } catch (const DataError& e) {
+    streamed = e.what();
+  }
+  EXPECT_NE(built.find("outcome column 'y' (column 1) is not numeric"), std::string::npos) << built;
+  EXPECT_EQ(streamed, path + ": feature 'd' is also the treatment column");
+}
+
 TEST(ReadDataset, RoleColumnsWithFoldsAndClustersMatch) {
   ColumnSpec spec = Spec();
   spec.weights = "w";
