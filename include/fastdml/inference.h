@@ -18,6 +18,9 @@ enum class BootstrapMethod { kNormal, kRademacher, kMammen, kWild, kBayes };
 // kLoop draws a weight per (replicate, row); kAuto = exact for kNormal.
 enum class BootstrapSampler { kAuto, kExact, kLoop };
 
+// Upper bound of BootstrapOptions::replicates (--bootstrap).
+inline constexpr std::int64_t kMaxBootstrapReplicates = 10000000;
+
 struct BootstrapOptions {
   std::int64_t replicates = 1000;
   BootstrapMethod method = BootstrapMethod::kNormal;

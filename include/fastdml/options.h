@@ -34,6 +34,9 @@ struct LearnerParams {
   std::int64_t seed = -1;
 };
 
+// Upper bound of Options::threads and BootstrapOptions::threads.
+inline constexpr int kMaxThreads = 4096;
+
 struct Options {
   Model model = Model::kIrm;
   std::vector<Estimand> estimands = {Estimand::kAte, Estimand::kAtt};

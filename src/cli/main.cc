@@ -1,13 +1,12 @@
 // The fastdml command: estimate | simulate | version.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <optional>
-#include <sstream>
+#include <set>
 
+#include "cli/args.h"
 #include "cli/cate_cli.h"
 #include "cli/cate_model_cli.h"
 #include "fastdml/error.h"
@@ -20,99 +19,47 @@
 
 namespace {
 
-using fastdml::Estimand;
-using fastdml::LearnerParams;
-using fastdml::UsageError;
+using fastdml::cli::EstimateArgs;
+using fastdml::cli::SplitList;
 
-// Learner options given on the command line; unset fields keep the defaults.
-struct LearnerFlags {
-  std::optional<int> rounds, max_depth, max_bin, nthread;
-  std::optional<std::int64_t> seed;
-  std::optional<double> eta, subsample, colsample, min_child_weight, lambda;
-
-  void Add(CLI::App* app, const std::string& prefix, const std::string& who) {
-    app->add_option("--" + prefix + "rounds", rounds, "boosting rounds" + who + " (default 200)");
-    app->add_option("--" + prefix + "max-depth", max_depth, "tree depth" + who + " (default 6)");
-    app->add_option("--" + prefix + "eta", eta, "learning rate" + who + " (default 0.1)");
-    app->add_option("--" + prefix + "subsample", subsample, "row subsample per tree" + who + " (default 1)");
-    app->add_option("--" + prefix + "colsample", colsample, "column subsample per tree" + who + " (default 1)");
-    app->add_option("--" + prefix + "min-child-weight", min_child_weight,
-                    "minimum hessian per leaf" + who + " (default 1)");
-    app->add_option("--" + prefix + "lambda", lambda, "L2 penalty on leaf weights" + who + " (default 1)");
-    app->add_option("--" + prefix + "max-bin", max_bin, "histogram bins per feature" + who + " (default 256)");
-    app->add_option("--" + prefix + "nthread", nthread,
-                    "threads inside each XGBoost model" + who + " (default 1; results depend on it, not on --threads)");
-    if (!prefix.empty()) {
-      app->add_option("--" + prefix + "seed", seed, "XGBoost seed base" + who + " (default: from --seed)");
-    }
-  }
-  void ApplyTo(LearnerParams* p) const {
-    if (rounds) p->rounds = *rounds;
-    if (max_depth) p->max_depth = *max_depth;
-    if (max_bin) p->max_bin = *max_bin;
-    if (eta) p->eta = *eta;
-    if (subsample) p->subsample = *subsample;
-    if (colsample) p->colsample_bytree = *colsample;
-    if (min_child_weight) p->min_child_weight = *min_child_weight;
-    if (lambda) p->lambda = *lambda;
-    if (nthread) p->nthread = *nthread;
-    if (seed) p->seed = *seed;
-  }
-};
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-struct EstimateArgs {
-  std::string data, outcome, treatment, features, weights, fold_col, cluster;
-  std::string model = "irm", estimand, outcome_design = "pooled", matrix_strategy = "shared-cuts";
-  std::string json, save_predictions, load_predictions;
-  bool quiet = false;
-  std::int64_t bootstrap = 0;
-  std::string bootstrap_method = "normal", bootstrap_sampler = "auto", p_adjust;
-  std::optional<std::uint64_t> bootstrap_seed;
-  bool joint = false;
-  fastdml::Options opt;
-  LearnerFlags all, propensity, outcome_model;
+// Heterogeneity flags (src/cli/cate_cli.cc, cate_model_cli.cc), beside the
+// core estimate flags of cli/args.h.
+struct HeterogeneityArgs {
   fastdml::cli::CateArgs cate;
   fastdml::cli::CateModelArgs cate_model;
 };
 
-int RunEstimate(EstimateArgs& a) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fastdml::Options& opt = a.opt;
-  opt.model = a.model == "irm" ? fastdml::Model::kIrm : fastdml::Model::kPlr;
-  opt.outcome_design =
-      a.outcome_design == "pooled" ? fastdml::OutcomeDesign::kPooled : fastdml::OutcomeDesign::kSeparate;
-  opt.matrix_strategy = a.matrix_strategy == "per-fold"      ? fastdml::MatrixStrategy::kPerFold
-                        : a.matrix_strategy == "zero-weight" ? fastdml::MatrixStrategy::kZeroWeight
-                                                             : fastdml::MatrixStrategy::kSharedCuts;
-  if (a.estimand.empty()) a.estimand = opt.model == fastdml::Model::kIrm ? "ate,att" : "ate";
-  opt.estimands.clear();
-  for (const auto& e : SplitList(a.estimand)) {
-    if (e == "ate") {
-      opt.estimands.push_back(Estimand::kAte);
-    } else if (e == "att" || e == "atte") {
-      opt.estimands.push_back(Estimand::kAtt);
+// GATE/BLP read their group and basis columns as double (they need not be
+// features, and a feature's float32 copy would move quantile edges): a second
+// streaming pass over the file parses only the columns named in --cate-by or
+// --blp (every identifier token of the basis spec; extra ones are harmless).
+fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cli::CateArgs& cate) {
+  std::set<std::string> wanted;
+  for (const auto& spec : cate.by) wanted.insert(fastdml::ParseGroupSpec(spec).column);
+  std::string token;
+  for (char c : cate.blp + ",") {
+    if (c == ',' || c == '(' || c == ')' || std::isspace(static_cast<unsigned char>(c))) {
+      if (!token.empty()) wanted.insert(token);
+      token.clear();
     } else {
-      throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att)");
+      token += c;
     }
   }
-  a.all.ApplyTo(&opt.propensity);
-  a.all.ApplyTo(&opt.outcome);
-  a.propensity.ApplyTo(&opt.propensity);
-  a.outcome_model.ApplyTo(&opt.outcome);
-  opt.progress = !a.quiet;
-  opt.Validate();
-  if (a.bootstrap < 0) throw UsageError("--bootstrap: the number of replicates must be >= 1");
-  if (a.joint && a.bootstrap == 0) throw UsageError("--joint needs the bootstrap: add --bootstrap B (e.g. 1000)");
+  fastdml::io::CsvPlan plan;
+  plan.choose = [&wanted](const std::vector<std::string>& names) {
+    std::vector<fastdml::io::CsvStorage> storage;
+    for (const auto& name : names) {
+      storage.push_back(wanted.count(name) ? fastdml::io::CsvStorage::kDouble : fastdml::io::CsvStorage::kSkip);
+    }
+    return storage;
+  };
+  return fastdml::io::ReadCsv(path, ',', plan);
+}
+
+int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fastdml::cli::ResolveEstimateOptions(a);
+  const fastdml::Options& opt = a.opt;
 
   fastdml::io::ColumnSpec spec;
   spec.outcome = a.outcome;
@@ -122,14 +69,8 @@ int RunEstimate(EstimateArgs& a) {
   spec.fold = a.fold_col;
   spec.cluster = a.cluster;
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
-  const fastdml::io::CsvTable table = fastdml::io::ReadCsv(a.data);
   std::vector<std::string> skipped;
-  fastdml::Dataset data;
-  try {
-    data = fastdml::io::BuildDataset(table, spec, &skipped);
-  } catch (const fastdml::DataError& e) {
-    throw fastdml::DataError(a.data + ": " + e.what());
-  }
+  const fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
   const double reading =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!skipped.empty() && !a.quiet) {
@@ -138,7 +79,11 @@ int RunEstimate(EstimateArgs& a) {
     std::cerr << "\n";
   }
 
-  if (a.cate.Any()) fastdml::cli::CheckCateArgs(a.cate, table, a.data, opt.model == fastdml::Model::kPlr);
+  fastdml::io::CsvTable cate_table;
+  if (h.cate.Any()) {  // checked before any training, so a typo fails in milliseconds
+    cate_table = ReadCateColumns(a.data, h.cate);
+    fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
+  }
   fastdml::Fit fit;
   if (!a.load_predictions.empty()) {
     fit = fastdml::FitFromPredictions(data, opt,
@@ -166,15 +111,17 @@ int RunEstimate(EstimateArgs& a) {
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fastdml::io::PrintTable(std::cout, report, fit, data);
-  nlohmann::json json = fastdml::io::ReportJson(report, fit, data);
-  if (a.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
-    json.update(fastdml::cli::RunCate(a.cate, table, a.data, data, fit, a.bootstrap,
-                                      a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
+  nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
+  nlohmann::json sections = nlohmann::json::object();
+  const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : opt.seed;
+  if (h.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
+    sections.update(fastdml::cli::RunCate(h.cate, cate_table, a.data, data, fit, a.bootstrap, boot_seed, std::cout));
   }
-  if (a.cate_model.Any()) {  // CATE model, sorted GATES, CLAN (no nuisance refit)
-    json.update(fastdml::cli::RunCateModel(a.cate_model, data, fit, a.cate.cov, a.bootstrap,
-                                           a.bootstrap_seed ? *a.bootstrap_seed : opt.seed, std::cout));
+  if (h.cate_model.Any()) {  // CATE model, sorted GATES, CLAN (no nuisance refit)
+    sections.update(
+        fastdml::cli::RunCateModel(h.cate_model, data, fit, h.cate.cov, a.bootstrap, boot_seed, std::cout));
   }
+  fastdml::io::AddJsonSections(&json, sections, !a.no_timings);
   if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
   return fastdml::kExitOk;
@@ -188,70 +135,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("fastdml ") + FASTDML_VERSION);
 
   EstimateArgs a;
-  CLI::App* est = app.add_subcommand("estimate", "estimate ATE/ATT from a CSV file");
-  est->add_option("--data", a.data, "input CSV file (header row required)")->required();
-  est->add_option("--outcome", a.outcome, "outcome column Y")->required();
-  est->add_option("--treatment", a.treatment, "treatment column D: 0/1 (a continuous D needs --model plr)")->required();
-  est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");
-  est->add_option("--model", a.model, "irm (interactive regression) or plr (partially linear)")
-      ->check(CLI::IsMember({"irm", "plr"}));
-  est->add_option("--estimand", a.estimand, "comma list of ate, att (default: ate,att for irm, ate for plr)");
-  est->add_option("--outcome-design", a.outcome_design,
-                  "IRM outcome model: pooled (default; one model with D as a feature) or separate (g0, g1 per arm, as DoubleML)")
-      ->check(CLI::IsMember({"separate", "pooled"}));
-  est->add_option("--matrix-strategy", a.matrix_strategy,
-                  "fold training matrices: shared-cuts (default), per-fold, zero-weight (benchmarks)")
-      ->check(CLI::IsMember({"shared-cuts", "per-fold", "zero-weight"}));
-  est->add_option("--folds", a.opt.folds, "cross-fitting folds K (default 5)");
-  est->add_option("--reps", a.opt.reps, "repetitions R of the fold split (default 1)");
-  est->add_option("--seed", a.opt.seed, "random seed for folds and learners (default 0)");
-  est->add_option("--clip", a.opt.clip, "clip propensities to [C, 1-C] (default 0.01)");
-  est->add_flag("--normalize-ipw", a.opt.normalize_ipw, "Hajek-normalise the inverse propensity weights");
-  est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
-  est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
-  est->add_option("--fold-col", a.fold_col, "column of user fold ids (0..K-1 or 1..K); implies --reps 1");
-  est->add_option("--cluster", a.cluster,
-                  "cluster id column: one-way cluster-robust SE (as DoubleML), folds that keep clusters whole, "
-                  "one bootstrap multiplier per cluster");
-  est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
-  est->add_option("--device", a.opt.device, "cpu, cuda, cuda:N or auto (default cpu)");
-  a.all.Add(est, "", " for every nuisance");
-  a.propensity.Add(est, "propensity-", " for the propensity model m");
-  a.outcome_model.Add(est, "outcome-", " for the outcome models (g0, g1, g, l)");
-  est->add_option("--json", a.json, "write the results as JSON to this file");
-  est->add_option("--save-predictions", a.save_predictions,
-                  "write out-of-fold predictions (row,rep,fold,m_hat,g0_hat,g1_hat,l_hat) to this CSV");
-  est->add_option("--load-predictions", a.load_predictions,
-                  "estimate from predictions saved by --save-predictions (no training)");
-  est->add_option("--bootstrap", a.bootstrap, "multiplier bootstrap replicates B over the stored scores (default 0: none)");
-  est->add_option("--bootstrap-method", a.bootstrap_method,
-                  "multipliers: normal (default), rademacher, mammen, wild (DoubleML's), bayes (Exp(1)-1)")
-      ->check(CLI::IsMember({"normal", "rademacher", "mammen", "wild", "bayes"}));
-  est->add_option("--bootstrap-sampler", a.bootstrap_sampler,
-                  "auto (exact Gaussian law for normal, else loop), exact, loop")
-      ->check(CLI::IsMember({"auto", "exact", "loop"}));
-  est->add_option("--bootstrap-seed", a.bootstrap_seed, "seed of the multipliers (default: --seed)");
-  est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
-  est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
-  est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
-  fastdml::cli::AddCateOptions(est, &a.cate);
-  fastdml::cli::AddCateModelOptions(est, &a.cate_model);
-
-  fastdml::sim::SimOptions sim;
-  std::string design = "seller", out;
-  CLI::App* simc = app.add_subcommand("simulate", "write a simulated data set with known truth");
-  simc->add_option("--design", design, "seller, irm (DoubleML make_irm_data) or plr (make_plr_CCDDHNR2018)")
-      ->check(CLI::IsMember({"seller", "irm", "plr"}));
-  simc->add_option("--n", sim.n, "rows (default 10000)");
-  simc->add_option("--p", sim.p, "features (default 20)");
-  simc->add_option("--seed", sim.seed, "random seed (default 0)");
-  simc->add_option("--theta", sim.theta, "treatment effect for the irm and plr designs (default 0.5)");
-  simc->add_option("--out", out, "output CSV; the truth goes to OUT.truth.json")->required();
-
+  fastdml::cli::SimulateArgs s;
+  const fastdml::cli::Commands commands = fastdml::cli::AddCommands(&app, &a, &s);
+  HeterogeneityArgs h;
+  fastdml::cli::AddCateOptions(commands.estimate, &h.cate);
+  fastdml::cli::AddCateModelOptions(commands.estimate, &h.cate_model);
   fastdml::cli::PredictCateArgs pc;
   CLI::App* predict_cate = fastdml::cli::AddPredictCate(&app, &pc);
-
-  app.add_subcommand("version", "print the fastdml and XGBoost versions");
+  // Hidden (no group): reads and validates a CSV into a Dataset and nothing
+  // else, for bench/csv_reader_vs_pandas.py; --two-pass is the older
+  // ReadCsv + BuildDataset path, kept as the memory baseline.
+  bool two_pass = false;
+  CLI::App* read_only = app.add_subcommand("read-csv", "benchmark: read a CSV into a Dataset")->group("");
+  read_only->add_option("--data", a.data)->required();
+  read_only->add_option("--outcome", a.outcome)->required();
+  read_only->add_option("--treatment", a.treatment)->required();
+  read_only->add_flag("--two-pass", two_pass);
 
   try {
     app.parse(argc, argv);
@@ -267,19 +166,30 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*est) return RunEstimate(a);
+    if (*commands.estimate) return RunEstimate(a, h);
     if (*predict_cate) return fastdml::cli::RunPredictCate(pc, std::cout);
-    if (*simc) {
-      sim.design = fastdml::sim::ParseDesign(design);
-      const fastdml::sim::SimData data = fastdml::sim::Simulate(sim);
-      fastdml::sim::WriteCsv(data, out);
-      std::string truth_path = out;
+    if (*read_only) {
+      fastdml::io::ColumnSpec spec;
+      spec.outcome = a.outcome;
+      spec.treatment = a.treatment;
+      const auto t0 = std::chrono::steady_clock::now();
+      const fastdml::Dataset data = two_pass ? fastdml::io::BuildDataset(fastdml::io::ReadCsv(a.data), spec)
+                                             : fastdml::io::ReadDataset(a.data, spec);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << "{\"rows\": " << data.n << ", \"p\": " << data.p << ", \"seconds\": " << seconds << "}\n";
+      return fastdml::kExitOk;
+    }
+    if (*commands.simulate) {
+      s.sim.design = fastdml::sim::ParseDesign(s.design);
+      const fastdml::sim::SimData data = fastdml::sim::Simulate(s.sim);
+      fastdml::sim::WriteCsv(data, s.out);
+      std::string truth_path = s.out;
       if (truth_path.size() > 4 && truth_path.substr(truth_path.size() - 4) == ".csv") {
         truth_path.resize(truth_path.size() - 4);
       }
       truth_path += ".truth.json";
       fastdml::io::WriteFileAtomic(truth_path, data.truth.dump(2) + "\n");
-      std::cout << "wrote " << out << " (" << sim.n << " rows) and " << truth_path << "\n";
+      std::cout << "wrote " << s.out << " (" << s.sim.n << " rows) and " << truth_path << "\n";
       return fastdml::kExitOk;
     }
     std::cout << "fastdml " << FASTDML_VERSION << ", XGBoost " << fastdml::xgb::CheckLibraryVersion()

@@ -30,7 +30,12 @@ void Options::Validate() const {
   if (reps < 1) throw UsageError("--reps: must be at least 1 (got " + std::to_string(reps) + ")");
   if (!(clip >= 0 && clip < 0.5)) throw UsageError("--clip: must be in [0, 0.5)");
   if (!(level > 0 && level < 1)) throw UsageError("--level: must be in (0, 1)");
-  if (threads < 0) throw UsageError("--threads: must be >= 0 (0 = all cores)");
+  // Bounded: per-thread buffers are allocated up front, and 4 * threads must
+  // not overflow int in the bootstrap's work split.
+  if (threads < 0 || threads > kMaxThreads) {
+    throw UsageError("--threads: must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores; got " +
+                     std::to_string(threads) + ")");
+  }
   if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
     throw UsageError("--device: expected cpu, cuda, cuda:N or auto (got '" + device + "')");
   }

@@ -73,6 +73,7 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
   const std::size_t p = data.p;
   const std::string shape = "n = " + std::to_string(n) + " rows, p = " + std::to_string(p) +
                             " features";
+  if (p != 0 && n > data.x.max_size() / p) throw DataError("n * p overflows with " + shape);
   CheckSize("X", data.x.size(), n * p, "n * p with " + shape);
   CheckSize("outcome", data.y.size(), n, shape);
   CheckSize("treatment", data.d.size(), n, shape);
@@ -97,6 +98,13 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
       throw DataError(outcome + " is " + FormatValue(v) + " at " + Row(i) +
                       "; outcomes must be finite");
     }
+  }
+
+  // A constant outcome makes every effect exactly 0 and the outcome model's
+  // RMSE/logloss meaningless: almost always the wrong column (E-CONST-Y, README).
+  if (n > 1 && std::all_of(data.y.begin(), data.y.end(), [&](double v) { return v == data.y[0]; })) {
+    throw DataError(outcome + " is constant (" + FormatValue(data.y[0]) + " in all " + std::to_string(n) +
+                    " rows): every effect is trivially 0; check the --outcome column");
   }
 
   const std::string treatment = "treatment '" + data.treatment_name + "'";

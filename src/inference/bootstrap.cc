@@ -50,6 +50,7 @@
 
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
+#include "fastdml/options.h"
 #include "ops/philox_weights.h"
 
 // x86-64 gets two extra instruction-set paths chosen at run time (the build
@@ -106,7 +107,7 @@ constexpr std::size_t kPadUnits = 128;    // units padded to the Rademacher bloc
 constexpr std::size_t kWeightTile = 512;  // units per tile, continuous weights
 constexpr std::size_t kMaxMaskTile = 2048;
 constexpr int kMaxLanesPhilox = 512;      // Philox lanes per fill call
-constexpr std::int64_t kMaxReplicates = 10000000;
+constexpr std::int64_t kMaxReplicates = kMaxBootstrapReplicates;
 
 // 64-byte aligned, zero-initialised array.
 template <class T>
@@ -151,7 +152,9 @@ void Validate(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
                      std::to_string(kMaxReplicates) + " (got " + std::to_string(o.replicates) +
                      ")");
   }
-  if (o.threads < 0) throw UsageError("--threads: must be >= 0 (0 = all cores)");
+  if (o.threads < 0 || o.threads > kMaxThreads) {
+    throw UsageError("--threads: must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
+  }
   switch (o.method) {
     case BootstrapMethod::kNormal:
     case BootstrapMethod::kRademacher:

@@ -3,12 +3,14 @@
 // comparison and overlap diagnostics. No nuisance model is refitted here.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <string>
 
 #include "cpu/scores.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "fastdml/warnings.h"
 #include "inference/cluster.h"
 #include "inference/normal.h"
 #include "cuda/scores.h"  // the CUDA twin (stubs without CUDA)
@@ -27,6 +29,32 @@ void Scores(bool use_cuda, const IrmScoreArgs& args, double* psi_a, double* psi_
 }
 void Scores(bool use_cuda, const PlrScoreArgs& args, double* psi_a, double* psi_b) {
   (use_cuda ? cuda::PlrScores : cpu::PlrScores)(args, psi_a, psi_b);
+}
+
+std::string FormatClip(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// Names (quoted, comma-separated) of the features equal to d or 1 - d in
+// every row; empty when none. Stops at a feature's first differing row.
+std::string FeaturesEqualToTreatment(const Dataset& data) {
+  std::string names;
+  const bool binary = IsBinaryTreatment(data.d);
+  for (std::size_t j = 0; j < data.p; ++j) {
+    bool same = true, flipped = binary;
+    for (std::size_t i = 0; i < data.n && (same || flipped); ++i) {
+      const float x = data.x[i * data.p + j];
+      same = same && x == static_cast<float>(data.d[i]);
+      flipped = flipped && x == static_cast<float>(1.0 - data.d[i]);
+    }
+    if (same || flipped) {
+      const std::string name = j < data.feature_names.size() ? data.feature_names[j] : "x" + std::to_string(j + 1);
+      names += (names.empty() ? "'" : ", '") + name + "'" + (same ? "" : " (as 1 - D)");
+    }
+  }
+  return names;
 }
 
 double Median(std::vector<double> v) {
@@ -106,19 +134,59 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   Report report;
   report.level = options.level;
 
+  // A feature equal to D (or 1 - D) predicts the treatment by construction.
+  const std::string same_as_d = FeaturesEqualToTreatment(data);
+  if (!same_as_d.empty()) {
+    report.warnings.push_back(std::string(kWarnFeatureIsTreatment) + ": feature(s) " + same_as_d +
+                              " identical to the treatment '" + data.treatment_name +
+                              "' in every row: perfect prediction of D, no overlap; drop it from the features");
+  }
+
   // Overlap diagnostics and the 0/1-propensity guard (binary treatment only).
   const bool binary_d = IsBinaryTreatment(data.d);
   if (binary_d) {
     std::vector<double> m = pred.m;
     std::size_t low = 0, high = 0;
+    std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
     for (std::size_t k = 0; k < m.size(); ++k) {
-      if (irm && options.clip == 0 && (m[k] <= 0 || m[k] >= 1)) {
-        throw DataError("propensity " + std::to_string(m[k]) + " for row " + std::to_string(k % n + 1) +
-                        " (repetition " + std::to_string(k / n) +
-                        ") makes the IPW score infinite; keep clipping on (--clip > 0)");
-      }
+      if (irm && options.clip == 0 && !(m[k] > 0 && m[k] < 1)) degenerate.push_back(k);
       if (m[k] < options.clip) ++low;
       if (m[k] > 1 - options.clip) ++high;
+    }
+    if (!degenerate.empty()) {
+      // Unclipped IPW divides by m and 1 - m: name the rows instead of
+      // returning an infinite estimate.
+      std::string rows;
+      for (std::size_t q = 0; q < std::min<std::size_t>(degenerate.size(), 5); ++q) {
+        const std::size_t kq = degenerate[q];
+        rows += (q ? ", row " : "row ") + std::to_string(kq % n + 1) + " (repetition " + std::to_string(kq / n) +
+                ", propensity " + std::to_string(m[kq]) + ")";
+      }
+      throw DataError(std::to_string(degenerate.size()) +
+                      " out-of-fold propensities are 0 or 1, which makes the IPW score infinite; data " + rows +
+                      (degenerate.size() > 5 ? ", ..." : "") +
+                      ". The features predict the treatment; keep clipping on (--clip > 0) or drop those features");
+    }
+    for (int r = 0; r < pred.reps; ++r) {
+      // Perfect separation: every treated row's propensity above every
+      // control row's, so no treated row has a comparable control.
+      double max_control = -1, min_treated = 2;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double mi = pred.m[static_cast<std::size_t>(r) * n + i];
+        if (data.d[i] == 1.0) {
+          min_treated = std::min(min_treated, mi);
+        } else {
+          max_control = std::max(max_control, mi);
+        }
+      }
+      if (max_control < min_treated) {
+        report.warnings.push_back(std::string(kWarnSeparation) +
+                                  ": the out-of-fold propensities separate treated from control rows perfectly"
+                                  " (repetition " + std::to_string(r) +
+                                  "): the features predict the treatment, there is no overlap and the "
+                                  "estimate rests on the clipping bounds");
+        break;
+      }
     }
     std::sort(m.begin(), m.end());
     report.overlap.min = m.front();
@@ -130,11 +198,15 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       report.overlap.clipped_low = low;
       report.overlap.clipped_high = high;
       report.overlap.share_clipped = static_cast<double>(low + high) / m.size();
-      if (report.overlap.share_clipped > 0.05) {
-        report.warnings.push_back(
-            "poor overlap: " + std::to_string(100 * report.overlap.share_clipped).substr(0, 5) +
-            "% of propensities were clipped to [" + std::to_string(options.clip) +
-            ", 1-clip]; estimates lean on few comparable rows");
+      if (report.overlap.share_clipped > kMaxClippedShare) {
+        char share[32];
+        std::snprintf(share, sizeof share, "%.1f%%", 100 * report.overlap.share_clipped);
+        report.warnings.push_back(std::string(kWarnOverlap) + ": " + share + " of propensities (" +
+                                  std::to_string(low) + " low, " + std::to_string(high) +
+                                  " high) were clipped to [" + FormatClip(options.clip) + ", " +
+                                  FormatClip(1 - options.clip) + "], more than " +
+                                  FormatClip(100 * kMaxClippedShare) +
+                                  "%; estimates lean on few comparable rows");
       }
     }
   }
@@ -183,7 +255,12 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       // j is the row mean of psi_a in both cases: the bootstrap's scaling
       // (n J se) then gives t* unit variance, with clusters too.
       double theta, se, j;
-      SolveScore(psi_a, psi_b, &theta, &se, &j);
+      try {
+        SolveScore(psi_a, psi_b, &theta, &se, &j);
+      } catch (const DataError& e) {
+        if (same_as_d.empty()) throw;
+        throw DataError(std::string(e.what()) + "; feature(s) " + same_as_d + " equal the treatment");
+      }
       if (!data.cluster.empty()) {
         // One-way cluster-robust theta and SE exactly as DoubleML computes them.
         const ClusterSolution cs = SolveScoreClustered(psi_a.data(), psi_b.data(), n, data.cluster.data(),

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -29,6 +30,16 @@ namespace {
 
 constexpr std::size_t kBlockSize = std::size_t{1} << 20;  // 1 MiB reads
 constexpr std::size_t kReserveAfterRows = 1024;  // rows sampled to size vectors
+
+// The longest record (one row, quoted newlines included) the reader buffers:
+// 1 GiB, or FASTDML_CSV_MAX_RECORD_BYTES (for tests of the bound).
+std::size_t MaxRecordBytes() {
+  constexpr std::size_t kDefault = std::size_t{1} << 30;
+  const char* env = std::getenv("FASTDML_CSV_MAX_RECORD_BYTES");
+  if (env == nullptr) return kDefault;
+  const unsigned long long value = std::strtoull(env, nullptr, 10);
+  return value >= kBlockSize ? std::size_t(value) : kBlockSize;
+}
 
 struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
@@ -141,8 +152,8 @@ struct Field {
 
 class Parser {
  public:
-  Parser(const std::string& path, char sep)
-      : path_(path), sep_(sep), space_is_blank_(sep != ' '), tab_is_blank_(sep != '\t') {
+  Parser(const std::string& path, char sep, const CsvPlan* plan)
+      : path_(path), plan_(plan), sep_(sep), space_is_blank_(sep != ' '), tab_is_blank_(sep != '\t') {
     // Bytes that end an unquoted field; the scan loop tests one table entry
     // per byte and relies on the '\n' sentinel after the buffered data.
     ends_field_[static_cast<unsigned char>(sep)] = true;
@@ -176,6 +187,9 @@ class Parser {
   }
 
   std::string path_;
+  const CsvPlan* plan_;  // nullptr: every column as double
+  std::size_t max_record_bytes_ = MaxRecordBytes();
+  std::size_t feature_columns_ = 0;
   char sep_;
   bool space_is_blank_;
   bool tab_is_blank_;
@@ -221,7 +235,15 @@ void Parser::Refill() {
   buffer_offset_ += pos_;
   pos_ = 0;
   end_ = tail;
-  if (end_ + 1 == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+  if (end_ + 1 == buffer_.size()) {
+    // One record fills the buffer: grow it, up to a bound, so that a stray
+    // quote in a huge file is reported instead of exhausting memory.
+    if (buffer_.size() - 1 >= max_record_bytes_) {
+      Fail(Where(line_) + ": one record is longer than " + std::to_string(max_record_bytes_) +
+           " bytes (is a quote unbalanced? a quoted field runs until the next quote)");
+    }
+    buffer_.resize(std::min(buffer_.size() * 2, max_record_bytes_ + 1));
+  }
   const std::size_t want = buffer_.size() - 1 - end_;
   const std::size_t got = std::fread(buffer_.data() + end_, 1, want, file_.get());
   end_ += got;
@@ -393,7 +415,10 @@ void Parser::ReserveColumns(CsvTable* table) const {
   const double expected = double(rows_) + double(file_size_ - consumed) / bytes_per_row * 1.05;
   const std::size_t reserve = std::size_t(expected) + 16;
   for (auto& column : table->columns) {
-    if (column.numeric) column.values.reserve(reserve);
+    if (column.numeric && column.storage == CsvStorage::kDouble) column.values.reserve(reserve);
+  }
+  if (feature_columns_ > 0 && reserve <= plan_->x->max_size() / feature_columns_) {
+    plan_->x->reserve(reserve * feature_columns_);
   }
 }
 
@@ -410,6 +435,20 @@ CsvTable Parser::Read() {
   const std::size_t num_columns = table.columns.size();
   std::vector<CsvColumn*> columns(num_columns);
   for (std::size_t j = 0; j < num_columns; ++j) columns[j] = &table.columns[j];
+  bool all_double = true;
+  std::vector<float>* x = nullptr;
+  if (plan_ != nullptr) {
+    const std::vector<CsvStorage> storage = plan_->choose(names_);
+    if (storage.size() != num_columns) throw Error("internal: CsvPlan chose storage for the wrong column count");
+    for (std::size_t j = 0; j < num_columns; ++j) {
+      table.columns[j].storage = storage[j];
+      all_double = all_double && storage[j] == CsvStorage::kDouble;
+      feature_columns_ += storage[j] == CsvStorage::kFeature;
+    }
+    x = plan_->x;
+    if (feature_columns_ > 0 && x == nullptr) throw Error("internal: CsvPlan without a matrix");
+  }
+  constexpr double kFloatMax = double(std::numeric_limits<float>::max());
 
   while (NextRecord() == Step::kRecord) {
     if (RecordIsBlank()) continue;
@@ -424,6 +463,35 @@ CsvTable Parser::Read() {
       Fail(detail);
     }
     ++rows_;
+    if (!all_double) {
+      // The planned path: features straight into the float matrix.
+      for (std::size_t j = 0; j < num_columns; ++j) {
+        CsvColumn& column = *columns[j];
+        if (column.storage == CsvStorage::kSkip) continue;
+        if (column.storage == CsvStorage::kDouble && !column.numeric) continue;
+        const std::string_view cell = Cell(fields_[j]);
+        double value;
+        const bool ok = column.numeric && ParseCell(cell, &value);
+        if (!ok && column.numeric) {
+          column.numeric = false;
+          column.first_bad_row = rows_;
+          column.first_bad_text = std::string(cell);
+          std::vector<double>().swap(column.values);
+        }
+        if (column.storage == CsvStorage::kDouble) {
+          if (ok) column.values.push_back(value);
+          continue;
+        }
+        if (!ok) value = std::numeric_limits<double>::quiet_NaN();
+        if (std::fabs(value) > kFloatMax && std::isfinite(value) && column.first_beyond_float_row == 0) {
+          column.first_beyond_float_row = rows_;
+          column.first_beyond_float_value = value;
+        }
+        x->push_back(static_cast<float>(value));
+      }
+      if (rows_ == kReserveAfterRows) ReserveColumns(&table);
+      continue;
+    }
     for (std::size_t j = 0; j < num_columns; ++j) {
       CsvColumn& column = *columns[j];
       if (!column.numeric) continue;
@@ -450,6 +518,7 @@ CsvTable Parser::Read() {
       column.values.shrink_to_fit();
     }
   }
+  if (x != nullptr && x->capacity() > x->size() + x->size() / 8 + 4096) x->shrink_to_fit();
   return table;
 }
 
@@ -459,7 +528,15 @@ CsvTable ReadCsv(const std::string& path, char sep) {
   if (sep == '"' || sep == '\n' || sep == '\r') {
     throw UsageError("CSV separator cannot be a quote or a line break");
   }
-  Parser parser(path, sep);
+  Parser parser(path, sep, nullptr);
+  return parser.Read();
+}
+
+CsvTable ReadCsv(const std::string& path, char sep, const CsvPlan& plan) {
+  if (sep == '"' || sep == '\n' || sep == '\r') {
+    throw UsageError("CSV separator cannot be a quote or a line break");
+  }
+  Parser parser(path, sep, &plan);
   return parser.Read();
 }
 

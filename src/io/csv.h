@@ -13,17 +13,29 @@
 // with the first offending cell, so callers can skip it or report it.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace fastdml::io {
 
+// Where the reader puts a column's values (see CsvPlan).
+enum class CsvStorage {
+  kDouble,   // CsvColumn::values
+  kFeature,  // the plan's row-major float matrix
+  kSkip,     // not parsed at all (only counted as a field)
+};
+
 struct CsvColumn {
   std::string name;
-  std::vector<double> values;  // rows values when numeric; empty otherwise
+  std::vector<double> values;  // rows values when numeric and kDouble; empty otherwise
   bool numeric = true;
   std::size_t first_bad_row = 0;  // 1-based data row (header excluded); 0 = none
   std::string first_bad_text;     // the first cell that is not a number
+  CsvStorage storage = CsvStorage::kDouble;
+  // kFeature only: the first finite value beyond float32 range (stored as inf).
+  std::size_t first_beyond_float_row = 0;  // 1-based; 0 = none
+  double first_beyond_float_value = 0;
 };
 
 struct CsvTable {
@@ -40,5 +52,17 @@ struct CsvTable {
 // the wrong number of fields, a duplicate or empty column name, or a broken
 // quoted field. Non-numeric cells do not throw (see CsvColumn::numeric).
 CsvTable ReadCsv(const std::string& path, char sep = ',');
+
+// Streaming read for large files: once the header is read, `choose` (given
+// the column names) says where each column goes; kFeature cells are appended
+// as float32 to *x row by row (in column order), so that no column of X is
+// ever held as double. A non-numeric kFeature cell is stored as NaN and marks
+// the column as in ReadCsv (the caller drops or reports it). Errors as ReadCsv,
+// plus whatever `choose` throws.
+struct CsvPlan {
+  std::function<std::vector<CsvStorage>(const std::vector<std::string>& names)> choose;
+  std::vector<float>* x = nullptr;
+};
+CsvTable ReadCsv(const std::string& path, char sep, const CsvPlan& plan);
 
 }  // namespace fastdml::io

@@ -219,10 +219,105 @@ void CheckFoldsKeepClustersWhole(const Dataset& data, const std::string& fold_na
   }
 }
 
+// The first beyond-float32 value among the features, in row-major order (as
+// the double path finds it): DataError naming feature, row and value.
+void CheckFloatRange(const std::vector<const CsvColumn*>& features) {
+  const CsvColumn* worst = nullptr;
+  for (const CsvColumn* column : features) {
+    if (column->first_beyond_float_row == 0) continue;
+    if (worst == nullptr || column->first_beyond_float_row < worst->first_beyond_float_row) worst = column;
+  }
+  if (worst != nullptr) {
+    throw DataError("feature '" + worst->name + "': " + DataRow(worst->first_beyond_float_row - 1) + " has " +
+                    FormatValue(worst->first_beyond_float_value) + ", beyond the float32 range of features");
+  }
+}
+
+// Moves the streamed matrix (kFeature columns in file order) into data->x with
+// the chosen features in their order: one in-place pass over the rows, each
+// copied through a small buffer, so no second matrix is allocated.
+void FinishStreamedMatrix(const CsvTable& table, const std::vector<const CsvColumn*>& features,
+                          std::vector<float>* streamed, Dataset* data) {
+  CheckFloatRange(features);
+  std::vector<std::size_t> slot_of(table.columns.size(), 0);
+  std::size_t width = 0;
+  for (std::size_t j = 0; j < table.columns.size(); ++j) {
+    if (table.columns[j].storage == CsvStorage::kFeature) slot_of[j] = width++;
+  }
+  const std::size_t n = data->n;
+  const std::size_t p = features.size();
+  if (width == 0 || streamed->size() != n * width) throw Error("internal: streamed matrix has the wrong size");
+  std::vector<std::size_t> source(p);
+  bool identity = p == width;
+  for (std::size_t j = 0; j < p; ++j) {
+    source[j] = slot_of[std::size_t(features[j] - table.columns.data())];
+    identity = identity && source[j] == j;
+  }
+  if (!identity) {
+    float* x = streamed->data();
+    std::vector<float> row(width);
+    for (std::size_t i = 0; i < n; ++i) {  // write offset i*p <= read offset i*width
+      std::copy(x + i * width, x + (i + 1) * width, row.begin());
+      for (std::size_t j = 0; j < p; ++j) x[i * p + j] = row[source[j]];
+    }
+    streamed->resize(n * p);
+  }
+  data->x = std::move(*streamed);
+}
+
+// The storage plan of ReadDataset: role columns as double, features (listed,
+// or every other column) as float32 into the matrix, the rest skipped.
+// Missing columns are reported here, before any data row is parsed.
+std::vector<CsvStorage> ChooseStorage(const std::vector<std::string>& names, const ColumnSpec& spec,
+                                      const std::unordered_map<std::string, std::string>& roles,
+                                      const std::string& path) {
+  std::unordered_map<std::string, std::size_t> by_name;
+  for (std::size_t j = 0; j < names.size(); ++j) by_name.emplace(names[j], j);
+  auto available = [&] {
+    std::string list;
+    const std::size_t shown = std::min(names.size(), kMaxListedColumns);
+    for (std::size_t j = 0; j < shown; ++j) list += (j > 0 ? ", " : "") + names[j];
+    if (shown < names.size()) list += ", ... (" + std::to_string(names.size() - shown) + " more)";
+    return list;
+  };
+  auto require = [&](const std::string& name, const std::string& role) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      throw DataError(path + ": " + role + " column '" + name + "' not found; available columns: " + available());
+    }
+    return it->second;
+  };
+  const bool all_features = spec.features.empty();
+  std::vector<CsvStorage> storage(names.size(), all_features ? CsvStorage::kFeature : CsvStorage::kSkip);
+  const std::pair<const std::string*, const char*> named[] = {
+      {&spec.outcome, "outcome"}, {&spec.treatment, "treatment"}, {&spec.weights, "weights"},
+      {&spec.fold, "fold"}, {&spec.cluster, "cluster"}};
+  for (const auto& [name, role] : named) {
+    if (!name->empty()) storage[require(*name, role)] = CsvStorage::kDouble;
+  }
+  std::unordered_set<std::string> listed;
+  for (const std::string& name : spec.features) {
+    const auto role = roles.find(name);
+    if (role != roles.end()) {
+      throw DataError(path + ": feature '" + name + "' is also the " + role->second + " column");
+    }
+    if (!listed.insert(name).second) throw DataError(path + ": feature '" + name + "' is listed twice");
+    storage[require(name, "feature")] = CsvStorage::kFeature;
+  }
+  return storage;
+}
+
 }  // namespace
 
-Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
-                     std::vector<std::string>* skipped_columns) {
+namespace {
+
+// BuildDataset's body. With `streamed_x` the kFeature columns' values are
+// already in *streamed_x (row-major, file column order; see CsvPlan) and are
+// moved into the Dataset after dropping and reordering columns in place; with
+// `movable` the role columns are moved rather than copied. Both keep peak
+// memory near the size of the Dataset for large files.
+Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::string>* skipped_columns,
+              std::vector<float>* streamed_x, CsvTable* movable) {
   const ColumnIndex index(table);
   const auto roles = RoleColumns(spec);
   const CsvColumn& outcome = index.Require(spec.outcome, "outcome");
@@ -267,27 +362,35 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
   data.p = features.size();
   data.outcome_name = spec.outcome;
   data.treatment_name = spec.treatment;
-  data.y = outcome.values;
-  data.d = treatment.values;
-  if (weights != nullptr) data.weights = weights->values;
+  auto take = [&](const CsvColumn& column) {
+    if (movable == nullptr) return column.values;
+    return std::move(movable->columns[std::size_t(&column - table.columns.data())].values);
+  };
+  data.y = take(outcome);
+  data.d = take(treatment);
+  if (weights != nullptr) data.weights = take(*weights);
   data.feature_names.reserve(data.p);
   for (const CsvColumn* column : features) data.feature_names.push_back(column->name);
 
-  // Row-major fill, one row at a time: reads stay sequential in every column
-  // and writes sequential in X.
   const std::size_t n = data.n;
   const std::size_t p = data.p;
-  const double float_max = double(std::numeric_limits<float>::max());
-  data.x.resize(n * p);
-  float* out = data.x.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < p; ++j) {
-      const double v = features[j]->values[i];
-      if (std::isfinite(v) && std::fabs(v) > float_max) {
-        throw DataError("feature '" + features[j]->name + "': " + DataRow(i) + " has " +
-                        FormatValue(v) + ", beyond the float32 range of features");
+  if (streamed_x != nullptr) {
+    FinishStreamedMatrix(table, features, streamed_x, &data);
+  } else {
+    // Row-major fill, one row at a time: reads stay sequential in every column
+    // and writes sequential in X.
+    const double float_max = double(std::numeric_limits<float>::max());
+    data.x.resize(n * p);
+    float* out = data.x.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < p; ++j) {
+        const double v = features[j]->values[i];
+        if (std::isfinite(v) && std::fabs(v) > float_max) {
+          throw DataError("feature '" + features[j]->name + "': " + DataRow(i) + " has " +
+                          FormatValue(v) + ", beyond the float32 range of features");
+        }
+        *out++ = float(v);
       }
-      *out++ = float(v);
     }
   }
   if (fold != nullptr) data.fold = ConvertFolds(*fold, n);
@@ -299,6 +402,30 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
   ValidateDataset(data, /*min_rows=*/2, spec.binary_treatment);
   ValidateClusters(data);
   return data;
+}
+
+}  // namespace
+
+Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
+                     std::vector<std::string>* skipped_columns) {
+  return Build(table, spec, skipped_columns, nullptr, nullptr);
+}
+
+Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep,
+                    std::vector<std::string>* skipped_columns) {
+  const auto roles = RoleColumns(spec);
+  std::vector<float> x;
+  CsvPlan plan;
+  plan.x = &x;
+  plan.choose = [&](const std::vector<std::string>& names) {
+    return ChooseStorage(names, spec, roles, path);
+  };
+  CsvTable table = ReadCsv(path, sep, plan);
+  try {
+    return Build(table, spec, skipped_columns, &x, &table);
+  } catch (const DataError& e) {
+    throw DataError(path + ": " + e.what());
+  }
 }
 
 }  // namespace fastdml::io

@@ -37,4 +37,16 @@ struct ColumnSpec {
 Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
                      std::vector<std::string>* skipped_columns = nullptr);
 
+// ReadCsv + BuildDataset in one streaming pass, for large files: features go
+// straight from the text into the float32 matrix (CsvPlan), columns not used
+// are not parsed, and the role columns are moved, so that peak memory stays
+// near the Dataset's own size (bench/RESULTS.md). Accepts exactly what
+// BuildDataset(ReadCsv(path, sep), spec) accepts, with the same Dataset and,
+// for a single fault, the same message (tests/fuzz/csv_check.h,
+// tests/io/read_dataset_test.cc). Missing or misused columns are reported
+// from the header, before any data row is parsed, so with several faults that
+// one may be named first. Every DataError names the file.
+Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep = ',',
+                    std::vector<std::string>* skipped_columns = nullptr);
+
 }  // namespace fastdml::io

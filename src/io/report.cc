@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fastdml/error.h"
+#include "fastdml/warnings.h"
 #include "io/csv.h"
 
 namespace fastdml::io {
@@ -31,9 +32,45 @@ void AppendDouble(std::string* s, double v) {
   s->append(buf, res.ptr);
 }
 
+// Appends the JSON path of every NaN or infinite number under `j`.
+void FindNonFinite(const nlohmann::json& j, const std::string& path, std::vector<std::string>* out) {
+  if (j.is_number_float()) {
+    if (!std::isfinite(j.get<double>())) out->push_back(path.empty() ? "(root)" : path);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      FindNonFinite(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
+    }
+  } else if (j.is_array()) {
+    for (std::size_t k = 0; k < j.size(); ++k) FindNonFinite(j[k], path + "[" + std::to_string(k) + "]", out);
+  }
+}
+
+// JSON has no NaN or infinity (nlohmann writes null silently): every such
+// value under `part` (at JSON path `path`) is named in a warning of `doc`, so
+// that no null goes unexplained.
+void WarnNonFinite(nlohmann::json* doc, const nlohmann::json& part, const std::string& path) {
+  std::vector<std::string> non_finite;
+  FindNonFinite(part, path, &non_finite);
+  if (non_finite.empty()) return;
+  std::string where;
+  for (std::size_t k = 0; k < non_finite.size() && k < 10; ++k) where += (k ? ", " : "") + non_finite[k];
+  if (non_finite.size() > 10) where += ", ... (" + std::to_string(non_finite.size()) + " in all)";
+  (*doc)["diagnostics"]["warnings"].push_back(std::string(kWarnNonFinite) + ": not finite, written as null: " + where);
+}
+
+// Wall-clock fields ("seconds") of the heterogeneity sections, for --no-timings.
+void EraseKeyEverywhere(nlohmann::json* j, const std::string& key) {
+  if (j->is_object()) {
+    j->erase(key);
+    for (auto& v : *j) EraseKeyEverywhere(&v, key);
+  } else if (j->is_array()) {
+    for (auto& v : *j) EraseKeyEverywhere(&v, key);
+  }
+}
+
 }  // namespace
 
-nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data) {
+nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data, bool with_timings) {
   using nlohmann::json;
   const Options& o = fit.options;
   json j;
@@ -91,7 +128,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
         {"clip", o.clip}}},
       {"warnings", report.warnings}};
   const Timings& t = fit.timings;
-  j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
+  if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
                   {"fold_matrices", t.fold_matrices}, {"training", t.training},
                   {"prediction", t.prediction}, {"scores", t.scores},
                   {"bootstrap", report.bootstrap.seconds},
@@ -115,7 +152,17 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
                   {"weighted", !data.weights.empty()},
                   {"propensity_learner", LearnerJson(o.propensity)},
                   {"outcome_learner", LearnerJson(o.outcome)}};
+  WarnNonFinite(&j, j, "");
   return j;
+}
+
+void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool with_timings) {
+  for (auto it = sections.begin(); it != sections.end(); ++it) {
+    nlohmann::json value = it.value();
+    if (!with_timings) EraseKeyEverywhere(&value, "seconds");
+    WarnNonFinite(doc, value, it.key());
+    (*doc)[it.key()] = std::move(value);
+  }
 }
 
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data) {
@@ -278,21 +325,6 @@ Predictions ReadPredictionsCsv(const std::string& path, std::size_t n) {
     }
   }
   return p;
-}
-
-void WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    f.close();
-    if (!f) throw UsageError("cannot write '" + path + "' (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UsageError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
-  }
 }
 
 }  // namespace fastdml::io

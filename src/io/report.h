@@ -7,10 +7,20 @@
 
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
+#include "io/atomic_file.h"  // WriteFileAtomic, used for every output
 
 namespace fastdml::io {
 
-nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data);
+// The JSON document. with_timings = false leaves out the wall-clock
+// "timings" block, so that one seed gives byte-identical files whatever the
+// thread count (--no-timings). NaN or infinite numbers become null and are
+// named in a W-NONFINITE warning.
+nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data,
+                          bool with_timings = true);
+// Adds the top-level sections of `sections` (GATE, BLP, CATE model, ...) to
+// a ReportJson document with the same rules: no "seconds" without timings,
+// NaN/infinity named in a W-NONFINITE warning.
+void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool with_timings = true);
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
 
 // CSV with header row,rep,fold,m_hat,g0_hat,g1_hat,l_hat; one line per
@@ -20,8 +30,5 @@ void WritePredictionsCsv(const std::string& path, const Predictions& pred);
 // line or the (row, rep) pair that is missing, repeated or out of range.
 Predictions ReadPredictionsCsv(const std::string& path, std::size_t n);
 
-// Writes `content` to a temporary file beside `path` and renames it over
-// `path`, so that an interrupted run never leaves a truncated file.
-void WriteFileAtomic(const std::string& path, const std::string& content);
 
 }  // namespace fastdml::io

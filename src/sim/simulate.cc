@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "fastdml/error.h"
+#include "io/atomic_file.h"
 
 namespace fastdml::sim {
 
@@ -500,6 +501,15 @@ SimData Simulate(const SimOptions& options) {
     throw UsageError("--p must be at least " + std::to_string(min_p) + " for --design " +
                      ToString(options.design) + " (got " + std::to_string(options.p) + ")");
   if (!std::isfinite(options.theta)) throw UsageError("--theta must be a finite number");
+  // Bounds first, so that n * (p + 2) cannot wrap around in size_t.
+  constexpr std::size_t kMaxSimFeatures = 100000;
+  constexpr std::size_t kMaxSimCells = std::size_t{1} << 31;  // 16 GiB of doubles
+  if (options.p > kMaxSimFeatures)
+    throw UsageError("--p must be at most " + std::to_string(kMaxSimFeatures) + " (got " +
+                     std::to_string(options.p) + ")");
+  if (options.n > kMaxSimCells / (options.p + 2))
+    throw UsageError("--n " + std::to_string(options.n) + " x (--p + 2) columns exceeds " +
+                     std::to_string(kMaxSimCells) + " cells; simulate fewer rows");
   switch (options.design) {
     case Design::kSeller: return SimulateSeller(options);
     case Design::kIrm: return SimulateIrm(options);
@@ -516,9 +526,8 @@ void WriteCsv(const SimData& data, const std::string& path) {
   for (const auto& col : data.columns)
     if (col.size() != n) throw Error("WriteCsv: columns of different lengths");
 
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr)
-    throw UsageError("cannot open '" + path + "' for writing: " + std::strerror(errno));
+  // Through a temporary file: an interrupted run leaves no truncated CSV.
+  io::AtomicFile file(path);
   std::string buf;
   buf.reserve(1 << 20);
   for (std::size_t j = 0; j < data.column_names.size(); ++j) {
@@ -526,9 +535,8 @@ void WriteCsv(const SimData& data, const std::string& path) {
     buf += data.column_names[j];
   }
   buf += '\n';
-  bool ok = true;
   char num[64];
-  for (std::size_t i = 0; i < n && ok; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < data.columns.size(); ++j) {
       if (j > 0) buf += ',';
       // Shortest representation that parses back to the same double.
@@ -537,15 +545,12 @@ void WriteCsv(const SimData& data, const std::string& path) {
     }
     buf += '\n';
     if (buf.size() > (1u << 20) - 4096) {
-      ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+      file.Write(buf);
       buf.clear();
     }
   }
-  if (ok && !buf.empty()) ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-  const int saved_errno = errno;
-  if (std::fclose(f) != 0) ok = false;
-  if (!ok)
-    throw UsageError("cannot write '" + path + "': " + std::strerror(saved_errno ? saved_errno : errno));
+  file.Write(buf);
+  file.Commit();
 }
 
 }  // namespace fastdml::sim

@@ -1,0 +1,22 @@
+// Codes of the documented warnings in Report::warnings (JSON
+// diagnostics.warnings, console "warning:" lines). Each warning text starts
+// with its code and a colon; README.md ("Reliability") has the table.
+#pragma once
+
+namespace fastdml {
+
+// More than kMaxClippedShare of the out-of-fold propensities lie at the clip
+// bounds: the estimate leans on few comparable rows (weak overlap).
+inline constexpr char kWarnOverlap[] = "W-OVERLAP";
+inline constexpr double kMaxClippedShare = 0.05;
+// The out-of-fold propensities separate treated from control rows perfectly
+// (every treated row above every control row): the features predict D, there
+// is no overlap, and the estimate rests on the clipping bounds alone.
+inline constexpr char kWarnSeparation[] = "W-SEPARATION";
+// A feature equals the treatment (or 1 - D) in every row: perfect prediction
+// of D by construction; drop the feature.
+inline constexpr char kWarnFeatureIsTreatment[] = "W-FEATURE-IS-D";
+// A number of the report is NaN or infinite; it is written as JSON null.
+inline constexpr char kWarnNonFinite[] = "W-NONFINITE";
+
+}  // namespace fastdml

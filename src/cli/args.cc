@@ -1,0 +1,156 @@
+#include "cli/args.h"
+
+#include <sstream>
+
+#include "fastdml/error.h"
+#include "fastdml/inference.h"
+
+namespace fastdml::cli {
+
+void LearnerFlags::Add(CLI::App* app, const std::string& prefix, const std::string& who) {
+  app->add_option("--" + prefix + "rounds", rounds, "boosting rounds" + who + " (default 200)");
+  app->add_option("--" + prefix + "max-depth", max_depth, "tree depth" + who + " (default 6)");
+  app->add_option("--" + prefix + "eta", eta, "learning rate" + who + " (default 0.1)");
+  app->add_option("--" + prefix + "subsample", subsample, "row subsample per tree" + who + " (default 1)");
+  app->add_option("--" + prefix + "colsample", colsample, "column subsample per tree" + who + " (default 1)");
+  app->add_option("--" + prefix + "min-child-weight", min_child_weight,
+                  "minimum hessian per leaf" + who + " (default 1)");
+  app->add_option("--" + prefix + "lambda", lambda, "L2 penalty on leaf weights" + who + " (default 1)");
+  app->add_option("--" + prefix + "max-bin", max_bin, "histogram bins per feature" + who + " (default 256)");
+  app->add_option("--" + prefix + "nthread", nthread,
+                  "threads inside each XGBoost model" + who + " (default 1; results depend on it, not on --threads)");
+  if (!prefix.empty()) {
+    app->add_option("--" + prefix + "seed", seed, "XGBoost seed base" + who + " (default: from --seed)");
+  }
+}
+
+void LearnerFlags::ApplyTo(LearnerParams* p) const {
+  if (rounds) p->rounds = *rounds;
+  if (max_depth) p->max_depth = *max_depth;
+  if (max_bin) p->max_bin = *max_bin;
+  if (eta) p->eta = *eta;
+  if (subsample) p->subsample = *subsample;
+  if (colsample) p->colsample_bytree = *colsample;
+  if (min_child_weight) p->min_child_weight = *min_child_weight;
+  if (lambda) p->lambda = *lambda;
+  if (nthread) p->nthread = *nthread;
+  if (seed) p->seed = *seed;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simulate) {
+  EstimateArgs& a = *estimate;
+  CLI::App* est = app->add_subcommand("estimate", "estimate ATE/ATT from a CSV file");
+  est->add_option("--data", a.data, "input CSV file (header row required)")->required();
+  est->add_option("--outcome", a.outcome, "outcome column Y")->required();
+  est->add_option("--treatment", a.treatment, "treatment column D: 0/1 (a continuous D needs --model plr)")->required();
+  est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");
+  est->add_option("--model", a.model, "irm (interactive regression) or plr (partially linear)")
+      ->check(CLI::IsMember({"irm", "plr"}));
+  est->add_option("--estimand", a.estimand, "comma list of ate, att (default: ate,att for irm, ate for plr)");
+  est->add_option("--outcome-design", a.outcome_design,
+                  "IRM outcome model: pooled (default; one model with D as a feature) or separate (g0, g1 per arm, as DoubleML)")
+      ->check(CLI::IsMember({"separate", "pooled"}));
+  est->add_option("--matrix-strategy", a.matrix_strategy,
+                  "fold training matrices: shared-cuts (default), per-fold, zero-weight (benchmarks)")
+      ->check(CLI::IsMember({"shared-cuts", "per-fold", "zero-weight"}));
+  est->add_option("--folds", a.opt.folds, "cross-fitting folds K (default 5)");
+  est->add_option("--reps", a.opt.reps, "repetitions R of the fold split (default 1)");
+  est->add_option("--seed", a.opt.seed, "random seed for folds and learners (default 0)");
+  est->add_option("--clip", a.opt.clip, "clip propensities to [C, 1-C] (default 0.01)");
+  est->add_flag("--normalize-ipw", a.opt.normalize_ipw, "Hajek-normalise the inverse propensity weights");
+  est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
+  est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
+  est->add_option("--fold-col", a.fold_col, "column of user fold ids (0..K-1 or 1..K); implies --reps 1");
+  est->add_option("--cluster", a.cluster,
+                  "cluster id column: one-way cluster-robust SE (as DoubleML), folds that keep clusters whole, "
+                  "one bootstrap multiplier per cluster");
+  est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
+  est->add_option("--device", a.opt.device, "cpu, cuda, cuda:N or auto (default cpu)");
+  a.all.Add(est, "", " for every nuisance");
+  a.propensity.Add(est, "propensity-", " for the propensity model m");
+  a.outcome_model.Add(est, "outcome-", " for the outcome models (g0, g1, g, l)");
+  est->add_option("--json", a.json, "write the results as JSON to this file");
+  est->add_flag("--no-timings", a.no_timings,
+                "leave wall-clock fields out of the JSON, so that a seed gives byte-identical files");
+  est->add_option("--save-predictions", a.save_predictions,
+                  "write out-of-fold predictions (row,rep,fold,m_hat,g0_hat,g1_hat,l_hat) to this CSV");
+  est->add_option("--load-predictions", a.load_predictions,
+                  "estimate from predictions saved by --save-predictions (no training)");
+  est->add_option("--bootstrap", a.bootstrap, "multiplier bootstrap replicates B over the stored scores (default 0: none)");
+  est->add_option("--bootstrap-method", a.bootstrap_method,
+                  "multipliers: normal (default), rademacher, mammen, wild (DoubleML's), bayes (Exp(1)-1)")
+      ->check(CLI::IsMember({"normal", "rademacher", "mammen", "wild", "bayes"}));
+  est->add_option("--bootstrap-sampler", a.bootstrap_sampler,
+                  "auto (exact Gaussian law for normal, else loop), exact, loop")
+      ->check(CLI::IsMember({"auto", "exact", "loop"}));
+  est->add_option("--bootstrap-seed", a.bootstrap_seed, "seed of the multipliers (default: --seed)");
+  est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
+  est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
+  est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
+
+  SimulateArgs& s = *simulate;
+  CLI::App* simc = app->add_subcommand("simulate", "write a simulated data set with known truth");
+  simc->add_option("--design", s.design, "seller, irm (DoubleML make_irm_data) or plr (make_plr_CCDDHNR2018)")
+      ->check(CLI::IsMember({"seller", "irm", "plr"}));
+  simc->add_option("--n", s.sim.n, "rows (default 10000)");
+  simc->add_option("--p", s.sim.p, "features (default 20)");
+  simc->add_option("--seed", s.sim.seed, "random seed (default 0)");
+  simc->add_option("--theta", s.sim.theta, "treatment effect for the irm and plr designs (default 0.5)");
+  simc->add_option("--out", s.out, "output CSV; the truth goes to OUT.truth.json")->required();
+
+  app->add_subcommand("version", "print the fastdml and XGBoost versions");
+  return {est, simc};
+}
+
+void ResolveEstimateOptions(EstimateArgs& a) {
+  Options& opt = a.opt;
+  opt.model = a.model == "irm" ? Model::kIrm : Model::kPlr;
+  opt.outcome_design = a.outcome_design == "pooled" ? OutcomeDesign::kPooled : OutcomeDesign::kSeparate;
+  opt.matrix_strategy = a.matrix_strategy == "per-fold"      ? MatrixStrategy::kPerFold
+                        : a.matrix_strategy == "zero-weight" ? MatrixStrategy::kZeroWeight
+                                                             : MatrixStrategy::kSharedCuts;
+  if (a.estimand.empty()) a.estimand = opt.model == Model::kIrm ? "ate,att" : "ate";
+  opt.estimands.clear();
+  for (const auto& e : SplitList(a.estimand)) {
+    if (e == "ate") {
+      opt.estimands.push_back(Estimand::kAte);
+    } else if (e == "att" || e == "atte") {
+      opt.estimands.push_back(Estimand::kAtt);
+    } else {
+      throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att)");
+    }
+  }
+  a.all.ApplyTo(&opt.propensity);
+  a.all.ApplyTo(&opt.outcome);
+  a.propensity.ApplyTo(&opt.propensity);
+  a.outcome_model.ApplyTo(&opt.outcome);
+  opt.progress = !a.quiet;
+  opt.Validate();
+  if (a.bootstrap < 0 || a.bootstrap > kMaxBootstrapReplicates) {
+    throw UsageError("--bootstrap: the number of replicates must be in 1.." +
+                     std::to_string(kMaxBootstrapReplicates) + " (0: no bootstrap)");
+  }
+  if (a.joint && a.bootstrap == 0) throw UsageError("--joint needs the bootstrap: add --bootstrap B (e.g. 1000)");
+  ParseBootstrapMethod(a.bootstrap_method);
+  // Checked here too, not only after the fit: a typo must not cost a training run.
+  for (const auto& method : SplitList(a.p_adjust)) {
+    if (method != "romano-wolf" && method != "bonferroni" && method != "holm") {
+      throw UsageError("--p-adjust: unknown method '" + method + "' (expected romano-wolf, bonferroni, holm)");
+    }
+    if (method == "romano-wolf" && a.bootstrap == 0) {
+      throw UsageError("--p-adjust romano-wolf needs the bootstrap: add --bootstrap B (e.g. 1000)");
+    }
+  }
+}
+
+}  // namespace fastdml::cli
