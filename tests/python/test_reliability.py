@@ -39,6 +39,29 @@ def test_json_is_byte_identical_across_thread_counts_and_runs(cli, tmp_path):
     assert outputs[1] == outputs[2], "two runs with --threads 2 give different JSON bytes"
 
 
+def test_heterogeneity_json_is_byte_identical_across_thread_counts(cli, tmp_path):
+    # GATE, BLP, CATE model, sorted GATES and CLAN add sections with their own
+    # wall-clock "seconds"; --no-timings must drop those too.
+    csv = tmp_path / "seller.csv"
+    run_cli(cli, ["simulate", "--design", "seller", "--n", 3000, "--seed", 5, "--out", csv])
+    outcome, treatment, features = sim_columns(csv, read_json(tmp_path / "seller.truth.json"))
+    outputs = []
+    for threads in (1, 2):
+        out = tmp_path / f"het_t{threads}.json"
+        run_cli(cli, ["estimate", "--data", csv, "--outcome", outcome, "--treatment", treatment,
+                      "--features", ",".join(features), "--folds", 3, "--rounds", 20, "--max-depth", 3,
+                      "--seed", 2, "--threads", threads, "--bootstrap", 200, "--cate-by", "category",
+                      "--cate-by", "inventory_level:quintiles", "--blp", "inventory_level,cat(category)",
+                      "--cate-model", "--cate-rounds", 20, "--sorted-gates", 4, "--clan", "inventory_level",
+                      "--no-timings", "--json", out, "--quiet"])
+        outputs.append(out.read_bytes())
+    doc = json.loads(outputs[0])
+    for key in ("gate", "blp", "cate_model", "sorted_gates", "blp_test", "clan"):
+        assert key in doc, key
+    assert b'"seconds"' not in outputs[0], "a wall-clock field survived --no-timings"
+    assert outputs[0] == outputs[1], "--threads 1 and --threads 2 give different heterogeneity JSON bytes"
+
+
 def test_json_keeps_timings_without_the_flag(cli, tmp_path):
     csv, cols = _irm_csv(cli, tmp_path, n=300)
     out = tmp_path / "r.json"
