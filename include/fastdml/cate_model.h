@@ -66,6 +66,10 @@ struct CateModel {
 // Throws UsageError (PLR fit, sample weights, unknown or repeated feature, bad
 // repetition, bad learner parameters) or DataError (non-finite pseudo-outcome).
 CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptions& options);
+// The checks FitCateModel makes of its options, without predictions, so that
+// a bad flag fails before the nuisance fit (`reps`: the fit's repetitions).
+void CheckCateModelOptions(const Dataset& data, const Options& fit_options, int reps,
+                           const CateModelOptions& options);
 
 // Predictions for `rows` rows of `x` (row-major float32, one column per
 // model.feature_names entry, NaN = missing).
@@ -150,5 +154,9 @@ std::vector<std::vector<double>> DrLearnerProxy(const std::vector<CateModel>& mo
 inline constexpr std::size_t kMinRowsPerProxyGroup = 20;
 SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::vector<std::vector<double>>& proxy,
                               const SortedGatesOptions& options);
+// The checks SortedGates makes of its options and columns, without a fit;
+// returns the CLAN columns' indices in the data's features.
+std::vector<std::size_t> CheckSortedGatesOptions(const Dataset& data, const Options& fit_options,
+                                                 const SortedGatesOptions& options);
 
 }  // namespace fastdml

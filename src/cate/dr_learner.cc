@@ -69,22 +69,28 @@ LearnerParams DefaultCateLearner() {
   return p;
 }
 
-CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Options& fo = fit.options;
-  const Predictions& pred = fit.predictions;
-  if (fo.model != Model::kIrm) {
+void CheckCateModelOptions(const Dataset& data, const Options& fit_options, int reps,
+                           const CateModelOptions& options) {
+  if (fit_options.model != Model::kIrm) {
     throw UsageError("the CATE model needs a binary treatment and --model irm (the DR-learner's "
                      "pseudo-outcome uses m, g0 and g1)");
   }
   if (!data.weights.empty()) {
     throw UsageError("the CATE model does not support --weights yet; drop --weights or the CATE options");
   }
-  if (options.repetition < 0 || options.repetition >= pred.reps) {
+  if (options.repetition < 0 || options.repetition >= reps) {
     throw UsageError("--cate-rep: repetition " + std::to_string(options.repetition) + " does not exist (the fit has " +
-                     std::to_string(pred.reps) + ")");
+                     std::to_string(reps) + ")");
   }
   CheckCateLearner(options.learner);
+  FeatureIndex(data, options.features);
+}
+
+CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Options& fo = fit.options;
+  const Predictions& pred = fit.predictions;
+  CheckCateModelOptions(data, fo, pred.reps, options);
   const std::size_t n = data.n;
   if (pred.n != n || pred.g0.size() < n * pred.reps || pred.m.size() < n * pred.reps) {
     throw Error("internal: predictions do not match the data (n or models)");

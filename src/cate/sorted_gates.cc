@@ -69,24 +69,19 @@ std::vector<std::vector<double>> DrLearnerProxy(const std::vector<CateModel>& mo
   return out;
 }
 
-SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::vector<std::vector<double>>& proxy,
-                              const SortedGatesOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
+std::vector<std::size_t> CheckSortedGatesOptions(const Dataset& data, const Options& fit_options,
+                                                 const SortedGatesOptions& options) {
   const int k_groups = options.groups;
-  const std::size_t n = data.n;
   if (k_groups < 2) {
     throw UsageError("--sorted-gates: K = " + std::to_string(k_groups) +
                      " groups cannot show heterogeneity; use K >= 2 (CDDF use 5)");
   }
   if (!(options.level > 0 && options.level < 1)) throw UsageError("--level must lie in (0, 1)");
-  if (fit.options.model != Model::kIrm) throw UsageError("--sorted-gates needs --model irm (the AIPW signal)");
-  if (static_cast<int>(proxy.size()) != fit.predictions.reps) {
-    throw UsageError("sorted GATES: " + std::to_string(proxy.size()) + " CATE proxies for a fit with " +
-                     std::to_string(fit.predictions.reps) + " repetitions (one per repetition)");
-  }
-  if (n < kMinRowsPerProxyGroup * static_cast<std::size_t>(k_groups)) {
-    throw DataError("--sorted-gates " + std::to_string(k_groups) + ": " + std::to_string(n) + " rows give fewer than " +
-                    std::to_string(kMinRowsPerProxyGroup) + " rows per proxy group; use fewer groups");
+  if (fit_options.model != Model::kIrm) throw UsageError("--sorted-gates needs --model irm (the AIPW signal)");
+  if (data.n < kMinRowsPerProxyGroup * static_cast<std::size_t>(k_groups)) {
+    throw DataError("--sorted-gates " + std::to_string(k_groups) + ": " + std::to_string(data.n) +
+                    " rows give fewer than " + std::to_string(kMinRowsPerProxyGroup) +
+                    " rows per proxy group; use fewer groups");
   }
   std::vector<std::size_t> clan_cols;
   for (const std::string& name : options.clan) {
@@ -95,6 +90,19 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
       throw UsageError("--clan: '" + name + "' is not a feature of the fit (CLAN describes the feature columns)");
     }
     clan_cols.push_back(static_cast<std::size_t>(it - data.feature_names.begin()));
+  }
+  return clan_cols;
+}
+
+SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::vector<std::vector<double>>& proxy,
+                              const SortedGatesOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int k_groups = options.groups;
+  const std::size_t n = data.n;
+  const std::vector<std::size_t> clan_cols = CheckSortedGatesOptions(data, fit.options, options);
+  if (static_cast<int>(proxy.size()) != fit.predictions.reps) {
+    throw UsageError("sorted GATES: " + std::to_string(proxy.size()) + " CATE proxies for a fit with " +
+                     std::to_string(fit.predictions.reps) + " repetitions (one per repetition)");
   }
 
   SortedGatesResult res;

@@ -80,20 +80,57 @@ void AddCateModelOptions(CLI::App* est, CateModelArgs* a) {
                   "--sorted-gates 5 when not given)");
 }
 
-nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const Fit& fit, const std::string& cov,
-                            std::int64_t bootstrap, std::uint64_t seed, std::ostream& os) {
-  nlohmann::json out;
+namespace {
+
+CateModelOptions ModelOptions(const CateModelArgs& a, const Options& fit_options) {
   CateModelOptions co;
   co.features = Split(a.features);
   co.repetition = a.repetition;
-  co.threads = fit.options.threads;
+  co.threads = fit_options.threads;
   if (a.rounds) co.learner.rounds = *a.rounds;
   if (a.max_depth) co.learner.max_depth = *a.max_depth;
   if (a.eta) co.learner.eta = *a.eta;
   if (a.min_child_weight) co.learner.min_child_weight = *a.min_child_weight;
   if (a.nthread) co.learner.nthread = *a.nthread;
   if (a.seed) co.learner.seed = *a.seed;
-  const int groups = a.sorted_gates != 0 ? a.sorted_gates : (a.clan.empty() ? 0 : 5);
+  return co;
+}
+
+// --clan alone implies CDDF's five groups.
+int SortedGroups(const CateModelArgs& a) { return a.sorted_gates != 0 ? a.sorted_gates : (a.clan.empty() ? 0 : 5); }
+
+SortedGatesOptions GatesOptions(const CateModelArgs& a, const Options& fit_options, const std::string& cov,
+                                std::int64_t bootstrap, std::uint64_t seed) {
+  SortedGatesOptions so;
+  so.groups = SortedGroups(a);
+  so.cov = ParseCovType(cov);
+  so.level = fit_options.level;
+  so.clip = fit_options.clip;
+  so.normalize_ipw = fit_options.normalize_ipw;
+  so.clan = Split(a.clan);
+  so.bootstrap.replicates = bootstrap;
+  so.bootstrap.seed = seed;
+  return so;
+}
+
+}  // namespace
+
+void CheckCateModelArgs(const CateModelArgs& a, const Dataset& data, const Options& fit_options,
+                        const std::string& cov) {
+  const bool dr_proxy = SortedGroups(a) != 0 && a.proxy == "dr-learner";
+  if (a.cate_model || !a.save.empty() || dr_proxy) {
+    CheckCateModelOptions(data, fit_options, fit_options.reps, ModelOptions(a, fit_options));
+  }
+  if (SortedGroups(a) != 0 || a.sorted_gates != 0) {
+    CheckSortedGatesOptions(data, fit_options, GatesOptions(a, fit_options, cov, 0, 0));
+  }
+}
+
+nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const Fit& fit, const std::string& cov,
+                            std::int64_t bootstrap, std::uint64_t seed, std::ostream& os) {
+  nlohmann::json out;
+  const CateModelOptions co = ModelOptions(a, fit.options);
+  const int groups = SortedGroups(a);
 
   std::vector<CateModel> models;  // one per repetition when the DR-learner proxy needs them
   const bool dr_proxy = groups != 0 && a.proxy == "dr-learner";
@@ -135,15 +172,7 @@ nlohmann::json RunCateModel(const CateModelArgs& a, const Dataset& data, const F
   }
   if (groups == 0) return out;
 
-  SortedGatesOptions so;
-  so.groups = groups;
-  so.cov = ParseCovType(cov);
-  so.level = fit.options.level;
-  so.clip = fit.options.clip;
-  so.normalize_ipw = fit.options.normalize_ipw;
-  so.clan = Split(a.clan);
-  so.bootstrap.replicates = bootstrap;
-  so.bootstrap.seed = seed;
+  const SortedGatesOptions so = GatesOptions(a, fit.options, cov, bootstrap, seed);
   std::vector<std::vector<double>> proxy;
   if (dr_proxy) {
     if (models.size() != static_cast<std::size_t>(fit.predictions.reps)) models = FitCateModels(data, fit, co);

@@ -30,6 +30,11 @@ void AddCateModelOptions(CLI::App* est, CateModelArgs* args);
 // prints it to `os` and returns {"cate_model", "sorted_gates", "blp_test",
 // "clan"} (keys present when asked). `cov` is the --cate-cov value;
 // `bootstrap` > 0 adds joint bands over the sorted GATES (Gaussian multipliers, `seed`).
+// Checks the flags against the data and fit options before any training, so
+// that a bad --sorted-gates, --clan or --cate-* value fails in milliseconds.
+void CheckCateModelArgs(const CateModelArgs& a, const Dataset& data, const Options& fit_options,
+                        const std::string& cov);
+
 nlohmann::json RunCateModel(const CateModelArgs& args, const Dataset& data, const Fit& fit, const std::string& cov,
                             std::int64_t bootstrap, std::uint64_t seed, std::ostream& os);
 

@@ -84,6 +84,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
     cate_table = ReadCateColumns(a.data, h.cate);
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
+  if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
   fastdml::Fit fit;
   if (!a.load_predictions.empty()) {
     fit = fastdml::FitFromPredictions(data, opt,

@@ -145,6 +145,22 @@ def test_bad_inputs_give_clear_errors(seller, cli):
     assert p.returncode == 2 and "--model irm" in p.stderr, p.stderr
 
 
+def test_bad_cate_flags_fail_before_any_training(seller, cli):
+    # 100,000 boosting rounds per nuisance would take many minutes here: each
+    # error must come from the checks made before the fit, within the timeout.
+    base = ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", "--quiet",
+            "--rounds", 100000, "--threads", 1]
+    cases = [(["--sorted-gates", "1"], 2, "--sorted-gates: K = 1"),
+             (["--sorted-gates", "400"], 3, "fewer than 20 rows per proxy group"),
+             (["--clan", "no_such_feature"], 2, "--clan: 'no_such_feature'"),
+             (["--cate-model", "--cate-eta", "7"], 2, "--cate-eta"),
+             (["--cate-model", "--cate-rep", "3"], 2, "--cate-rep: repetition 3"),
+             (["--cate-model", "--cate-features", "price,nope"], 2, "'nope' is not one of the fit's features")]
+    for flags, code, text in cases:
+        p = run_cli(cli, base + flags, check=False, timeout=60)
+        assert p.returncode == code and text in p.stderr, (flags, p.stderr)
+
+
 def test_bootstrap_adds_joint_bands_to_the_sorted_gates(seller, cli):
     out = seller["dir"] / "joint.json"
     run_cli(cli, ["estimate", "--data", seller["csv"], "--outcome", "y", "--treatment", "d", *SMALL,
