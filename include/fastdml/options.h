@@ -58,6 +58,10 @@ struct Options {
   void Validate() const;
 };
 
+// Throws UsageError naming the flag "--<prefix><field>" (e.g. "--cate-eta")
+// for a learner setting XGBoost cannot take.
+void ValidateLearner(const LearnerParams& p, const std::string& prefix);
+
 const char* ToString(Model m);
 const char* ToString(Estimand e);
 const char* ToString(OutcomeDesign o);

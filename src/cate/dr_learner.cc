@@ -20,22 +20,6 @@
 namespace fastdml {
 namespace {
 
-void CheckCateLearner(const LearnerParams& p) {
-  auto bad = [](const std::string& opt, const std::string& why) {
-    throw UsageError("--cate-" + opt + ": " + why);
-  };
-  if (p.rounds < 1) bad("rounds", "must be at least 1");
-  if (p.max_depth < 1 || p.max_depth > 30) bad("max-depth", "must be in 1..30");
-  if (!(p.eta > 0 && p.eta <= 1)) bad("eta", "must be in (0, 1]");
-  if (!(p.subsample > 0 && p.subsample <= 1)) bad("subsample", "must be in (0, 1]");
-  if (!(p.colsample_bytree > 0 && p.colsample_bytree <= 1)) bad("colsample", "must be in (0, 1]");
-  if (!(p.min_child_weight >= 0) || !std::isfinite(p.min_child_weight)) bad("min-child-weight", "must be >= 0");
-  if (!(p.lambda >= 0) || !std::isfinite(p.lambda)) bad("lambda", "must be >= 0");
-  if (p.max_bin < 2 || p.max_bin > 65536) bad("max-bin", "must be in 2..65536");
-  if (p.nthread < 1 || p.nthread > 1024) bad("nthread", "must be in 1..1024");
-  if (p.seed < -1) bad("seed", "must be >= 0");
-}
-
 // Columns of X the model uses, by name, in the order given.
 std::vector<std::size_t> FeatureIndex(const Dataset& data, const std::vector<std::string>& wanted) {
   std::vector<std::size_t> index;
@@ -82,7 +66,7 @@ void CheckCateModelOptions(const Dataset& data, const Options& fit_options, int 
     throw UsageError("--cate-rep: repetition " + std::to_string(options.repetition) + " does not exist (the fit has " +
                      std::to_string(reps) + ")");
   }
-  CheckCateLearner(options.learner);
+  ValidateLearner(options.learner, "cate-");
   FeatureIndex(data, options.features);
 }
 

@@ -3,20 +3,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli/args.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cli {
 namespace {
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 // A numeric column of a CSV table by name, with errors naming file, column, row.
 ColumnSource Columns(const io::CsvTable& table, const std::string& path, const std::string& flag) {
@@ -91,7 +82,7 @@ void AddCateOptions(CLI::App* est, CateArgs* args) {
 void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr) {
   if (!args.blp_grid.empty() && args.blp.empty()) throw UsageError("--blp-grid needs --blp");
   ParseCovType(args.cov);
-  for (const std::string& s : Split(args.signal)) {
+  for (const std::string& s : SplitList(args.signal)) {
     if (s != "ate" && s != "att") throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
     if (s == "att" && plr && !args.by.empty()) {
       throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
@@ -114,7 +105,7 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
   const Options& o = fit.options;
   if (!args.by.empty()) {
     std::vector<CateSignal> signals;
-    for (const std::string& s : Split(args.signal)) {
+    for (const std::string& s : SplitList(args.signal)) {
       if (s == "ate") {
         signals.push_back(CateSignal::kAte);
       } else if (s == "att") {

@@ -5,22 +5,13 @@
 #include <sstream>
 #include <vector>
 
+#include "cli/args.h"
 #include "fastdml/error.h"
 #include "io/csv.h"
 #include "io/report.h"
 
 namespace fastdml::cli {
 namespace {
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 nlohmann::json ToJson(const Inferred& x) {
   nlohmann::json j = {{"estimate", x.estimate}, {"se", x.se},         {"t", x.t},
@@ -84,7 +75,7 @@ namespace {
 
 CateModelOptions ModelOptions(const CateModelArgs& a, const Options& fit_options) {
   CateModelOptions co;
-  co.features = Split(a.features);
+  co.features = SplitList(a.features);
   co.repetition = a.repetition;
   co.threads = fit_options.threads;
   if (a.rounds) co.learner.rounds = *a.rounds;
@@ -107,7 +98,7 @@ SortedGatesOptions GatesOptions(const CateModelArgs& a, const Options& fit_optio
   so.level = fit_options.level;
   so.clip = fit_options.clip;
   so.normalize_ipw = fit_options.normalize_ipw;
-  so.clan = Split(a.clan);
+  so.clan = SplitList(a.clan);
   so.bootstrap.replicates = bootstrap;
   so.bootstrap.seed = seed;
   return so;

@@ -5,9 +5,8 @@
 #include "fastdml/options.h"
 
 namespace fastdml {
-namespace {
 
-void CheckLearner(const LearnerParams& p, const std::string& prefix) {
+void ValidateLearner(const LearnerParams& p, const std::string& prefix) {
   auto bad = [&](const std::string& opt, const std::string& why) {
     throw UsageError("--" + prefix + opt + ": " + why);
   };
@@ -22,8 +21,6 @@ void CheckLearner(const LearnerParams& p, const std::string& prefix) {
   if (p.nthread < 1 || p.nthread > 1024) bad("nthread", "must be in 1..1024");
   if (p.seed < -1) bad("seed", "must be >= 0");
 }
-
-}  // namespace
 
 void Options::Validate() const {
   if (folds < 2) throw UsageError("--folds: cross-fitting needs at least 2 folds (got " + std::to_string(folds) + ")");
@@ -45,8 +42,8 @@ void Options::Validate() const {
       if (e == Estimand::kAtt) throw UsageError("--estimand att: the PLR model estimates one constant effect; use --model irm for the ATT");
     }
   }
-  CheckLearner(propensity, "propensity-");
-  CheckLearner(outcome, "outcome-");
+  ValidateLearner(propensity, "propensity-");
+  ValidateLearner(outcome, "outcome-");
 }
 
 const char* ToString(Model m) { return m == Model::kIrm ? "irm" : "plr"; }
