@@ -9,28 +9,11 @@
 #include "fastdml/dataset.h"
 #include "fastdml/options.h"
 #include "sim/simulate.h"
+#include "sim_dataset.h"
 
 namespace fastdml::cate_test {
 
-// Columns y, d, then every other column as a feature.
-inline Dataset FromSim(const sim::SimData& s) {
-  Dataset d;
-  d.n = s.columns[0].size();
-  for (std::size_t c = 0; c < s.column_names.size(); ++c) {
-    if (s.column_names[c] == "y") d.y = s.columns[c];
-    else if (s.column_names[c] == "d") d.d = s.columns[c];
-    else d.feature_names.push_back(s.column_names[c]);
-  }
-  d.p = d.feature_names.size();
-  d.x.resize(d.n * d.p);
-  std::size_t j = 0;
-  for (std::size_t c = 0; c < s.column_names.size(); ++c) {
-    if (s.column_names[c] == "y" || s.column_names[c] == "d") continue;
-    for (std::size_t i = 0; i < d.n; ++i) d.x[i * d.p + j] = static_cast<float>(s.columns[c][i]);
-    ++j;
-  }
-  return d;
-}
+inline Dataset FromSim(const sim::SimData& s) { return test::DatasetFromSim(s); }
 
 inline Dataset SellerData(std::size_t n, std::uint64_t seed) {
   sim::SimOptions so;

@@ -6,29 +6,12 @@
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "sim/simulate.h"
+#include "sim_dataset.h"
 
 namespace fastdml {
 namespace {
 
-// Columns y, d, then every other column as a feature.
-Dataset FromSim(const sim::SimData& s) {
-  Dataset d;
-  d.n = s.columns[0].size();
-  for (std::size_t c = 0; c < s.column_names.size(); ++c) {
-    if (s.column_names[c] == "y") d.y = s.columns[c];
-    else if (s.column_names[c] == "d") d.d = s.columns[c];
-    else d.feature_names.push_back(s.column_names[c]);
-  }
-  d.p = d.feature_names.size();
-  d.x.resize(d.n * d.p);
-  std::size_t j = 0;
-  for (std::size_t c = 0; c < s.column_names.size(); ++c) {
-    if (s.column_names[c] == "y" || s.column_names[c] == "d") continue;
-    for (std::size_t i = 0; i < d.n; ++i) d.x[i * d.p + j] = static_cast<float>(s.columns[c][i]);
-    ++j;
-  }
-  return d;
-}
+Dataset FromSim(const sim::SimData& s) { return test::DatasetFromSim(s); }
 
 Dataset IrmData(std::size_t n, std::uint64_t seed) {
   sim::SimOptions so;

@@ -12,20 +12,12 @@
 #include "fastdml/error.h"
 #include "io/csv.h"
 #include "io/dataset_builder.h"
+#include "io/test_csv_file.h"
 
 namespace fastdml::io {
 namespace {
 
-std::string WriteTemp(const std::string& content) {
-  const std::filesystem::path dir = std::filesystem::path(FASTDML_TEST_TMPDIR) / "io";
-  std::filesystem::create_directories(dir);
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path path =
-      dir / (std::string(info->test_suite_name()) + "." + info->name() + ".csv");
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  return path.string();
-}
+using test::WriteTemp;
 
 // Sets an environment variable for one test's scope.
 class ScopedEnv {

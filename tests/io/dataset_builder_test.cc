@@ -14,6 +14,7 @@
 #include "fastdml/dataset.h"
 #include "fastdml/error.h"
 #include "io/csv.h"
+#include "io/test_csv_file.h"
 
 namespace fastdml::io {
 namespace {
@@ -21,16 +22,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string WriteTemp(const std::string& content) {
-  const std::filesystem::path dir = std::filesystem::path(FASTDML_TEST_TMPDIR) / "io";
-  std::filesystem::create_directories(dir);
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path path =
-      dir / (std::string(info->test_suite_name()) + "." + info->name() + ".csv");
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  return path.string();
-}
+using test::WriteTemp;
 
 CsvTable Table(const std::string& content) { return ReadCsv(WriteTemp(content)); }
 
