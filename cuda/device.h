@@ -1,5 +1,5 @@
 // Which CUDA device fastdml can use, asked at run time. Plain C++: the same
-// declarations link against cuda/device.cu (FASTDML_CUDA=ON) or cuda/stubs.cc.
+// declarations link against cuda/device.cu (FASTDML_CUDA=ON) or cuda/stubs/.
 #pragma once
 #include <cstddef>
 #include <string>

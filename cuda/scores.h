@@ -2,7 +2,7 @@
 // same results within rounding of the reductions (1e-12 relative).
 // Pointers in the argument structs and psi_a/psi_b are HOST memory for now:
 // inputs are copied to the device, outputs copied back. When built without
-// CUDA these throw LibraryError (cuda/stubs.cc).
+// CUDA these throw LibraryError (cuda/stubs/).
 #pragma once
 #include "cpu/scores.h"  // IrmScoreArgs, PlrScoreArgs
 

@@ -46,11 +46,13 @@ inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.
 struct Timings {
   double reading = 0;        // CSV parse and validation (CLI)
   double setup = 0;          // fold plan, reference quantile sketch (XGBoost)
+  double upload = 0;         // device fits: X, y, d (and folds) copied to the GPU once
   double gather = 0;         // copying each model's training rows (ours)
   double fold_matrices = 0;  // per-model training matrices (XGBoost quantisation)
   double training = 0;       // XGBoost boosting rounds
   double prediction = 0;     // XGBoost prediction of held-out rows
   double scores = 0;         // scores, theta, SE, diagnostics
+  double download = 0;       // device fits: out-of-fold predictions copied back once
   double total = 0;
 };
 
