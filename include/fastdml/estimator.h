@@ -40,9 +40,10 @@ struct Overlap {
 };
 inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
 
-// Wall seconds per phase. Nuisance tasks run concurrently, so the nuisance
-// phase's wall time is split into fold_matrices / training / prediction in
-// proportion to the thread-seconds each took.
+// Wall seconds per phase. Nuisance tasks run concurrently on the CPU, so the
+// nuisance phase's wall time is split into fold_matrices / training /
+// prediction in proportion to the thread-seconds each took (on CUDA they run
+// one at a time and the split is exact).
 struct Timings {
   double reading = 0;        // CSV parse and validation (CLI)
   double setup = 0;          // fold plan, reference quantile sketch (XGBoost)
@@ -52,7 +53,8 @@ struct Timings {
   double training = 0;       // XGBoost boosting rounds
   double prediction = 0;     // XGBoost prediction of held-out rows
   double scores = 0;         // scores, theta, SE, diagnostics
-  double download = 0;       // device fits: out-of-fold predictions copied back once
+  double download = 0;       // device fits: out-of-fold predictions copied back once, at the
+                             // end (the engine reads Fit::predictions on the host)
   double total = 0;
 };
 

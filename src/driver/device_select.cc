@@ -20,4 +20,14 @@ std::string ResolveDevice(const std::string& requested) {
   return requested;
 }
 
+int DeviceOrdinal(const std::string& device) {
+  if (device == "cuda") return 0;
+  const std::string prefix = "cuda:";
+  if (device.rfind(prefix, 0) == 0 && device.size() > prefix.size() && device.size() <= prefix.size() + 4 &&
+      device.find_first_not_of("0123456789", prefix.size()) == std::string::npos) {
+    return std::stoi(device.substr(prefix.size()));
+  }
+  throw UsageError("--device " + device + ": expected cuda or cuda:N (N a device index)");
+}
+
 }  // namespace fastdml

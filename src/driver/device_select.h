@@ -10,4 +10,8 @@ namespace fastdml {
 // LibraryError saying which of the three is missing.
 std::string ResolveDevice(const std::string& requested);
 
+// The CUDA device index of a resolved device: "cuda" -> 0, "cuda:N" -> N.
+// Throws UsageError naming --device for anything else.
+int DeviceOrdinal(const std::string& device);
+
 }  // namespace fastdml

@@ -1,6 +1,8 @@
 // Cross-fitting driver: builds the fold plan, runs every (repetition, fold,
-// nuisance) training task on a small thread pool and gathers the out-of-fold
-// predictions. Device-agnostic: the learner decides where XGBoost runs.
+// nuisance) training task and gathers the out-of-fold predictions. On the CPU
+// the tasks share a small thread pool; on CUDA the data is uploaded once
+// (cuda::DeviceData), the tasks run one after another on the GPU and the
+// predictions come back to the host once, at the end.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "cuda/device_data.h"
 #include "driver/device_select.h"
 #include "driver/fold_plan.h"
 #include "driver/quality.h"
@@ -30,6 +33,17 @@ double Since(Clock::time_point t0) {
 }
 
 enum class Target { kPropensity, kOutcome0, kOutcome1, kOutcomePooled, kOutcomeAll };
+
+ops::RowArm ArmOf(Target t) {
+  return t == Target::kOutcome0 ? ops::RowArm::kControl
+         : t == Target::kOutcome1 ? ops::RowArm::kTreated
+                                  : ops::RowArm::kAll;
+}
+std::optional<double> ArmTreatment(Target t) {
+  if (t == Target::kOutcome0) return 0.0;
+  if (t == Target::kOutcome1) return 1.0;
+  return std::nullopt;
+}
 
 // One nuisance model of one fold of one repetition.
 struct Task {
@@ -96,20 +110,21 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   const bool irm = options.model == Model::kIrm;
   const bool pooled = irm && options.outcome_design == OutcomeDesign::kPooled;
 
-  // --- feature matrices, prepared once per fit ----------------------------------
+  const bool on_device = fit.options.device != "cpu";
+  if (on_device && options.matrix_strategy == MatrixStrategy::kZeroWeight) {
+    throw UsageError("--matrix-strategy zero-weight is CPU-only: use --matrix-strategy shared-cuts "
+                     "(the default) or per-fold with --device " + fit.options.device + ", or --device cpu");
+  }
+
+  // --- host feature matrices, prepared once per fit (CPU path) --------------------
   nuisance::FeatureMatrix features(data.x.data(), n, data.p);
   std::vector<float> x_with_d;  // pooled outcome model: X plus a D column
   std::optional<nuisance::FeatureMatrix> features_d;
-  if (pooled) {
-    x_with_d.resize(n * (data.p + 1));
-    for (std::size_t i = 0; i < n; ++i) {
-      std::copy(data.x.begin() + i * data.p, data.x.begin() + (i + 1) * data.p,
-                x_with_d.begin() + i * (data.p + 1));
-      x_with_d[i * (data.p + 1) + data.p] = static_cast<float>(data.d[i]);
-    }
+  if (pooled && !on_device) {
+    x_with_d = nuisance::WithDColumn(data.x, n, data.p, data.d);
     features_d.emplace(x_with_d.data(), n, data.p + 1);
   }
-  if (options.matrix_strategy != MatrixStrategy::kPerFold) {
+  if (options.matrix_strategy != MatrixStrategy::kPerFold && !on_device) {
     // Label-free sketch over all rows. XGBoost's CPU sketch gives identical
     // cuts at any nthread (checked for 1, 2, 3, 7, 16 threads; and
     // Fit.PredictionsAreIdenticalAtOneAndTwoThreads), so it may use all workers.
@@ -173,17 +188,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   std::mutex error_mutex;
   std::vector<nuisance::TaskClock> clocks(fit.threads);
 
-  auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
-    // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
-    std::vector<std::uint32_t> train, held_out;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (plan.At(t.rep, i) == t.fold) {
-        held_out.push_back(static_cast<std::uint32_t>(i));
-      } else if ((t.target != Target::kOutcome0 || data.d[i] == 0.0) &&
-                 (t.target != Target::kOutcome1 || data.d[i] == 1.0)) {
-        train.push_back(static_cast<std::uint32_t>(i));
-      }
-    }
+  auto make_spec = [&](const Task& t) {
     nuisance::TrainSpec spec;
     const bool is_m = t.target == Target::kPropensity;
     spec.objective = is_m && binary_d ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
@@ -199,7 +204,15 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     spec.device = fit.options.device;
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
     spec.cancel = cancel;
-    const std::vector<float>& label_src = is_m ? d_f : y_f;
+    return spec;
+  };
+
+  auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
+    std::vector<std::uint32_t> train, held_out;
+    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out);
+    const nuisance::TrainSpec spec = make_spec(t);
+    const std::vector<float>& label_src = t.target == Target::kPropensity ? d_f : y_f;
     std::vector<float> labels(train.size());
     for (std::size_t k = 0; k < train.size(); ++k) labels[k] = label_src[train[k]];
 
@@ -225,6 +238,69 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     }
   };
 
+  // --- device path: data on the GPU from upload to download -----------------------
+  // The tasks run one at a time: a single XGBoost GPU model already occupies
+  // the device for the data sizes worth a GPU, concurrent models would each
+  // hold their own quantised matrix and histograms (peak memory x workers),
+  // and a fixed order keeps GPU runs reproducible. XGBoost's host-side work
+  // uses the fit's threads (nthread = fit.threads).
+  std::optional<cuda::DeviceData> device_data;
+  std::optional<nuisance::DeviceFeatureMatrix> device_features, device_features_d;
+  if (on_device) {
+    const auto t_upload = Clock::now();
+    cuda::FitDataView view;
+    view.x = data.x.data();
+    view.n = n;
+    view.p = data.p;
+    view.y = y_f.data();
+    view.d = d_f.data();
+    view.fold = plan.fold.data();
+    view.reps = plan.reps;
+    view.with_d_column = pooled;
+    view.irm = irm;
+    device_data.emplace(DeviceOrdinal(fit.options.device), view);
+    fit.timings.upload = Since(t_upload);
+    const auto t_refs = Clock::now();
+    device_features.emplace(device_data->FeaturesInterface(false), n, data.p);
+    if (pooled) device_features_d.emplace(device_data->FeaturesInterface(true), n, data.p + 1);
+    if (options.matrix_strategy != MatrixStrategy::kPerFold) {
+      device_features->PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, fit.threads);
+      if (device_features_d) device_features_d->PrepareReferences({options.outcome.max_bin}, fit.threads);
+    }
+    fit.timings.setup += Since(t_refs);
+  }
+
+  auto run_device_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    cuda::DeviceData& dev = *device_data;
+    const bool with_d = t.target == Target::kOutcomePooled;
+    auto t0 = Clock::now();
+    dev.SelectRows(t.rep, t.fold, ArmOf(t.target));
+    const std::string block = dev.GatherTraining(with_d);
+    const std::string labels = dev.GatherTrainingLabels(t.target == Target::kPropensity);
+    clock->gather += Since(t0);
+    nuisance::TrainSpec spec = make_spec(t);
+    spec.nthread = fit.threads;
+    const xgb::Booster booster =
+        nuisance::TrainOnDevice(with_d ? *device_features_d : *device_features, block, labels, spec, clock);
+    auto predict_into = [&](std::optional<float> d_value, cuda::PredictionArray into) {
+      const auto t_predict = Clock::now();
+      const std::string held_out = dev.GatherHeldOut(with_d, d_value);
+      const float* out = nuisance::PredictOnDevice(booster, held_out, dev.held_out_count(), nullptr);
+      dev.ScatterHeldOut(out, t.rep, into);
+      clock->prediction += Since(t_predict);
+    };
+    switch (t.target) {
+      case Target::kPropensity: predict_into(std::nullopt, cuda::PredictionArray::kM); break;
+      case Target::kOutcome0: predict_into(std::nullopt, cuda::PredictionArray::kG0); break;
+      case Target::kOutcome1: predict_into(std::nullopt, cuda::PredictionArray::kG1); break;
+      case Target::kOutcomeAll: predict_into(std::nullopt, cuda::PredictionArray::kL); break;
+      case Target::kOutcomePooled:
+        predict_into(0.0f, cuda::PredictionArray::kG0);
+        predict_into(1.0f, cuda::PredictionArray::kG1);
+        break;
+    }
+  };
+
   const auto t_nuisance = Clock::now();
   auto worker = [&](int w) {
     while (!failed.load()) {
@@ -237,7 +313,11 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       const std::size_t i = next.fetch_add(1);
       if (i >= tasks.size()) break;
       try {
-        run_task(tasks[i], &clocks[w]);
+        if (on_device) {
+          run_device_task(tasks[i], &clocks[w]);
+        } else {
+          run_task(tasks[i], &clocks[w]);
+        }
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -246,7 +326,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     }
   };
   std::vector<std::thread> pool;
-  const int workers = std::min<int>(fit.threads, static_cast<int>(tasks.size()));
+  const int workers = on_device ? 1 : std::min<int>(fit.threads, static_cast<int>(tasks.size()));
   for (int w = 1; w < workers; ++w) pool.emplace_back(worker, w);
   std::atomic<bool> done{false};
   std::thread ticker([&] {
@@ -255,7 +335,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   });
-  worker(0);
+  worker(0);  // the calling thread: on CUDA the one that set the device
   for (auto& th : pool) th.join();
   done = true;
   ticker.join();
@@ -276,6 +356,14 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   fit.timings.fold_matrices = sum.matrix * scale;
   fit.timings.training = sum.training * scale;
   fit.timings.prediction = sum.prediction * scale;
+
+  if (on_device) {
+    // The one copy back: the rest of the engine (scores, quality, reports)
+    // reads fit.predictions on the host.
+    const auto t_download = Clock::now();
+    device_data->Download(&pred);
+    fit.timings.download = Since(t_download);
+  }
 
   fit.quality = NuisanceQualities(data, pred);
   fit.timings.total = Since(t_start);

@@ -178,4 +178,18 @@ void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d) {
   }
 }
 
+void SplitFoldRows(const FoldPlan& plan, const std::vector<double>& d, int rep, int fold,
+                   std::optional<double> arm_d, std::vector<std::uint32_t>* train,
+                   std::vector<std::uint32_t>* held_out) {
+  train->clear();
+  held_out->clear();
+  for (std::size_t i = 0; i < plan.n; ++i) {
+    if (plan.At(rep, i) == fold) {
+      held_out->push_back(static_cast<std::uint32_t>(i));
+    } else if (!arm_d || d[i] == *arm_d) {
+      train->push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+}
+
 }  // namespace fastdml

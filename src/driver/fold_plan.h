@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace fastdml {
@@ -46,6 +47,14 @@ FoldPlan MakeClusterFoldPlan(const std::vector<std::int32_t>& cluster, std::int3
 // two rows of the split cluster, their folds and the repetition.
 void ValidateClusterFoldPlan(const FoldPlan& plan, const std::vector<std::int32_t>& cluster,
                              std::int32_t n_clusters);
+
+// The rows of one nuisance model of fold `fold` in repetition `rep`, both
+// ascending: held_out = the fold's rows; train = the other rows, restricted to
+// D == *arm_d when arm_d is given (g0: 0, g1: 1). The device path builds the
+// same lists with ops/fold_rows.h.
+void SplitFoldRows(const FoldPlan& plan, const std::vector<double>& d, int rep, int fold,
+                   std::optional<double> arm_d, std::vector<std::uint32_t>* train,
+                   std::vector<std::uint32_t>* held_out);
 
 // splitmix64: a well-mixed 64-bit hash used to derive per-task seeds.
 std::uint64_t SplitMix64(std::uint64_t x);

@@ -128,9 +128,10 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
         {"clip", o.clip}}},
       {"warnings", report.warnings}};
   const Timings& t = fit.timings;
-  if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"gather", t.gather},
+  if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"upload", t.upload},
+                  {"gather", t.gather},
                   {"fold_matrices", t.fold_matrices}, {"training", t.training},
-                  {"prediction", t.prediction}, {"scores", t.scores},
+                  {"prediction", t.prediction}, {"download", t.download}, {"scores", t.scores},
                   {"bootstrap", report.bootstrap.seconds},
                   {"total", t.total}};
   std::vector<std::string> estimands;

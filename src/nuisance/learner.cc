@@ -1,9 +1,11 @@
 #include "nuisance/learner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "fastdml/error.h"
 
@@ -15,27 +17,32 @@ double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// One-batch data iterator for XGQuantileDMatrixCreateFromCallback.
+// One-batch data iterator for XGQuantileDMatrixCreateFromCallback; the batch
+// is host memory (__array_interface__) or device memory (__cuda_array_interface__).
 struct OneBatch {
   DMatrixHandle proxy = nullptr;
   std::string interface;
+  bool on_device = false;
   bool done = false;
 };
 void ResetBatch(DataIterHandle h) { static_cast<OneBatch*>(h)->done = false; }
 int NextBatch(DataIterHandle h) {
   auto* it = static_cast<OneBatch*>(h);
   if (it->done) return 0;
-  if (XGProxyDMatrixSetDataDense(it->proxy, it->interface.c_str()) != 0) return -1;
+  const int rc = it->on_device ? XGProxyDMatrixSetDataCudaArrayInterface(it->proxy, it->interface.c_str())
+                               : XGProxyDMatrixSetDataDense(it->proxy, it->interface.c_str());
+  if (rc != 0) return -1;
   it->done = true;
   return 1;
 }
 
-// QuantileDMatrix from a host dense block; with `ref` its cuts are reused.
-xgb::DMatrix QuantileMatrix(const float* x, std::size_t rows, std::size_t cols, int max_bin,
-                            int nthread, DMatrixHandle ref) {
+// QuantileDMatrix from one dense block described by `interface`; with `ref`
+// its cuts are reused. A device block makes XGBoost sketch and quantise on the GPU.
+xgb::DMatrix QuantileMatrixFrom(const std::string& interface, bool on_device, int max_bin, int nthread,
+                                DMatrixHandle ref) {
   xgb::DMatrix proxy;
   xgb::XgbCheck(XGProxyDMatrixCreate(proxy.out()), "XGProxyDMatrixCreate");
-  OneBatch it{proxy.get(), xgb::DenseInterface(x, rows, cols), false};
+  OneBatch it{proxy.get(), interface, on_device, false};
   const std::string config = "{\"missing\": NaN, \"nthread\": " + std::to_string(nthread) +
                              ", \"max_bin\": " + std::to_string(max_bin) + "}";
   xgb::DMatrix out;
@@ -43,6 +50,11 @@ xgb::DMatrix QuantileMatrix(const float* x, std::size_t rows, std::size_t cols, 
                                                     config.c_str(), out.out()),
                 "XGQuantileDMatrixCreateFromCallback");
   return out;
+}
+
+xgb::DMatrix QuantileMatrix(const float* x, std::size_t rows, std::size_t cols, int max_bin,
+                            int nthread, DMatrixHandle ref) {
+  return QuantileMatrixFrom(xgb::DenseInterface(x, rows, cols), false, max_bin, nthread, ref);
 }
 
 xgb::DMatrix PlainMatrix(const float* x, std::size_t rows, std::size_t cols, int nthread) {
@@ -61,8 +73,63 @@ std::string Num(double v) {
   return os.str();
 }
 
+// In-place prediction of all trees, probabilities for binary:logistic.
+constexpr const char* kPredictConfig =
+    "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
+    "\"strict_shape\": false, \"missing\": NaN}";
+
+// XGBoost's GPU allocations fail inside XGBoost, with its own text; say what
+// the user can change. Other errors pass through unchanged.
+template <class Call>
+auto WithGpuMemoryHint(Call call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const LibraryError& e) {
+    const std::string what = e.what();
+    if (what.find("out of memory") == std::string::npos &&
+        what.find("cudaErrorMemoryAllocation") == std::string::npos &&
+        what.find("bad_alloc") == std::string::npos) {
+      throw;
+    }
+    throw LibraryError(what + " (the GPU is out of memory: use a smaller --max-bin, fewer rows, "
+                              "or --device cpu)");
+  }
+}
+
 // Process-wide count of models trained (relaxed: only its value matters).
 std::atomic<std::uint64_t> g_train_count{0};
+
+// Creates the booster on `dtrain` and runs the rounds (spec.device says where).
+xgb::Booster Boost(const xgb::DMatrix& dtrain, const TrainSpec& spec, TaskClock* clock) {
+  const LearnerParams& lp = spec.params;
+  const auto t0 = Clock::now();
+  xgb::Booster booster;
+  DMatrixHandle mats[] = {dtrain.get()};
+  xgb::XgbCheck(XGBoosterCreate(mats, 1, booster.out()), "XGBoosterCreate");
+  booster.SetParam("objective",
+                   spec.objective == Objective::kLogistic ? "binary:logistic" : "reg:squarederror");
+  booster.SetParam("tree_method", "hist");
+  booster.SetParam("device", spec.device);
+  booster.SetParam("nthread", std::to_string(spec.nthread));
+  booster.SetParam("seed", std::to_string(spec.seed & 0x7fffffffULL));
+  booster.SetParam("max_depth", std::to_string(lp.max_depth));
+  booster.SetParam("eta", Num(lp.eta));
+  booster.SetParam("subsample", Num(lp.subsample));
+  booster.SetParam("colsample_bytree", Num(lp.colsample_bytree));
+  booster.SetParam("min_child_weight", Num(lp.min_child_weight));
+  booster.SetParam("lambda", Num(lp.lambda));
+  booster.SetParam("max_bin", std::to_string(lp.max_bin));
+  booster.SetParam("verbosity", "0");
+  for (int r = 0; r < lp.rounds; ++r) {
+    if (spec.cancel != nullptr && spec.cancel->load(std::memory_order_relaxed)) {
+      throw Cancelled("the fit was cancelled");
+    }
+    xgb::XgbCheck(XGBoosterUpdateOneIter(booster.get(), r, dtrain.get()), "XGBoosterUpdateOneIter");
+    if (spec.on_rounds) spec.on_rounds(1);
+  }
+  if (clock) clock->training += Since(t0);
+  return booster;
+}
 
 }  // namespace
 
@@ -132,34 +199,7 @@ xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_
     }
   }
   if (clock) clock->matrix += Since(t0);
-
-  t0 = Clock::now();
-  xgb::Booster booster;
-  DMatrixHandle mats[] = {dtrain.get()};
-  xgb::XgbCheck(XGBoosterCreate(mats, 1, booster.out()), "XGBoosterCreate");
-  booster.SetParam("objective",
-                   spec.objective == Objective::kLogistic ? "binary:logistic" : "reg:squarederror");
-  booster.SetParam("tree_method", "hist");
-  booster.SetParam("device", spec.device);
-  booster.SetParam("nthread", std::to_string(spec.nthread));
-  booster.SetParam("seed", std::to_string(spec.seed & 0x7fffffffULL));
-  booster.SetParam("max_depth", std::to_string(lp.max_depth));
-  booster.SetParam("eta", Num(lp.eta));
-  booster.SetParam("subsample", Num(lp.subsample));
-  booster.SetParam("colsample_bytree", Num(lp.colsample_bytree));
-  booster.SetParam("min_child_weight", Num(lp.min_child_weight));
-  booster.SetParam("lambda", Num(lp.lambda));
-  booster.SetParam("max_bin", std::to_string(lp.max_bin));
-  booster.SetParam("verbosity", "0");
-  for (int r = 0; r < lp.rounds; ++r) {
-    if (spec.cancel != nullptr && spec.cancel->load(std::memory_order_relaxed)) {
-      throw Cancelled("the fit was cancelled");
-    }
-    xgb::XgbCheck(XGBoosterUpdateOneIter(booster.get(), r, dtrain.get()), "XGBoosterUpdateOneIter");
-    if (spec.on_rounds) spec.on_rounds(1);
-  }
-  if (clock) clock->training += Since(t0);
-  return booster;
+  return Boost(dtrain, spec, clock);
 }
 
 void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
@@ -168,18 +208,88 @@ void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
   auto t0 = Clock::now();
   std::vector<float> block;
   features.Gather(rows, &block, last_col);
-  const char* config =
-      "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
-      "\"strict_shape\": false, \"missing\": NaN}";
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
   xgb::XgbCheck(XGBoosterPredictFromDense(booster.get(),
                                           xgb::DenseInterface(block.data(), rows.size(), features.cols()).c_str(),
-                                          config, nullptr, &shape, &dim, &result),
+                                          kPredictConfig, nullptr, &shape, &dim, &result),
                 "XGBoosterPredictFromDense");
   out->assign(result, result + rows.size());
   if (clock) clock->prediction += Since(t0);
+}
+
+std::vector<float> WithDColumn(const std::vector<float>& x, std::size_t n, std::size_t p,
+                               const std::vector<double>& d) {
+  std::vector<float> out(n * (p + 1));
+  for (std::size_t i = 0; i < n; ++i) {
+    std::copy(x.begin() + i * p, x.begin() + (i + 1) * p, out.begin() + i * (p + 1));
+    out[i * (p + 1) + p] = static_cast<float>(d[i]);
+  }
+  return out;
+}
+
+DeviceFeatureMatrix::DeviceFeatureMatrix(std::string interface, std::size_t n, std::size_t p)
+    : interface_(std::move(interface)), n_(n), p_(p) {}
+
+void DeviceFeatureMatrix::PrepareReferences(const std::vector<int>& max_bins, int nthread) {
+  for (int b : max_bins) {
+    if (refs_.count(b)) continue;
+    refs_[b] = std::make_unique<xgb::DMatrix>(
+        WithGpuMemoryHint([&] { return QuantileMatrixFrom(interface_, true, b, nthread, nullptr); }));
+  }
+}
+
+const xgb::DMatrix& DeviceFeatureMatrix::Reference(int max_bin) const {
+  auto it = refs_.find(max_bin);
+  if (it == refs_.end()) throw Error("internal: device reference matrix for max_bin not prepared");
+  return *it->second;
+}
+
+xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::string& block,
+                           const std::string& labels, const TrainSpec& spec, TaskClock* clock) {
+  g_train_count.fetch_add(1, std::memory_order_relaxed);
+  const auto t0 = Clock::now();
+  const LearnerParams& lp = spec.params;
+  xgb::DMatrix dtrain = WithGpuMemoryHint([&] {
+    xgb::DMatrix m;
+    switch (spec.strategy) {
+      case MatrixStrategy::kSharedCuts:
+        m = QuantileMatrixFrom(block, true, lp.max_bin, spec.nthread, features.Reference(lp.max_bin).get());
+        break;
+      case MatrixStrategy::kPerFold: {
+        const std::string config = "{\"missing\": NaN, \"nthread\": " + std::to_string(spec.nthread) + "}";
+        xgb::XgbCheck(XGDMatrixCreateFromCudaArrayInterface(block.c_str(), config.c_str(), m.out()),
+                      "XGDMatrixCreateFromCudaArrayInterface");
+        break;
+      }
+      case MatrixStrategy::kZeroWeight:
+        throw Error("internal: --matrix-strategy zero-weight reached the device learner");
+    }
+    m.SetInfoFromInterface("label", labels);
+    return m;
+  });
+  if (clock) clock->matrix += Since(t0);
+  return WithGpuMemoryHint([&] { return Boost(dtrain, spec, clock); });
+}
+
+const float* PredictOnDevice(const xgb::Booster& booster, const std::string& block, std::size_t rows,
+                             TaskClock* clock) {
+  const auto t0 = Clock::now();
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  WithGpuMemoryHint([&] {
+    xgb::XgbCheck(XGBoosterPredictFromCudaArray(booster.get(), block.c_str(), kPredictConfig, nullptr, &shape,
+                                                &dim, &result),
+                  "XGBoosterPredictFromCudaArray");
+  });
+  if (dim != 1 || shape == nullptr || shape[0] != rows) {
+    throw Error("internal: XGBoost predicted " + std::to_string(dim == 1 && shape ? shape[0] : 0) +
+                " values for " + std::to_string(rows) + " device rows");
+  }
+  if (clock) clock->prediction += Since(t0);
+  return result;
 }
 
 }  // namespace fastdml::nuisance

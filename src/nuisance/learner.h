@@ -45,6 +45,29 @@ class FeatureMatrix {
   std::map<int, std::unique_ptr<xgb::DMatrix>> refs_;
 };
 
+// X with D appended as its last column (n x (p + 1)): the pooled outcome
+// model's input. The device path builds the same matrix on the GPU.
+std::vector<float> WithDColumn(const std::vector<float>& x, std::size_t n, std::size_t p,
+                               const std::vector<double>& d);
+
+// Device twin of FeatureMatrix: X (n x p, row-major float32) lives in GPU
+// memory owned by cuda::DeviceData and is named by its __cuda_array_interface__.
+// The references are sketched by XGBoost on the GPU from all rows, once per
+// max_bin, so the folds share label-free cuts exactly as on the CPU path.
+class DeviceFeatureMatrix {
+ public:
+  DeviceFeatureMatrix(std::string interface, std::size_t n, std::size_t p);
+  std::size_t rows() const { return n_; }
+  std::size_t cols() const { return p_; }
+  void PrepareReferences(const std::vector<int>& max_bins, int nthread);
+  const xgb::DMatrix& Reference(int max_bin) const;
+
+ private:
+  std::string interface_;
+  std::size_t n_, p_;
+  std::map<int, std::unique_ptr<xgb::DMatrix>> refs_;
+};
+
 // Thread-seconds spent per phase inside one task (summed by the driver).
 struct TaskClock {
   double gather = 0;      // ours: copying a fold's rows into a contiguous block
@@ -75,5 +98,20 @@ xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_
 void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
              const std::vector<std::uint32_t>& rows, std::optional<float> last_col,
              std::vector<double>* out, TaskClock* clock);
+
+// Device flavour of Train: `block` is the CUDA interface of the training rows
+// (count x features.cols(), on the GPU), `labels` that of their labels (count
+// floats, on the GPU); spec.device is cuda or cuda:N. Supports kSharedCuts and
+// kPerFold (the driver rejects kZeroWeight on CUDA). XGBoost running out of GPU
+// memory is a LibraryError saying what to reduce.
+xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::string& block,
+                           const std::string& labels, const TrainSpec& spec, TaskClock* clock);
+
+// In-place prediction of a device block (CUDA interface, rows x cols). Returns
+// XGBoost's DEVICE buffer of `rows` floats (for CUDA input the C API hands back
+// its prediction vector's device pointer), valid until this booster's next call
+// from this thread: nothing crosses to the host.
+const float* PredictOnDevice(const xgb::Booster& booster, const std::string& block, std::size_t rows,
+                             TaskClock* clock);
 
 }  // namespace fastdml::nuisance

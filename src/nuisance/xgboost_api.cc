@@ -1,5 +1,6 @@
 #include "nuisance/xgboost_api.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <sstream>
@@ -49,6 +50,14 @@ std::string DenseInterface(const float* data, std::size_t rows, std::size_t cols
   return os.str();
 }
 
+std::string CudaInterface(const float* device_data, std::size_t rows, std::size_t cols) {
+  std::ostringstream os;
+  os << "{\"data\": [" << reinterpret_cast<std::uintptr_t>(device_data) << ", false], \"shape\": [" << rows;
+  if (cols > 0) os << ", " << cols;
+  os << "], \"typestr\": \"<f4\", \"version\": 3}";
+  return os.str();
+}
+
 DMatrix& DMatrix::operator=(DMatrix&& o) noexcept {
   if (this != &o) {
     if (h_) XGDMatrixFree(h_);
@@ -67,6 +76,10 @@ void DMatrix::SetInfo(const char* field, const float* values, std::size_t n) {
   os << "{\"data\": [" << reinterpret_cast<std::uintptr_t>(values) << ", true], \"shape\": [" << n
      << "], \"typestr\": \"<f4\", \"version\": 3}";
   XgbCheck(XGDMatrixSetInfoFromInterface(h_, field, os.str().c_str()), "XGDMatrixSetInfoFromInterface");
+}
+
+void DMatrix::SetInfoFromInterface(const char* field, const std::string& interface) {
+  XgbCheck(XGDMatrixSetInfoFromInterface(h_, field, interface.c_str()), "XGDMatrixSetInfoFromInterface");
 }
 
 Booster& Booster::operator=(Booster&& o) noexcept {

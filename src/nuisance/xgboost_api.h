@@ -21,6 +21,12 @@ bool LibraryHasCuda();
 // JSON __array_interface__ for a host row-major float32 matrix / vector.
 std::string DenseInterface(const float* data, std::size_t rows, std::size_t cols);
 
+// JSON __cuda_array_interface__ (version 3) for a DEVICE row-major float32
+// matrix, or a vector when cols == 0: {"data": [ptr, false], "shape": ...,
+// "typestr": "<f4", "version": 3}. No "stream" key, so XGBoost does not
+// synchronise a stream for it: the caller finishes writing the data first.
+std::string CudaInterface(const float* device_data, std::size_t rows, std::size_t cols);
+
 class DMatrix {
  public:
   DMatrix() = default;
@@ -35,6 +41,8 @@ class DMatrix {
 
   // Sets "label" or "weight" from host floats (one per row).
   void SetInfo(const char* field, const float* values, std::size_t n);
+  // Sets "label" or "weight" from an array interface (host or CUDA).
+  void SetInfoFromInterface(const char* field, const std::string& interface);
 
  private:
   DMatrixHandle h_ = nullptr;

@@ -1,0 +1,39 @@
+// cuda/device_data.h for builds without CUDA (FASTDML_CUDA=OFF): the driver
+// resolves --device cuda to an error before it gets here, so these only say why.
+#include "cuda/device_data.h"
+
+#include "fastdml/error.h"
+
+namespace fastdml::cuda {
+namespace {
+
+[[noreturn]] void ThrowBuiltWithoutCuda() {
+  throw LibraryError(
+      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
+      "or use --device cpu");
+}
+
+}  // namespace
+
+struct DeviceData::Impl {};
+
+DeviceData::DeviceData(int, const FitDataView&) { ThrowBuiltWithoutCuda(); }
+DeviceData::~DeviceData() = default;
+DeviceData::DeviceData(DeviceData&&) noexcept = default;
+DeviceData& DeviceData::operator=(DeviceData&&) noexcept = default;
+std::size_t DeviceData::rows() const { ThrowBuiltWithoutCuda(); }
+std::size_t DeviceData::cols(bool) const { ThrowBuiltWithoutCuda(); }
+std::size_t DeviceData::bytes() const { ThrowBuiltWithoutCuda(); }
+std::string DeviceData::FeaturesInterface(bool) const { ThrowBuiltWithoutCuda(); }
+void DeviceData::SelectRows(int, int, ops::RowArm) { ThrowBuiltWithoutCuda(); }
+std::size_t DeviceData::training_count() const { ThrowBuiltWithoutCuda(); }
+std::size_t DeviceData::held_out_count() const { ThrowBuiltWithoutCuda(); }
+std::string DeviceData::GatherTraining(bool) { ThrowBuiltWithoutCuda(); }
+std::string DeviceData::GatherTrainingLabels(bool) { ThrowBuiltWithoutCuda(); }
+std::string DeviceData::GatherHeldOut(bool, std::optional<float>) { ThrowBuiltWithoutCuda(); }
+void DeviceData::ScatterHeldOut(const float*, int, PredictionArray) { ThrowBuiltWithoutCuda(); }
+void DeviceData::Download(Predictions*) const { ThrowBuiltWithoutCuda(); }
+std::vector<std::uint32_t> DeviceData::TrainingRows() const { ThrowBuiltWithoutCuda(); }
+std::vector<std::uint32_t> DeviceData::HeldOutRows() const { ThrowBuiltWithoutCuda(); }
+
+}  // namespace fastdml::cuda
