@@ -2,7 +2,8 @@
 // that the same code runs on a GPU (cuda/bootstrap.cu, thrust::device = CUDA)
 // and on Thrust's OpenMP backend (tests/thrust/bootstrap_tile_test.cc), which
 // exercises the device logic on machines without a GPU. Needs the Thrust
-// headers: include from cuda/*.cu and tests/thrust only.
+// headers: include from cuda/*.cu and tests/thrust only. Every pointer lives
+// in the policy's memory: device memory for CUDA, host memory for OpenMP.
 //
 // Unit scores (DESIGN.md section 2), estimand-major s[j * units + u]:
 //   rows:      s_ij = psi_ij / (n J_j se_j)

@@ -22,6 +22,10 @@
 // ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). This does not depend on tiling, thread
 // count or the instruction-set path (x86-64: AVX-512, AVX2 or portable, picked
 // at run time; FASTDML_BOOTSTRAP_ISA=avx2|portable caps it).
+//
+// The CUDA twin (cuda/bootstrap.cu) draws the same weights and sums in tiles
+// (ops/bootstrap_tile.h holds its order); BootstrapT below dispatches on
+// BootstrapOptions::device.
 
 // No FMA contraction in this file (and no libm in the weights): every
 // instruction-set path gives the same bits.

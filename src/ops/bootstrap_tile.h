@@ -174,7 +174,9 @@ struct TileReduceFn {
     const uint64_t bl = i / static_cast<uint64_t>(k);
     const int j = static_cast<int>(i % static_cast<uint64_t>(k));
     double sum = 0.0;
-    for (uint64_t tile = 0; tile < tiles; ++tile) sum = sum + partials[PartialIndex(bl, tile, tiles, k, j)];
+    for (uint64_t tile = 0; tile < tiles; ++tile) {
+      sum = sum + partials[PartialIndex(bl, tile, tiles, k, j)];
+    }
     t[i] = sum;
   }
 };

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <thrust/execution_policy.h>
+#include <type_traits>
 #include <vector>
 
 #include "cuda/bootstrap_steps.h"
@@ -67,11 +68,17 @@ std::vector<double> DeviceUnitScores(const ScoreBlock& sc) {
   return s;
 }
 
-template <std::uint32_t kStream>
-void TilePass(const std::vector<double>& s, std::uint64_t units, int k, std::uint64_t b0,
-              std::uint64_t nb, double* partials) {
-  bootstrap_steps::TilePartials<kStream>(thrust::device, s.data(), units, k, kSeed, kRep, b0, nb,
-                                         partials);
+// Calls fn(std::integral_constant<std::uint32_t, stream>) for the law's Philox stream.
+template <class Fn>
+void WithStream(BootstrapMethod law, const Fn& fn) {
+  using S = std::uint32_t;
+  switch (law) {
+    case BootstrapMethod::kRademacher: return fn(std::integral_constant<S, ops::kStreamRademacher>());
+    case BootstrapMethod::kMammen: return fn(std::integral_constant<S, ops::kStreamMammen>());
+    case BootstrapMethod::kNormal: return fn(std::integral_constant<S, ops::kStreamNormal>());
+    case BootstrapMethod::kWild: return fn(std::integral_constant<S, ops::kStreamWild>());
+    case BootstrapMethod::kBayes: return fn(std::integral_constant<S, ops::kStreamBayes>());
+  }
 }
 
 // t* of the tiled path, launched `per_launch` replicates at a time (the GPU
@@ -87,13 +94,10 @@ std::vector<double> TiledT(const ScoreBlock& sc, BootstrapMethod law, std::int64
   for (std::int64_t b0 = 0; b0 < replicates; b0 += per_launch) {
     const std::uint64_t nb = static_cast<std::uint64_t>(std::min(per_launch, replicates - b0));
     const std::uint64_t ub0 = static_cast<std::uint64_t>(b0);
-    switch (law) {
-      case BootstrapMethod::kRademacher: TilePass<ops::kStreamRademacher>(s, units, k, ub0, nb, partials.data()); break;
-      case BootstrapMethod::kMammen: TilePass<ops::kStreamMammen>(s, units, k, ub0, nb, partials.data()); break;
-      case BootstrapMethod::kNormal: TilePass<ops::kStreamNormal>(s, units, k, ub0, nb, partials.data()); break;
-      case BootstrapMethod::kWild: TilePass<ops::kStreamWild>(s, units, k, ub0, nb, partials.data()); break;
-      case BootstrapMethod::kBayes: TilePass<ops::kStreamBayes>(s, units, k, ub0, nb, partials.data()); break;
-    }
+    WithStream(law, [&](auto stream) {
+      bootstrap_steps::TilePartials<decltype(stream)::value>(thrust::device, s.data(), units, k,
+                                                             kSeed, kRep, ub0, nb, partials.data());
+    });
     bootstrap_steps::ReduceTiles(thrust::device, partials.data(), tiles, k, nb,
                                  t.data() + b0 * k);
   }
@@ -135,13 +139,9 @@ TEST(BootstrapTileOmp, TileWeightsAreTheContractWeights) {
     for (std::uint32_t b : {0u, 1u, 77u, 4000000000u}) {
       for (std::uint64_t u = 0; u < 1000; u += 1) {
         double tile_w = 0.0;
-        switch (law) {
-          case BootstrapMethod::kRademacher: tile_w = ops::TileWeight<ops::kStreamRademacher>(kSeed, kRep, b, u); break;
-          case BootstrapMethod::kMammen: tile_w = ops::TileWeight<ops::kStreamMammen>(kSeed, kRep, b, u); break;
-          case BootstrapMethod::kNormal: tile_w = ops::TileWeight<ops::kStreamNormal>(kSeed, kRep, b, u); break;
-          case BootstrapMethod::kWild: tile_w = ops::TileWeight<ops::kStreamWild>(kSeed, kRep, b, u); break;
-          case BootstrapMethod::kBayes: tile_w = ops::TileWeight<ops::kStreamBayes>(kSeed, kRep, b, u); break;
-        }
+        WithStream(law, [&](auto stream) {
+          tile_w = ops::TileWeight<decltype(stream)::value>(kSeed, kRep, b, u);
+        });
         const double want = ops::BootstrapWeight(StreamOf(law), kSeed, kRep, b, u);
         ASSERT_EQ(ops::DoubleBits(want), ops::DoubleBits(tile_w)) << "b " << b << ", unit " << u;
       }
