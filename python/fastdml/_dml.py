@@ -180,6 +180,7 @@ class DML:
         bo.sampler = self._boot["sampler"]
         bo.seed = self._boot["seed"]
         bo.threads = int(self.threads)
+        bo.device = self._fit.options.device  # the fit's resolved device: cpu or cuda
         return bo
 
     @property

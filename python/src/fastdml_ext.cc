@@ -280,7 +280,8 @@ NB_MODULE(_ext, m) {
                      else throw UsageError("sampler: expected 'auto', 'exact' or 'loop', got '" + v + "'");
                    })
       .def_rw("seed", &BootstrapOptions::seed)
-      .def_rw("threads", &BootstrapOptions::threads);
+      .def_rw("threads", &BootstrapOptions::threads)
+      .def_rw("device", &BootstrapOptions::device);
 
   nb::class_<Fit>(m, "Fit")
       .def_ro("options", &Fit::options)

@@ -22,6 +22,10 @@
 // ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). This does not depend on tiling, thread
 // count or the instruction-set path (x86-64: AVX-512, AVX2 or portable, picked
 // at run time; FASTDML_BOOTSTRAP_ISA=avx2|portable caps it).
+//
+// The CUDA twin (cuda/bootstrap.cu) draws the same weights and sums in tiles
+// (ops/bootstrap_tile.h holds its order); BootstrapT below dispatches on
+// BootstrapOptions::device.
 
 // No FMA contraction in this file (and no libm in the weights): every
 // instruction-set path gives the same bits.
@@ -48,9 +52,12 @@
 
 #include <Eigen/Dense>
 
+#include "cuda/bootstrap.h"
+#include "cuda/device.h"
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
 #include "fastdml/options.h"
+#include "inference/bootstrap_cpu.h"
 #include "ops/philox_weights.h"
 
 // x86-64 gets two extra instruction-set paths chosen at run time (the build
@@ -146,7 +153,9 @@ struct UnitScores {
   std::vector<double> total;  // S_j = sum_u s_uj in the lane order
 };
 
-void Validate(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
+}  // namespace
+
+void ValidateBootstrap(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
   if (o.replicates < 1 || o.replicates > kMaxReplicates) {
     throw UsageError("--bootstrap: the number of bootstrap replicates must be between 1 and " +
                      std::to_string(kMaxReplicates) + " (got " + std::to_string(o.replicates) +
@@ -192,7 +201,7 @@ void Validate(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
       throw Error("bootstrap: estimand " + std::to_string(j) + " has se = " +
                   std::to_string(sc.se[j]) + " (must be finite and > 0)");
     }
-    const double denom = static_cast<double>(sc.n) * sc.j[j] * sc.se[j];
+    const double denom = UnitScoreDivisor(sc, static_cast<int>(j));
     if (!std::isfinite(denom) || denom == 0.0) {
       throw Error("bootstrap: estimand " + std::to_string(j) + ": n J se is not a finite non-zero number");
     }
@@ -210,6 +219,22 @@ void Validate(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
       }
     }
   }
+  if (!UsesExactBootstrap(o)) {
+    // Block indices of the contract are 32-bit.
+    const std::size_t units = sc.cluster.empty() ? sc.n : static_cast<std::size_t>(sc.n_clusters);
+    std::size_t per = 1;
+    switch (o.method) {
+      case BootstrapMethod::kRademacher: per = ops::kUnitsPerBlockRademacher; break;
+      case BootstrapMethod::kMammen: per = ops::kUnitsPerBlockMammen; break;
+      case BootstrapMethod::kNormal: per = ops::kUnitsPerBlockNormal; break;
+      case BootstrapMethod::kWild: per = ops::kUnitsPerBlockWild; break;
+      case BootstrapMethod::kBayes: per = ops::kUnitsPerBlockBayes; break;
+    }
+    if ((units + kPadUnits) / per >= (static_cast<std::size_t>(1) << 32)) {
+      throw Error("bootstrap: too many units (" + std::to_string(units) +
+                  ") for the 32-bit block counter of the " + ToString(o.method) + " weights");
+    }
+  }
 }
 
 [[noreturn]] void ThrowNonFinitePsi(const ScoreBlock& sc, std::size_t j) {
@@ -219,6 +244,31 @@ void Validate(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
   throw Error("bootstrap: psi of estimand " + std::to_string(j) + " is not finite at row " +
               std::to_string(i));
 }
+
+bool UsesExactBootstrap(const BootstrapOptions& o) {
+  return o.sampler == BootstrapSampler::kExact ||
+         (o.sampler == BootstrapSampler::kAuto && o.method == BootstrapMethod::kNormal);
+}
+
+double UnitScoreDivisor(const ScoreBlock& sc, int j) {
+  return static_cast<double>(sc.n) * sc.j[static_cast<std::size_t>(j)] *
+         sc.se[static_cast<std::size_t>(j)];
+}
+
+std::string ResolveBootstrapDevice(const std::string& requested) {
+  if (requested == "cpu") return "cpu";
+  const bool cuda_requested = requested == "cuda" || requested.rfind("cuda:", 0) == 0;
+  if (requested != "auto" && !cuda_requested) {
+    throw UsageError("bootstrap device: expected cpu, cuda, cuda:N or auto (got '" + requested + "')");
+  }
+  std::string why;
+  const bool usable = cuda::Available(&why);
+  if (requested == "auto") return usable ? "cuda" : "cpu";
+  if (!usable) throw LibraryError("bootstrap on --device " + requested + ": CUDA is not usable: " + why);
+  return requested;
+}
+
+namespace {
 
 // s_uj = (psi summed over the unit's rows, in row order) / (n J_j se_j), and
 // S_j in the lane order; throws if a psi is not finite.
@@ -232,7 +282,7 @@ UnitScores PrepareUnits(const ScoreBlock& sc) {
   us.s = AlignedArray<double>(k * us.padded, /*zero=*/clustered);
   constexpr std::uint64_t kExp = 0x7FF0000000000000ull;  // all-ones exponent: inf or NaN
   for (std::size_t j = 0; j < k; ++j) {
-    const double denom = static_cast<double>(sc.n) * sc.j[j] * sc.se[j];
+    const double denom = UnitScoreDivisor(sc, static_cast<int>(j));
     const double* p = sc.psi.data() + j * sc.n;
     double* s = us.s.data() + j * us.padded;
     std::uint64_t bad = 0;
@@ -979,30 +1029,21 @@ std::vector<double> ExactT(const UnitScores& us, const BootstrapOptions& o, std:
 
 }  // namespace
 
+namespace cpu {
+
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep) {
-  Validate(scores, options, rep);
-  const bool exact = options.sampler == BootstrapSampler::kExact ||
-                     (options.sampler == BootstrapSampler::kAuto &&
-                      options.method == BootstrapMethod::kNormal);
-  if (!exact) {
-    // Block indices of the contract are 32-bit.
-    const std::size_t units = scores.cluster.empty() ? scores.n : static_cast<std::size_t>(scores.n_clusters);
-    std::size_t per = 1;
-    switch (options.method) {
-      case BootstrapMethod::kRademacher: per = ops::kUnitsPerBlockRademacher; break;
-      case BootstrapMethod::kMammen: per = ops::kUnitsPerBlockMammen; break;
-      case BootstrapMethod::kNormal: per = ops::kUnitsPerBlockNormal; break;
-      case BootstrapMethod::kWild: per = ops::kUnitsPerBlockWild; break;
-      case BootstrapMethod::kBayes: per = ops::kUnitsPerBlockBayes; break;
-    }
-    if ((units + kPadUnits) / per >= (static_cast<std::size_t>(1) << 32)) {
-      throw Error("bootstrap: too many units (" + std::to_string(units) +
-                  ") for the 32-bit block counter of the " + ToString(options.method) + " weights");
-    }
-  }
+  ValidateBootstrap(scores, options, rep);
   const UnitScores us = PrepareUnits(scores);
   const std::uint32_t r = static_cast<std::uint32_t>(rep);
-  return exact ? ExactT(us, options, r) : LoopT(us, options, r);
+  return UsesExactBootstrap(options) ? ExactT(us, options, r) : LoopT(us, options, r);
+}
+
+}  // namespace cpu
+
+std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep) {
+  const std::string device = ResolveBootstrapDevice(options.device);
+  if (device == "cpu") return cpu::BootstrapT(scores, options, rep);
+  return cuda::BootstrapT(scores, options, rep);
 }
 
 }  // namespace fastdml

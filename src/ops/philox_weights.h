@@ -262,6 +262,10 @@ FASTDML_HD double BayesFromWords(uint32_t lo, uint32_t hi) {
 FASTDML_HD double MammenFromWord(uint32_t x) {
   return x < kMammenThreshold ? kMammenLow : kMammenHigh;
 }
+// Rademacher weight of unit r (0 <= r < 128) of a block: bit r % 32 of word r / 32.
+FASTDML_HD double RademacherFromWords(const Philox4& p, uint32_t r) {
+  return ((p.v[r / 32] >> (r % 32)) & 1u) ? -1.0 : 1.0;
+}
 
 // ---- per-unit weights (reference form: one Philox call per unit) --------------
 // `unit` must satisfy unit / U < 2^32 for the law's U.
@@ -269,8 +273,7 @@ FASTDML_HD double MammenFromWord(uint32_t x) {
 FASTDML_HD double RademacherWeight(uint64_t seed, uint32_t rep, uint32_t b, uint64_t unit) {
   const Philox4 p = BootstrapPhilox(seed, static_cast<uint32_t>(unit / kUnitsPerBlockRademacher),
                                     b, rep, kStreamRademacher);
-  const uint32_t r = static_cast<uint32_t>(unit % kUnitsPerBlockRademacher);
-  return ((p.v[r / 32] >> (r % 32)) & 1u) ? -1.0 : 1.0;
+  return RademacherFromWords(p, static_cast<uint32_t>(unit % kUnitsPerBlockRademacher));
 }
 
 FASTDML_HD double MammenWeight(uint64_t seed, uint32_t rep, uint32_t b, uint64_t unit) {
