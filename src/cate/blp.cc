@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cate/ols.h"
+#include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
@@ -182,6 +183,7 @@ BlpResult Blp(const Dataset& data, const Fit& fit, const Basis& basis, const Blp
   res.level = opts.level;
   res.options = opts;
   const int reps = fit.predictions.reps;
+  const cate::Device device = cate::DeviceOf(fit);  // X'X, X'y and the meat on the fit's device
   std::vector<std::vector<double>> se_reps(reps);
   std::vector<double> scaled;
   for (int r = 0; r < reps; ++r) {
@@ -194,7 +196,7 @@ BlpResult Blp(const Dataset& data, const Fit& fit, const Basis& basis, const Blp
       }
       x = &scaled;
     }
-    OlsFit ols = OlsRobust(s.y, *x, n, k, opts.cov, data.cluster, data.n_clusters, basis.names);
+    OlsFit ols = cate::OlsRobust(device, s.y, *x, n, k, opts.cov, data.cluster, data.n_clusters, basis.names);
     for (int j = 0; j < k; ++j) se_reps[r].push_back(std::sqrt(ols.cov[static_cast<std::size_t>(j) * k + j]));
     res.coef_reps.push_back(std::move(ols.coef));
     res.cov_reps.push_back(std::move(ols.cov));

@@ -1,11 +1,13 @@
 // Group average treatment effects: OLS of the orthogonal signal on group
 // dummies (Semenova and Chernozhukov 2021, section 2; DoubleML gate()), and
-// the group-wise ATT as the ATT score solved within each group.
+// the group-wise ATT as the ATT score solved within each group. The passes
+// over the rows run on the fit's device (cate/row_sums.h).
 #include <chrono>
 #include <cmath>
 #include <string>
 
 #include "cate/ols.h"
+#include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
@@ -33,12 +35,12 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   res.cov = opts.cov;
   res.level = opts.level;
   res.groups.resize(groups);
-  for (int k = 0; k < groups; ++k) res.groups[k].label = g.labels[k];
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t k = g.group[i];
-    if (k < 0 || k >= groups) throw Error("internal: group id out of range");
-    ++res.groups[k].n;
-    if (binary && data.d[i] == 1.0) ++res.groups[k].n_treated;
+  const cate::Device device = cate::DeviceOf(fit);
+  const cate::GroupCounts counts = cate::CountByGroup(device, g.group, groups, binary ? &data.d : nullptr);
+  for (int k = 0; k < groups; ++k) {
+    res.groups[k].label = g.labels[k];
+    res.groups[k].n = counts.rows[k];
+    res.groups[k].n_treated = counts.treated[k];
   }
   for (int k = 0; k < groups; ++k) {
     const GroupEffect& e = res.groups[k];
@@ -60,9 +62,10 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
     const cate::Signal s = cate::MakeSignal(data, fit, r, att, opts.clip, opts.normalize_ipw);
     OlsFit ols;
     if (att) {
-      ols = cate::GroupRatio(s.a, s.y, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels);
+      ols = cate::GroupRatio(s.a, s.y, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels, device);
     } else {
-      ols = OlsOnGroups(s.y, s.scale, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels);
+      ols = cate::OlsOnGroups(device, s.y, s.scale, g.group, groups, opts.cov, data.cluster, data.n_clusters,
+                              g.labels);
     }
     for (int k = 0; k < groups; ++k) {
       const double se = std::sqrt(ols.cov[static_cast<std::size_t>(k) * groups + k]);

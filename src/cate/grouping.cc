@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "cate/ols.h"
+#include "cate/row_sums.h"
 #include "fastdml/cate.h"
 #include "fastdml/error.h"
 
@@ -73,6 +75,10 @@ Grouping GroupByCategory(const std::string& name, const std::vector<double>& val
 }
 
 Grouping GroupByQuantiles(const std::string& name, const std::vector<double>& values, int bins) {
+  return cate::GroupByQuantiles(cate::Device::kCpu, name, values, bins);
+}
+
+Grouping cate::GroupByQuantiles(Device device, const std::string& name, const std::vector<double>& values, int bins) {
   CheckFinite(name, values);
   const std::size_t n = values.size();
   if (bins < 2) throw UsageError("--cate-by " + name + ": quantile bins need K >= 2");
@@ -80,32 +86,19 @@ Grouping GroupByQuantiles(const std::string& name, const std::vector<double>& va
     throw DataError("--cate-by " + name + ": " + std::to_string(bins) + " quantile bins from " + std::to_string(n) +
                     " rows; use fewer bins");
   }
-  std::vector<double> sorted = values;
-  std::sort(sorted.begin(), sorted.end());
-  std::vector<double> edge(bins);
-  for (int q = 0; q < bins; ++q) {
-    // ceil((q + 1) n / bins) - 1, in integers
-    const std::size_t pos = ((q + 1) * n + bins - 1) / bins - 1;
-    edge[q] = sorted[pos];
-  }
+  QuantileCut cut = CutQuantiles(device, values, bins);
   Grouping g;
   g.name = name + ":q=" + std::to_string(bins);
-  g.group.resize(n);
-  std::vector<std::size_t> count(bins, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const int q = static_cast<int>(std::lower_bound(edge.begin(), edge.end(), values[i]) - edge.begin());
-    g.group[i] = q;
-    ++count[q];
-  }
+  g.group = std::move(cut.group);
   for (int q = 0; q < bins; ++q) {
-    if (count[q] == 0) {
+    if (cut.count[q] == 0) {
       throw DataError("--cate-by " + name + ":q=" + std::to_string(bins) + ": quantile bin " + std::to_string(q + 1) +
                       " is empty because of tied values (too few distinct values); use fewer bins or group by "
                       "the column as a category");
     }
-    const double lo = q == 0 ? sorted.front() : edge[q - 1];
+    const double lo = q == 0 ? cut.min : cut.edge[q - 1];
     g.labels.push_back("Q" + std::to_string(q + 1) + (q == 0 ? " [" : " (") + FormatValue(lo) + ", " +
-                       FormatValue(edge[q]) + "]");
+                       FormatValue(cut.edge[q]) + "]");
   }
   return g;
 }

@@ -5,20 +5,20 @@
 // G/(G-1) (n-1)/(n-k).
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include <Eigen/Dense>
 
 #include "cate/ols.h"
+#include "cate/row_sums.h"
 #include "fastdml/error.h"
 
 namespace fastdml {
 namespace {
 
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-constexpr std::size_t kChunk = 4096;         // rows per block of the meat
 constexpr double kCollinearTolerance = 1e-10;  // pivot of the unit-diagonal Gram
-constexpr double kLeverageOne = 1 - 1e-10;
 
 std::string ColumnName(const std::vector<std::string>& names, int j) {
   return j < static_cast<int>(names.size()) ? "'" + names[j] + "'" : "column " + std::to_string(j);
@@ -40,6 +40,39 @@ double CovFactor(CovType cov, std::size_t n, int k, std::int32_t n_clusters) {
     return static_cast<double>(n_clusters) / (n_clusters - 1) * (static_cast<double>(n) - 1) / (n - k);
   }
   return 1.0;
+}
+
+// (X'X)^-1 from the Gram matrix, naming the first collinear term: Cholesky of
+// the unit-diagonal Gram in column order; a tiny pivot means column j lies in
+// the span of columns 0..j-1.
+Eigen::MatrixXd InverseGram(const Eigen::Map<const RowMat>& gram, const std::vector<std::string>& names) {
+  const int k = static_cast<int>(gram.rows());
+  Eigen::VectorXd scale(k);
+  for (int j = 0; j < k; ++j) {
+    if (!(gram(j, j) > 0)) {
+      throw DataError("singular basis: term " + ColumnName(names, j) +
+                      " is zero on every row; drop it from the basis");
+    }
+    scale(j) = 1 / std::sqrt(gram(j, j));
+  }
+  const Eigen::MatrixXd unit = scale.asDiagonal() * gram * scale.asDiagonal();
+  Eigen::MatrixXd chol = Eigen::MatrixXd::Zero(k, k);
+  for (int j = 0; j < k; ++j) {
+    double pivot = unit(j, j);
+    for (int c = 0; c < j; ++c) pivot -= chol(j, c) * chol(j, c);
+    if (!(pivot > kCollinearTolerance)) {
+      throw DataError("singular basis: term " + ColumnName(names, j) +
+                      " is a linear combination of the terms before it (collinear); drop it or a term it repeats");
+    }
+    chol(j, j) = std::sqrt(pivot);
+    for (int r = j + 1; r < k; ++r) {
+      double s = unit(r, j);
+      for (int c = 0; c < j; ++c) s -= chol(r, c) * chol(j, c);
+      chol(r, j) = s / chol(j, j);
+    }
+  }
+  const Eigen::LLT<Eigen::MatrixXd> llt(unit);
+  return scale.asDiagonal() * llt.solve(Eigen::MatrixXd::Identity(k, k)) * scale.asDiagonal();
 }
 
 }  // namespace
@@ -67,6 +100,21 @@ const char* ToString(CovType c) {
 OlsFit OlsRobust(const std::vector<double>& y, const std::vector<double>& x, std::size_t n, int k, CovType cov,
                  const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
                  const std::vector<std::string>& names, bool want_influence) {
+  return cate::OlsRobust(cate::Device::kCpu, y, x, n, k, cov, cluster, n_clusters, names, want_influence);
+}
+
+OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scale,
+                   const std::vector<std::int32_t>& group, int n_groups, CovType cov,
+                   const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                   const std::vector<std::string>& labels) {
+  return cate::OlsOnGroups(cate::Device::kCpu, y, scale, group, n_groups, cov, cluster, n_clusters, labels);
+}
+
+namespace cate {
+
+OlsFit OlsRobust(Device device, const std::vector<double>& y, const std::vector<double>& x, std::size_t n, int k,
+                 CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                 const std::vector<std::string>& names, bool want_influence) {
   if (k < 1 || y.size() != n || x.size() != n * static_cast<std::size_t>(k)) {
     throw Error("internal: OLS sizes disagree");
   }
@@ -75,85 +123,33 @@ OlsFit OlsRobust(const std::vector<double>& y, const std::vector<double>& x, std
                     " rows: use fewer basis terms or groups");
   }
   CheckClusters(cov, cluster, n_clusters, n);
-  const Eigen::Map<const RowMat> X(x.data(), n, k);
-  const Eigen::Map<const Eigen::VectorXd> Y(y.data(), n);
-  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k, k);
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
-  gram = gram.selfadjointView<Eigen::Lower>();
-
-  // Collinearity, named: Cholesky of the unit-diagonal Gram in column order; a
-  // tiny pivot means column j lies in the span of columns 0..j-1.
-  Eigen::VectorXd scale(k);
-  for (int j = 0; j < k; ++j) {
-    if (!(gram(j, j) > 0)) {
-      throw DataError("singular basis: term " + ColumnName(names, j) +
-                      " is zero on every row; drop it from the basis");
-    }
-    scale(j) = 1 / std::sqrt(gram(j, j));
-  }
-  const Eigen::MatrixXd unit = scale.asDiagonal() * gram * scale.asDiagonal();
-  Eigen::MatrixXd chol = Eigen::MatrixXd::Zero(k, k);
-  for (int j = 0; j < k; ++j) {
-    double pivot = unit(j, j);
-    for (int c = 0; c < j; ++c) pivot -= chol(j, c) * chol(j, c);
-    if (!(pivot > kCollinearTolerance)) {
-      throw DataError("singular basis: term " + ColumnName(names, j) +
-                      " is a linear combination of the terms before it (collinear); drop it or a term it repeats");
-    }
-    chol(j, j) = std::sqrt(pivot);
-    for (int r = j + 1; r < k; ++r) {
-      double s = unit(r, j);
-      for (int c = 0; c < j; ++c) s -= chol(r, c) * chol(j, c);
-      chol(r, j) = s / chol(j, j);
-    }
-  }
-  const Eigen::LLT<Eigen::MatrixXd> llt(unit);
-  const Eigen::MatrixXd inv = scale.asDiagonal() * llt.solve(Eigen::MatrixXd::Identity(k, k)) * scale.asDiagonal();
+  if (want_influence && device != Device::kCpu) throw Error("internal: OLS influence functions are CPU-only");
+  const std::vector<std::int32_t> no_clusters;
+  const std::unique_ptr<OlsRows> rows =
+      MakeOlsRows(device, y, x, n, k, cov == CovType::kCluster ? cluster : no_clusters, n_clusters);
+  const std::vector<double> gram_rows = rows->Gram();
+  const Eigen::Map<const RowMat> gram(gram_rows.data(), k, k);
+  const Eigen::MatrixXd inv = InverseGram(gram, names);
 
   // Normal equations plus one step of iterative refinement (the residual's
   // projection), which keeps agreement with statsmodels' pinv near 1e-12.
-  Eigen::VectorXd beta = inv * (X.transpose() * Y);
-  Eigen::VectorXd resid = Y - X * beta;
-  beta += inv * (X.transpose() * resid);
-  resid = Y - X * beta;
+  const std::vector<double> xty = rows->CrossY();
+  Eigen::VectorXd beta = inv * Eigen::Map<const Eigen::VectorXd>(xty.data(), k);
+  const std::vector<double> xtr = rows->CrossResidual(std::vector<double>(beta.data(), beta.data() + k));
+  beta += inv * Eigen::Map<const Eigen::VectorXd>(xtr.data(), k);
 
   OlsFit fit;
   fit.n = n;
   fit.k = k;
   fit.coef.assign(beta.data(), beta.data() + k);
-  Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(k, k);
-  if (want_influence) fit.influence.assign(static_cast<std::size_t>(k) * n, 0.0);
-  if (cov == CovType::kCluster) {
-    RowMat u = RowMat::Zero(n_clusters, k);
-    for (std::size_t i = 0; i < n; ++i) u.row(cluster[i]) += X.row(i) * resid(i);
-    meat.selfadjointView<Eigen::Lower>().rankUpdate(u.transpose());
-  } else {
-    RowMat block;
-    for (std::size_t i0 = 0; i0 < n; i0 += kChunk) {
-      const std::size_t rows = std::min(kChunk, n - i0);
-      block = X.middleRows(i0, rows);
-      for (std::size_t r = 0; r < rows; ++r) {
-        double w = resid(i0 + r);
-        if (cov == CovType::kHC3) {
-          const double h = block.row(r) * inv * block.row(r).transpose();
-          if (h > kLeverageOne) {
-            throw DataError("HC3: row " + std::to_string(i0 + r + 1) +
-                            " has leverage 1 (it alone determines a coefficient); use hc0 or hc1");
-          }
-          w /= 1 - h;
-        }
-        block.row(r) *= w;
-      }
-      meat.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
-      if (want_influence) {
-        const RowMat infl = block * inv * static_cast<double>(n);
-        for (std::size_t r = 0; r < rows; ++r) {
-          for (int j = 0; j < k; ++j) fit.influence[j * n + i0 + r] = infl(r, j);
-        }
-      }
-    }
+  rows->SetResidual(fit.coef);
+  const OlsMeat m = rows->Meat(cov, std::vector<double>(inv.data(), inv.data() + inv.size()),
+                               want_influence ? &fit.influence : nullptr);
+  if (m.leverage_one_row != OlsMeat::kNoRow) {
+    throw DataError("HC3: row " + std::to_string(m.leverage_one_row + 1) +
+                    " has leverage 1 (it alone determines a coefficient); use hc0 or hc1");
   }
-  meat = meat.selfadjointView<Eigen::Lower>();
+  const Eigen::Map<const RowMat> meat(m.meat.data(), k, k);
   const double factor = CovFactor(cov, n, k, n_clusters);
   const Eigen::MatrixXd v = factor * inv * meat * inv;
   fit.cov.resize(static_cast<std::size_t>(k) * k);
@@ -166,7 +162,7 @@ OlsFit OlsRobust(const std::vector<double>& y, const std::vector<double>& x, std
   return fit;
 }
 
-OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scale,
+OlsFit OlsOnGroups(Device device, const std::vector<double>& y, const std::vector<double>& scale,
                    const std::vector<std::int32_t>& group, int n_groups, CovType cov,
                    const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
                    const std::vector<std::string>& labels) {
@@ -177,14 +173,12 @@ OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scal
     a[i] = s * s;
     b[i] = s * y[i];
   }
-  return cate::GroupRatio(a, b, group, n_groups, cov, cluster, n_clusters, labels);
+  return GroupRatio(a, b, group, n_groups, cov, cluster, n_clusters, labels, device);
 }
-
-namespace cate {
 
 OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<std::int32_t>& group,
                   int n_groups, CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
-                  const std::vector<std::string>& labels) {
+                  const std::vector<std::string>& labels, Device device) {
   const std::size_t n = a.size();
   if (b.size() != n || group.size() != n || n_groups < 1) throw Error("internal: group OLS sizes disagree");
   if (n <= static_cast<std::size_t>(n_groups)) {
@@ -192,14 +186,17 @@ OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, co
                     " rows: use fewer groups");
   }
   CheckClusters(cov, cluster, n_clusters, n);
+  const std::vector<std::int32_t> no_clusters;
+  const std::unique_ptr<GroupRows> rows =
+      MakeGroupRows(device, a, b, group, n_groups, cov == CovType::kCluster ? cluster : no_clusters);
+  return GroupRatio(*rows, n, n_groups, cov, n_clusters, labels);
+}
+
+OlsFit GroupRatio(GroupRows& rows, std::size_t n, int n_groups, CovType cov, std::int32_t n_clusters,
+                  const std::vector<std::string>& labels) {
   const int g_count = n_groups;
-  std::vector<double> sa(g_count, 0.0), sb(g_count, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t g = group[i];
-    if (g < 0 || g >= g_count) throw Error("internal: group id out of range");
-    sa[g] += a[i];
-    sb[g] += b[i];
-  }
+  const GroupTotals totals = rows.Totals();
+  const std::vector<double>& sa = totals.sum_a;
   OlsFit fit;
   fit.n = n;
   fit.k = g_count;
@@ -210,51 +207,35 @@ OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, co
                       " has no rows that carry the effect (no treated rows, or no treatment variation); "
                       "merge it with another group or use coarser groups");
     }
-    fit.coef[g] = sb[g] / sa[g];
+    fit.coef[g] = totals.sum_b[g] / sa[g];
   }
   fit.cov.assign(static_cast<std::size_t>(g_count) * g_count, 0.0);
   const double factor = CovFactor(cov, n, g_count, n_clusters);
   if (cov == CovType::kCluster) {
-    // Sum u_i = b_i - theta a_i per (cluster, group); rows sorted by cluster so
-    // each cluster contributes the outer product of its few non-zero groups.
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return cluster[p] < cluster[q]; });
-    std::vector<double> acc(g_count, 0.0);
-    std::vector<char> seen(g_count, 0);
-    std::vector<int> touched;
-    for (std::size_t s = 0; s < n;) {
-      const std::int32_t c = cluster[order[s]];
-      touched.clear();
-      for (; s < n && cluster[order[s]] == c; ++s) {
-        const std::size_t i = order[s];
-        const int g = group[i];
-        if (!seen[g]) seen[g] = 1, touched.push_back(g);
-        acc[g] += b[i] - fit.coef[g] * a[i];
+    // Each cluster contributes the outer product of its per-group sums of
+    // u_i = b_i - theta a_i (pairs ordered by cluster, so a cluster is a run).
+    const std::vector<ClusterGroupSum> pairs = rows.ClusterResiduals(fit.coef);
+    for (std::size_t s = 0; s < pairs.size();) {
+      std::size_t e = s;
+      while (e < pairs.size() && pairs[e].cluster == pairs[s].cluster) ++e;
+      for (std::size_t p = s; p < e; ++p) {
+        for (std::size_t q = s; q < e; ++q) fit.cov[pairs[p].group * g_count + pairs[q].group] += pairs[p].sum * pairs[q].sum;
       }
-      for (int g : touched) {
-        for (int h : touched) fit.cov[g * g_count + h] += acc[g] * acc[h];
-      }
-      for (int g : touched) acc[g] = 0.0, seen[g] = 0;
+      s = e;
     }
     for (int g = 0; g < g_count; ++g) {
       for (int h = 0; h < g_count; ++h) fit.cov[g * g_count + h] *= factor / (sa[g] * sa[h]);
     }
   } else {
-    std::vector<double> meat(g_count, 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const int g = group[i];
-      double u = b[i] - fit.coef[g] * a[i];
-      if (cov == CovType::kHC3) {
-        const double h = a[i] / sa[g];
-        if (h > kLeverageOne) {
-          throw DataError("HC3: group " + ColumnName(labels, g) +
-                          " rests on one row (leverage 1); use hc0 or hc1, or coarser groups");
-        }
-        u /= 1 - h;
+    const bool hc3 = cov == CovType::kHC3;
+    for (int g = 0; hc3 && g < g_count; ++g) {
+      // HC3 leverage h_i = a_i / A_g; the largest in group g is max_a / A_g.
+      if (totals.max_a[g] / sa[g] > kLeverageOne) {
+        throw DataError("HC3: group " + ColumnName(labels, g) +
+                        " rests on one row (leverage 1); use hc0 or hc1, or coarser groups");
       }
-      meat[g] += u * u;
     }
+    const std::vector<double> meat = rows.SquaredResiduals(fit.coef, sa, hc3);
     for (int g = 0; g < g_count; ++g) fit.cov[g * g_count + g] = factor * meat[g] / (sa[g] * sa[g]);
   }
   return fit;

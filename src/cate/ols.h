@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cate/row_sums.h"
 #include "fastdml/cate.h"
 
 namespace fastdml::cate {
@@ -13,10 +14,28 @@ namespace fastdml::cate {
 // theta_g = sum_{i in g} b_i / sum_{i in g} a_i with a sandwich covariance
 // built from u_i = b_i - theta_g a_i (an OLS on a one-non-zero-per-row design
 // has a_i = x_i^2, b_i = x_i y_i; the ATT score has a = -psi_a, b = psi_b).
-// HC3 leverage h_i = a_i / A_g.
+// HC3 leverage h_i = a_i / A_g. The passes over the rows run on `device`.
 OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<std::int32_t>& group,
                   int n_groups, CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                  const std::vector<std::string>& labels, Device device = Device::kCpu);
+// Its finishing from the passes of `rows` (either device): ratios, the
+// sandwich and the errors naming a group. Checks on n and clusters come first.
+OlsFit GroupRatio(GroupRows& rows, std::size_t n, int n_groups, CovType cov, std::int32_t n_clusters,
                   const std::vector<std::string>& labels);
+
+// fastdml::OlsRobust and OlsOnGroups (cate.h) with the passes over the rows on
+// `device`; the finishing (inverse, sandwich, errors) is the same code.
+// Influence functions are CPU-only.
+OlsFit OlsRobust(Device device, const std::vector<double>& y, const std::vector<double>& x, std::size_t n, int k,
+                 CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                 const std::vector<std::string>& names, bool want_influence = false);
+OlsFit OlsOnGroups(Device device, const std::vector<double>& y, const std::vector<double>& scale,
+                   const std::vector<std::int32_t>& group, int n_groups, CovType cov,
+                   const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
+                   const std::vector<std::string>& labels);
+
+// GroupByQuantiles (cate.h) with the sort and the bin assignment on `device`.
+Grouping GroupByQuantiles(Device device, const std::string& name, const std::vector<double>& values, int bins);
 
 // DoubleML's aggregation over repetitions (utils/_estimation.py,
 // _aggregate_coefs_and_ses): median estimate, se = (median(theta + 1.96 se) - theta) / 1.96.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cate/ols.h"
+#include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
@@ -115,6 +116,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   for (std::size_t c = 0; c < clan_cols.size(); ++c) res.clan[c].variable = options.clan[c];
   const double z = NormalQuantile(1 - (1 - options.level) / 2);
   const bool binary = IsBinaryTreatment(data.d);
+  const cate::Device device = cate::DeviceOf(fit);  // sort, bins, group sums and Gram on the fit's device
 
   std::vector<std::vector<double>> joint_lo(k_groups), joint_hi(k_groups);
   for (int r = 0; r < fit.predictions.reps; ++r) {
@@ -123,17 +125,15 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
     // Quantile groups of S; tied values share a group (row-order invariant).
     Grouping g;
     try {
-      g = GroupByQuantiles("cate_proxy", s, k_groups);
+      g = cate::GroupByQuantiles(device, "cate_proxy", s, k_groups);
     } catch (const DataError& e) {
       throw DataError("--sorted-gates " + std::to_string(k_groups) + ": the CATE proxy of repetition " +
                       std::to_string(r) + " has too many tied values for " + std::to_string(k_groups) +
                       " quantile groups (" + e.what() + "); use fewer groups");
     }
-    std::vector<std::size_t> rows(k_groups, 0), treated(k_groups, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      ++rows[g.group[i]];
-      if (binary && data.d[i] == 1.0) ++treated[g.group[i]];
-    }
+    const cate::GroupCounts counts = cate::CountByGroup(device, g.group, k_groups, binary ? &data.d : nullptr);
+    const std::vector<std::size_t>& rows = counts.rows;
+    const std::vector<std::size_t>& treated = counts.treated;
     for (int k = 0; k < k_groups; ++k) {
       const std::string who = "--sorted-gates " + std::to_string(k_groups) + ": proxy group G" +
                               std::to_string(k + 1) + " (repetition " + std::to_string(r) + ")";
@@ -150,8 +150,8 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
 
     // GATES: OLS of the AIPW signal on the K group dummies (CDDF eq. 2.5).
     const cate::Signal sig = cate::MakeSignal(data, fit, r, false, options.clip, options.normalize_ipw);
-    const OlsFit gates = OlsOnGroups(sig.y, {}, g.group, k_groups, options.cov, data.cluster, data.n_clusters,
-                                     res.labels);
+    const OlsFit gates = cate::OlsOnGroups(device, sig.y, {}, g.group, k_groups, options.cov, data.cluster,
+                                           data.n_clusters, res.labels);
     for (int k = 0; k < k_groups; ++k) {
       Add(&res.gates[k], gates.coef[k], gates.cov[static_cast<std::size_t>(k) * k_groups + k]);
     }
@@ -176,8 +176,8 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
       x[2 * i] = 1;
       x[2 * i + 1] = s[i] - mean_s;
     }
-    const OlsFit blp = OlsRobust(sig.y, x, n, 2, options.cov, data.cluster, data.n_clusters,
-                                 {"intercept", "cate_proxy"});
+    const OlsFit blp = cate::OlsRobust(device, sig.y, x, n, 2, options.cov, data.cluster, data.n_clusters,
+                                       {"intercept", "cate_proxy"});
     Add(&res.blp_beta1, blp.coef[0], blp.cov[0]);
     Add(&res.blp_beta2, blp.coef[1], blp.cov[3]);
 
@@ -210,8 +210,8 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
                           " is missing; CLAN needs complete values in the top and bottom groups");
         }
       }
-      const OlsFit o = OlsOnGroups(v, {}, two, 2, options.cov, two_cluster, two_clusters,
-                                   {"G1", res.labels[top]});
+      const OlsFit o = cate::OlsOnGroups(device, v, {}, two, 2, options.cov, two_cluster, two_clusters,
+                                         {"G1", res.labels[top]});
       ClanRow& row = res.clan[c];
       Add(&row.bottom, o.coef[0], o.cov[0]);
       Add(&row.top, o.coef[1], o.cov[3]);

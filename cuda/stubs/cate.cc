@@ -1,0 +1,35 @@
+// cuda/cate.h for builds without CUDA (FASTDML_CUDA=OFF): the same symbols,
+// each saying why it cannot run.
+#include "cuda/cate.h"
+
+#include "fastdml/error.h"
+
+namespace fastdml::cuda {
+namespace {
+
+[[noreturn]] void ThrowBuiltWithoutCuda() {
+  throw LibraryError(
+      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
+      "or use --device cpu");
+}
+
+}  // namespace
+
+std::unique_ptr<cate::GroupRows> UploadGroupRows(const std::vector<double>&, const std::vector<double>&,
+                                                 const std::vector<std::int32_t>&, int,
+                                                 const std::vector<std::int32_t>&) {
+  ThrowBuiltWithoutCuda();
+}
+
+std::unique_ptr<cate::OlsRows> UploadOlsRows(const std::vector<double>&, const std::vector<double>&, std::size_t,
+                                             int, const std::vector<std::int32_t>&, std::int32_t) {
+  ThrowBuiltWithoutCuda();
+}
+
+cate::GroupCounts CountByGroup(const std::vector<std::int32_t>&, int, const std::vector<double>*) {
+  ThrowBuiltWithoutCuda();
+}
+
+cate::QuantileCut CutQuantiles(const std::vector<double>&, int) { ThrowBuiltWithoutCuda(); }
+
+}  // namespace fastdml::cuda
