@@ -1,10 +1,15 @@
 // Cross-fitting with the data on the GPU (--device cuda) against the CPU fit
 // on the same simulated data and seed. XGBoost's GPU hist sketches its own
 // cuts and sums histograms in another order, so predictions are not
-// bit-identical to the CPU's: the estimates must agree within half a CPU
-// standard error (two valid DML estimates on the same folds whose nuisances
-// differ by far less than their estimation error), nuisance losses within 5%
-// relative. Integer results (the fold plan) and repeated GPU runs must be
+// bit-identical to the CPU's: the GPU fit differs from the CPU fit about as
+// much as a CPU fit with other XGBoost seeds does. Measured on the CPU (this
+// design, n = 6000, these options, 8 learner seeds, same folds): the pairwise
+// difference of two IRM estimates has sd 0.2-0.3 SE and of their SEs 5-8%, so
+// the bounds are 1 SE for the estimates and 25% for the SEs (>= 3 sd each: a
+// 0.5 SE / 10% bound would fail a correct GPU fit in roughly one run out of
+// three over the five comparisons). Wrong rows or misplaced predictions move
+// far more, and the nuisance losses (seed to seed within 0.5%) must agree
+// within 5% relative. Integer results (the fold plan) and repeated GPU runs must be
 // identical. Skips (with cuda::Available's reason) where no GPU is usable.
 #include <gtest/gtest.h>
 
@@ -70,7 +75,7 @@ const Case kCases[] = {{"irm separate", sim::Design::kIrm, Model::kIrm, OutcomeD
                        {"irm pooled", sim::Design::kIrm, Model::kIrm, OutcomeDesign::kPooled},
                        {"plr", sim::Design::kPlr, Model::kPlr, OutcomeDesign::kPooled}};
 
-TEST(FitCuda, EstimatesAgreeWithCpuWithinHalfAStandardError) {
+TEST(FitCuda, EstimatesAgreeWithCpuWithinOneStandardError) {
   SKIP_WITHOUT_CUDA_FIT();
   for (const Case& c : kCases) {
     const Dataset data = SimData(c.design, 6000, 21);
@@ -90,9 +95,9 @@ TEST(FitCuda, EstimatesAgreeWithCpuWithinHalfAStandardError) {
     ASSERT_EQ(cpu_r.estimates.size(), gpu_r.estimates.size());
     for (std::size_t e = 0; e < cpu_r.estimates.size(); ++e) {
       const EstimateResult &a = cpu_r.estimates[e], &b = gpu_r.estimates[e];
-      EXPECT_LT(std::fabs(a.estimate - b.estimate), 0.5 * a.se)
+      EXPECT_LT(std::fabs(a.estimate - b.estimate), 1.0 * a.se)
           << c.name << " " << a.estimand << ": cpu " << a.estimate << " gpu " << b.estimate << " se " << a.se;
-      EXPECT_NEAR(b.se, a.se, 0.1 * a.se) << c.name << " " << a.estimand;
+      EXPECT_NEAR(b.se, a.se, 0.25 * a.se) << c.name << " " << a.estimand;
     }
     ASSERT_EQ(cpu.quality.size(), gpu.quality.size());
     for (std::size_t q = 0; q < cpu.quality.size(); ++q) {
