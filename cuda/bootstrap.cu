@@ -28,6 +28,7 @@
 // unit (~100 FP64 instructions, ~0.6 s for the same sizes), Normal one per two
 // units, Bayes a log per unit. kAuto sends Normal to the exact sampler.
 #include "cuda/bootstrap.h"
+#include "cuda/device.h"
 
 #include <cuda_runtime_api.h>
 
@@ -125,36 +126,6 @@ void RunThrust(const char* step, Fn&& fn) {
   }
 }
 
-// Makes "cuda:N" the current device for the scope, restoring the previous one.
-class DeviceScope {
- public:
-  explicit DeviceScope(const std::string& device) {
-    if (device.rfind("cuda:", 0) != 0) return;
-    int want = -1;
-    try {
-      want = std::stoi(device.substr(5));
-    } catch (const std::exception&) {
-      throw UsageError("--device " + device + ": expected cuda:N with N a device number");
-    }
-    int count = 0;
-    FASTDML_CUDA_CHECK(cudaGetDeviceCount(&count));
-    if (want < 0 || want >= count) {
-      throw UsageError("--device " + device + ": this machine has " + std::to_string(count) +
-                       " CUDA device(s), numbered from 0");
-    }
-    FASTDML_CUDA_CHECK(cudaGetDevice(&previous_));
-    FASTDML_CUDA_CHECK(cudaSetDevice(want));
-  }
-  ~DeviceScope() {
-    if (previous_ >= 0) FASTDML_CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = -1;
-};
-
 // Replicates per launch: partials stay under kMaxPartialBytes (at least one
 // block of replicates) and the grid's y dimension under its limit.
 std::uint64_t ReplicatesPerLaunch(std::uint64_t replicates, std::uint64_t tiles, int k) {
@@ -205,7 +176,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   ValidateBootstrap(sc, o, rep);
   // The exact sampler needs only the k x k Gram of s and B k normal draws.
   if (UsesExactBootstrap(o)) return fastdml::cpu::BootstrapT(sc, o, rep);
-  DeviceScope scope(o.device);
+  const DeviceScope on_device(o.device);  // "cuda:N": that GPU for this call
 
   const std::uint64_t n = sc.n;
   const int k = sc.k;

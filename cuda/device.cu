@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <exception>
 #include <string>
 
 #include "cuda/check.h"
@@ -73,6 +74,39 @@ bool Available(std::string* why_not) {
                              " or use --device cpu");
   }
   return true;
+}
+
+DeviceScope::DeviceScope(const std::string& device) {
+  if (device.rfind("cuda", 0) != 0) return;
+  int want = 0;
+  if (device.rfind("cuda:", 0) == 0) {
+    std::size_t used = 0;
+    try {
+      want = std::stoi(device.substr(5), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != device.size() - 5 || want < 0)
+      throw UsageError("--device " + device + ": expected cuda:N with N a device number");
+  }
+  int count = 0;
+  FASTDML_CUDA_CHECK(cudaGetDeviceCount(&count));
+  if (want >= count) {
+    throw UsageError("--device " + device + ": this machine has " + std::to_string(count) +
+                     " CUDA device(s), numbered from 0");
+  }
+  FASTDML_CUDA_CHECK(cudaGetDevice(&previous_));
+  FASTDML_CUDA_CHECK(cudaSetDevice(want));
+}
+
+DeviceScope::~DeviceScope() {
+  if (previous_ >= 0) FASTDML_CUDA_CHECK_NOTHROW(cudaSetDevice(previous_));
+}
+
+int CurrentDevice() {
+  int device = -1;
+  FASTDML_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
 }
 
 DeviceInfo Query(int device) {

@@ -20,6 +20,23 @@ struct DeviceInfo {
 // architecture. Never throws.
 bool Available(std::string* why_not);
 
+// Makes the GPU of a device string current for its lifetime and restores the
+// previous one: "cuda" is device 0 (as XGBoost reads it), "cuda:N" device N.
+// Any other string does nothing. UsageError for an N this machine lacks.
+class DeviceScope {
+ public:
+  explicit DeviceScope(const std::string& device);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = -1;
+};
+
+// The calling thread's current CUDA device (LibraryError without CUDA).
+int CurrentDevice();
+
 // Properties of device `device` (0-based). Throws UsageError for an index out of
 // range and LibraryError when CUDA is unusable or the build has no CUDA.
 DeviceInfo Query(int device);

@@ -9,7 +9,8 @@
 // cut into chunks of kChunkRows sorted positions summed in order by one
 // thread, then each run's chunk sums are added in order. The shape depends on
 // the run lengths only, so results are bit-identical across runs, thread
-// counts, launch shapes and the two backends.
+// counts and launch shapes; across the two backends they agree to rounding
+// (cuda/cate.cu is compiled with FMA contraction, the OpenMP test without).
 #pragma once
 #include <thrust/binary_search.h>
 #include <thrust/copy.h>

@@ -22,6 +22,13 @@ bool Available(std::string* why_not) {
 
 DeviceInfo Query(int) { ThrowBuiltWithoutCuda(); }
 
+DeviceScope::DeviceScope(const std::string& device) {
+  if (device.rfind("cuda", 0) == 0) ThrowBuiltWithoutCuda();
+}
+DeviceScope::~DeviceScope() = default;
+
+int CurrentDevice() { ThrowBuiltWithoutCuda(); }
+
 void IrmScores(const IrmScoreArgs&, double*, double*) { ThrowBuiltWithoutCuda(); }
 
 void PlrScores(const PlrScoreArgs&, double*, double*) { ThrowBuiltWithoutCuda(); }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cate/ols.h"
+#include "cuda/device.h"
 #include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
@@ -184,6 +185,7 @@ BlpResult Blp(const Dataset& data, const Fit& fit, const Basis& basis, const Blp
   res.options = opts;
   const int reps = fit.predictions.reps;
   const cate::Device device = cate::DeviceOf(fit);  // X'X, X'y and the meat on the fit's device
+  const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
   std::vector<std::vector<double>> se_reps(reps);
   std::vector<double> scaled;
   for (int r = 0; r < reps; ++r) {

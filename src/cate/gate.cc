@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cate/ols.h"
+#include "cuda/device.h"
 #include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
@@ -36,6 +37,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   res.level = opts.level;
   res.groups.resize(groups);
   const cate::Device device = cate::DeviceOf(fit);
+  const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
   const cate::GroupCounts counts = cate::CountByGroup(device, g.group, groups, binary ? &data.d : nullptr);
   for (int k = 0; k < groups; ++k) {
     res.groups[k].label = g.labels[k];

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cate/ols.h"
+#include "cuda/device.h"
 #include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/cate_model.h"
@@ -117,6 +118,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   const double z = NormalQuantile(1 - (1 - options.level) / 2);
   const bool binary = IsBinaryTreatment(data.d);
   const cate::Device device = cate::DeviceOf(fit);  // sort, bins, group sums and Gram on the fit's device
+  const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
   std::vector<std::vector<double>> joint_lo(k_groups), joint_hi(k_groups);
   for (int r = 0; r < fit.predictions.reps; ++r) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cpu/scores.h"
+#include "cuda/device.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "fastdml/warnings.h"
@@ -120,6 +121,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   }
   if (n != data.n) throw Error("internal: predictions and data differ in rows");
   const bool use_cuda = fit.options.device.rfind("cuda", 0) == 0;
+  const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
   // Sample weights rescaled to mean 1 (DoubleML expects normalised weights).
   std::vector<double> uw;
