@@ -1,19 +1,10 @@
 // cuda/bootstrap.h for builds without CUDA (FASTDML_CUDA=OFF): same symbols,
 // every call says why not.
 #include "cuda/bootstrap.h"
+#include "cuda/stubs/built_without_cuda.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda {
-namespace {
-
-[[noreturn]] void ThrowBuiltWithoutCuda() {
-  throw LibraryError(
-      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
-      "or use --device cpu");
-}
-
-}  // namespace
-
 std::vector<double> BootstrapT(const ScoreBlock&, const BootstrapOptions&, int) {
   ThrowBuiltWithoutCuda();
 }

@@ -2,19 +2,10 @@
 // each saying why it cannot run.
 #include "cuda/cate.h"
 
+#include "cuda/stubs/built_without_cuda.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda {
-namespace {
-
-[[noreturn]] void ThrowBuiltWithoutCuda() {
-  throw LibraryError(
-      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
-      "or use --device cpu");
-}
-
-}  // namespace
-
 std::unique_ptr<cate::GroupRows> UploadGroupRows(const std::vector<double>&, const std::vector<double>&,
                                                  const std::vector<std::int32_t>&, int,
                                                  const std::vector<std::int32_t>&) {

@@ -2,19 +2,10 @@
 // driver, CLI, bindings and tests compile unchanged; every call says why not.
 #include "cuda/device.h"
 #include "cuda/scores.h"
+#include "cuda/stubs/built_without_cuda.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda {
-namespace {
-
-[[noreturn]] void ThrowBuiltWithoutCuda() {
-  throw LibraryError(
-      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
-      "or use --device cpu");
-}
-
-}  // namespace
-
 bool Available(std::string* why_not) {
   if (why_not != nullptr) *why_not = "fastdml was built without CUDA (FASTDML_CUDA=OFF)";
   return false;

@@ -2,19 +2,10 @@
 // resolves --device cuda to an error before it gets here, so these only say why.
 #include "cuda/device_data.h"
 
+#include "cuda/stubs/built_without_cuda.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda {
-namespace {
-
-[[noreturn]] void ThrowBuiltWithoutCuda() {
-  throw LibraryError(
-      "fastdml was built without CUDA: rebuild with -DFASTDML_CUDA=ON where nvcc is available, "
-      "or use --device cpu");
-}
-
-}  // namespace
-
 struct DeviceData::Impl {};
 
 DeviceData::DeviceData(int, const FitDataView&) { ThrowBuiltWithoutCuda(); }
