@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuda/bootstrap.h"
+#include "cuda/expect_built_without_cuda.h"
 #include "cuda/device.h"
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
@@ -268,16 +269,8 @@ TEST(BootstrapDispatch, DeviceChoosesTheTwin) {
 #ifndef FASTDML_WITH_CUDA
 TEST(BootstrapCudaStubs, ThrowBuiltWithoutCuda) {
   const ScoreBlock sc = MakeScoreBlock(100, 1, 0, 2);
-  const auto expect_built_without = [](auto&& call) {
-    try {
-      call();
-      ADD_FAILURE() << "expected fastdml::LibraryError";
-    } catch (const LibraryError& e) {
-      EXPECT_NE(std::string(e.what()).find("built without CUDA"), std::string::npos) << e.what();
-    }
-  };
-  expect_built_without([&] { cuda::BootstrapT(sc, LoopOptions(BootstrapMethod::kMammen), 0); });
-  expect_built_without([] { cuda::BootstrapWeights(1, 0, BootstrapMethod::kMammen, 0, 1, 0, 1); });
+  test::ExpectBuiltWithoutCuda([&] { cuda::BootstrapT(sc, LoopOptions(BootstrapMethod::kMammen), 0); });
+  test::ExpectBuiltWithoutCuda([] { cuda::BootstrapWeights(1, 0, BootstrapMethod::kMammen, 0, 1, 0, 1); });
 }
 #endif
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/scores.h"
+#include "cuda/expect_built_without_cuda.h"
 #include "cuda/device.h"
 #include "cuda/scores.h"
 #include "fastdml/error.h"
@@ -267,17 +268,9 @@ TEST(ScoresCudaStubs, ThrowBuiltWithoutCuda) {
   plr.m = r.m.data();
   plr.l = r.l.data();
   std::vector<double> a(r.size()), b(r.size());
-  const auto expect_built_without = [](auto&& call) {
-    try {
-      call();
-      ADD_FAILURE() << "expected fastdml::LibraryError";
-    } catch (const LibraryError& e) {
-      EXPECT_NE(std::string(e.what()).find("built without CUDA"), std::string::npos) << e.what();
-    }
-  };
-  expect_built_without([&] { cuda::IrmScores(irm, a.data(), b.data()); });
-  expect_built_without([&] { cuda::PlrScores(plr, a.data(), b.data()); });
-  expect_built_without([] { cuda::Query(0); });
+  test::ExpectBuiltWithoutCuda([&] { cuda::IrmScores(irm, a.data(), b.data()); });
+  test::ExpectBuiltWithoutCuda([&] { cuda::PlrScores(plr, a.data(), b.data()); });
+  test::ExpectBuiltWithoutCuda([] { cuda::Query(0); });
 }
 #endif
 
