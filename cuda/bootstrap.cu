@@ -1,4 +1,5 @@
-// CUDA twin of the multiplier bootstrap's loop sampler: psi uploaded once,
+// CUDA twin of the multiplier bootstrap's loop sampler: psi read where
+// Estimate left it on the GPU (ScoreBlock::device_scores) or uploaded once,
 // unit scores (cluster sums included) built on the device, one fused kernel
 // that draws the Philox weights and sums them against s without storing them,
 // a fixed-order reduction over tiles, and only t (B x k) copied back.
@@ -18,8 +19,8 @@
 // - bytes: each block of 128 replicates reads its tile's s once from global
 //   memory (8 k bytes per unit), so B / 128 x 160 MB = 12.5 GB over the
 //   run, mostly from L2 (~5 ms at HBM speed); partials B x 1221 tiles x k x 8 B
-//   = 195 MB written and read once (< 1 ms); the psi upload (160 MB over PCIe,
-//   ~15 ms) dominates the transfers;
+//   = 195 MB written and read once (< 1 ms); the psi upload, when psi is not
+//   already on the device (160 MB over PCIe, ~15 ms), dominates the transfers;
 // - occupancy: grid = 1221 tiles x 79 replicate blocks = 96k blocks of 128
 //   threads, 16 KiB shared memory per block, ~40-64 registers per thread:
 //   several blocks per SM, enough warps to hide the shared-memory latency.
@@ -29,6 +30,7 @@
 // units, Bayes a log per unit. kAuto sends Normal to the exact sampler.
 #include "cuda/bootstrap.h"
 #include "cuda/device.h"
+#include "cuda/scores.h"  // DeviceScores
 
 #include <cuda_runtime_api.h>
 
@@ -37,12 +39,12 @@
 #include <new>
 #include <string>
 #include <thrust/execution_policy.h>
-#include <thrust/system_error.h>
 #include <vector>
 
 #include "cuda/bootstrap_steps.h"
 #include "cuda/buffer.h"
 #include "cuda/check.h"
+#include "cuda/thrust_check.h"
 #include "fastdml/error.h"
 #include "inference/bootstrap_cpu.h"
 #include "ops/bootstrap_tile.h"
@@ -109,23 +111,6 @@ __global__ void WeightsKernel(std::uint64_t seed, std::uint32_t rep, std::uint64
 
 void CheckLaunch() { FASTDML_CUDA_CHECK(cudaGetLastError()); }
 
-// Thrust reports CUDA failures as exceptions of its own: turn them into
-// LibraryError like every other CUDA failure (out of memory says what to do).
-template <class Fn>
-void RunThrust(const char* step, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::bad_alloc& e) {
-    (void)cudaGetLastError();
-    throw LibraryError(std::string("CUDA out of memory in the bootstrap's ") + step +
-                       " (Thrust scratch memory): " + e.what() +
-                       ": use fewer rows or --device cpu");
-  } catch (const thrust::system_error& e) {
-    (void)cudaGetLastError();
-    throw LibraryError(std::string("CUDA error in the bootstrap's ") + step + ": " + e.what());
-  }
-}
-
 // Replicates per launch: partials stay under kMaxPartialBytes (at least one
 // block of replicates) and the grid's y dimension under its limit.
 std::uint64_t ReplicatesPerLaunch(std::uint64_t replicates, std::uint64_t tiles, int k) {
@@ -186,11 +171,16 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   std::vector<double> divisors(static_cast<std::size_t>(k));
   for (int j = 0; j < k; ++j) divisors[static_cast<std::size_t>(j)] = UnitScoreDivisor(sc, j);
 
-  auto psi = CopyToDevice(sc.psi.data(), count);
+  // psi as Estimate left it on this GPU, or uploaded.
+  const bool resident = sc.device_scores && sc.device_scores->n() == sc.n && sc.device_scores->k() == k &&
+                        sc.device_scores->ordinal() == CurrentDevice();
+  DeviceBuffer<double> psi_upload;
+  if (!resident) psi_upload = CopyToDevice(sc.psi.data(), count);
+  const double* psi = resident ? sc.device_scores->psi() : psi_upload.get();
   auto divisors_dev = CopyToDevice(divisors.data(), divisors.size());
   std::uint64_t first_bad = count;
-  RunThrust("finite check", [&] {
-    first_bad = bootstrap_steps::FirstNonFinite(thrust::device, psi.get(), count);
+  RunThrust("the bootstrap's finite check", [&] {
+    first_bad = bootstrap_steps::FirstNonFinite(thrust::device, psi, count);
   });
   if (first_bad < count) ThrowNonFinitePsi(sc, static_cast<std::size_t>(first_bad / n));
 
@@ -199,19 +189,19 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
     auto keys = CopyToDevice(sc.cluster.data(), n);
     auto rows = AllocateDevice<std::int64_t>(n);
     auto offsets = AllocateDevice<std::int64_t>(units + 1);
-    RunThrust("cluster sort", [&] {
+    RunThrust("the bootstrap's cluster sort", [&] {
       bootstrap_steps::SortRowsByCluster(thrust::device, keys.get(), n, sc.n_clusters, rows.get(),
                                          offsets.get());
-      bootstrap_steps::ClusterUnitScores(thrust::device, psi.get(), n, k, rows.get(),
+      bootstrap_steps::ClusterUnitScores(thrust::device, psi, n, k, rows.get(),
                                          offsets.get(), sc.n_clusters, divisors_dev.get(),
                                          s.get());
     });
   } else {
-    RunThrust("unit scores", [&] {
-      bootstrap_steps::RowUnitScores(thrust::device, psi.get(), n, k, divisors_dev.get(), s.get());
+    RunThrust("the bootstrap's unit scores", [&] {
+      bootstrap_steps::RowUnitScores(thrust::device, psi, n, k, divisors_dev.get(), s.get());
     });
   }
-  psi.reset();  // s is all the replicates read
+  psi_upload.reset();  // s is all the replicates read
 
   const std::uint64_t replicates = static_cast<std::uint64_t>(o.replicates);
   const std::uint64_t tiles = ops::TileCount(units);
@@ -225,7 +215,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   LaunchTilePartials<stream>(s.get(), units, tiles, k, o.seed, r, b0, nb, partials.get())
     FASTDML_FOR_LAW(o.method, FASTDML_LAUNCH)
 #undef FASTDML_LAUNCH
-    RunThrust("tile reduction", [&] {
+    RunThrust("the bootstrap's tile reduction", [&] {
       bootstrap_steps::ReduceTiles(thrust::device, partials.get(), tiles, k, nb,
                                    t_dev.get() + b0 * static_cast<std::uint64_t>(k));
     });

@@ -10,8 +10,10 @@
 namespace fastdml::cuda {
 
 // fastdml::BootstrapT on the GPU: same contract, checks and error messages.
-// scores.psi (and cluster) are HOST memory: uploaded once, unit scores built on
-// the device, only t (B x k, t[b * k + j]) comes back. Rademacher/Mammen
+// scores.psi (and cluster) are HOST memory: psi is read from
+// scores.device_scores when Estimate left it on this GPU, otherwise uploaded
+// once; unit scores are built on the device and only t (B x k, t[b * k + j])
+// comes back. Rademacher/Mammen
 // weights are the CPU's bits; t* agree with the CPU loop sampler within
 // rounding of the sums (different order; bit-identical when every partial sum
 // is exact). The exact sampler (kNormal under kAuto, or kExact) runs on the CPU:

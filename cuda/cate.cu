@@ -9,7 +9,6 @@
 #include <cuda_runtime_api.h>
 
 #include <thrust/find.h>
-#include <thrust/system_error.h>
 
 #include <climits>
 #include <new>
@@ -20,35 +19,17 @@
 #include "cuda/check.h"
 #include "cuda/cublas_check.h"
 #include "cuda/segmented_sums.h"
+#include "cuda/thrust_check.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
-
-// Thrust reports allocation failures as std::bad_alloc and other CUDA
-// failures as thrust::system_error: both become LibraryError saying what ran
-// and, for memory, about how much it needs.
+// Thrust failures as LibraryError (cuda/thrust_check.h), naming the memory
+// the step needs.
 template <class F>
 auto Checked(const char* step, std::size_t bytes_needed, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    (void)cudaGetLastError();
-    std::size_t free_bytes = 0, total_bytes = 0;
-    (void)cudaMemGetInfo(&free_bytes, &total_bytes);
-    throw LibraryError("CUDA out of memory in " + std::string(step) + ": it needs about " +
-                       std::to_string(static_cast<long long>(bytes_needed / kMiB) + 1) + " MiB of GPU memory, " +
-                       std::to_string(static_cast<long long>(free_bytes / kMiB)) + " MiB free of " +
-                       std::to_string(static_cast<long long>(total_bytes / kMiB)) +
-                       " MiB: use fewer rows or --device cpu");
-  } catch (const thrust::system_error& e) {
-    (void)cudaGetLastError();
-    throw LibraryError("CUDA error in " + std::string(step) + " (Thrust): " + e.what());
-  }
+  return RunThrust(step, std::forward<F>(body), bytes_needed);
 }
 
 // Bytes per row of the Thrust group passes: a, b, group, order, two keys, scratch.

@@ -6,7 +6,6 @@
 #include <cuda_runtime_api.h>
 #include <thrust/execution_policy.h>
 #include <thrust/fill.h>
-#include <thrust/system_error.h>
 
 #include <cmath>
 #include <initializer_list>
@@ -16,6 +15,7 @@
 
 #include "cuda/buffer.h"
 #include "cuda/check.h"
+#include "cuda/thrust_check.h"
 #include "fastdml/error.h"
 #include "nuisance/xgboost_api.h"  // xgb::CudaInterface
 #include "ops/fold_rows_thrust.h"
@@ -23,6 +23,7 @@
 namespace fastdml::cuda {
 
 struct DeviceData::Impl {
+  int ordinal = 0;
   FitDataView shape;  // host pointers are not kept past construction: only sizes and flags
   DeviceBuffer<float> x, x_with_d, y, d, block, labels;
   DeviceBuffer<int> fold;
@@ -63,20 +64,11 @@ void Upload(const T* host, std::size_t count, const DeviceBuffer<T>& dev) {
 // default too); its algorithms return after the work is done.
 auto Policy() { return thrust::cuda::par; }
 
-// Thrust reports CUDA failures as thrust::system_error and a failed temporary
-// allocation (copy_if's scratch) as std::bad_alloc; the driver expects
-// fastdml::LibraryError.
+// Thrust failures as LibraryError (cuda/thrust_check.h), then any launch
+// error a Thrust call left behind.
 template <class Call>
 void Checked(const char* what, Call call) {
-  try {
-    call();
-  } catch (const thrust::system_error& e) {
-    throw LibraryError(std::string("CUDA error in ") + what + ": " + e.what());
-  } catch (const std::bad_alloc& e) {
-    (void)cudaGetLastError();
-    throw LibraryError(std::string("CUDA out of memory in ") + what + " (" + e.what() +
-                       "): use fewer rows or --device cpu");
-  }
+  RunThrust(what, call);
   FASTDML_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -89,6 +81,7 @@ DeviceData::DeviceData(int ordinal, const FitDataView& host) : impl_(std::make_u
   s.shape.fold = nullptr;
   const std::size_t n = host.n, p = host.p, total = n * static_cast<std::size_t>(host.reps);
   FASTDML_CUDA_CHECK(cudaSetDevice(ordinal));
+  s.ordinal = ordinal;
   // Everything first, so that out of memory comes before any transfer.
   s.x = Allocate<float>(n * p, &s.bytes);
   if (host.with_d_column) s.x_with_d = Allocate<float>(n * (p + 1), &s.bytes);
@@ -206,6 +199,42 @@ void DeviceData::Download(Predictions* out) const {
   copy(s.g0, &out->g0);
   copy(s.g1, &out->g1);
   copy(s.l, &out->l);
+}
+
+struct ResidentPredictions::Impl {
+  std::size_t n = 0;
+  int reps = 0;
+  int ordinal = 0;
+  DeviceBuffer<double> m, g0, g1, l;
+};
+
+ResidentPredictions::ResidentPredictions(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ResidentPredictions::~ResidentPredictions() = default;
+std::size_t ResidentPredictions::n() const { return impl_->n; }
+int ResidentPredictions::reps() const { return impl_->reps; }
+int ResidentPredictions::ordinal() const { return impl_->ordinal; }
+
+const double* ResidentPredictions::Array(PredictionArray array, int rep) const {
+  if (rep < 0 || rep >= impl_->reps) throw Error("internal: repetition out of range");
+  const Impl& s = *impl_;
+  const DeviceBuffer<double>& a = array == PredictionArray::kM    ? s.m
+                                  : array == PredictionArray::kG0 ? s.g0
+                                  : array == PredictionArray::kG1 ? s.g1
+                                                                  : s.l;
+  return a ? a.get() + static_cast<std::size_t>(rep) * s.n : nullptr;
+}
+
+std::shared_ptr<const ResidentPredictions> DeviceData::KeepPredictions() {
+  Impl& s = *impl_;
+  auto kept = std::make_unique<ResidentPredictions::Impl>();
+  kept->n = s.shape.n;
+  kept->reps = s.shape.reps;
+  kept->ordinal = s.ordinal;
+  kept->m = std::move(s.m);
+  kept->g0 = std::move(s.g0);
+  kept->g1 = std::move(s.g1);
+  kept->l = std::move(s.l);
+  return std::shared_ptr<const ResidentPredictions>(new ResidentPredictions(std::move(kept)));
 }
 
 std::vector<std::uint32_t> DeviceData::TrainingRows() const {

@@ -34,6 +34,30 @@ struct FitDataView {
 
 enum class PredictionArray { kM, kG0, kG1, kL };
 
+// The out-of-fold predictions of a GPU fit, left on its device after the fit
+// (Fit::device_predictions) so that Estimate reads them there instead of
+// uploading Fit::predictions again. Holds only the prediction arrays: X and
+// the row lists are freed with the DeviceData.
+class ResidentPredictions {
+ public:
+  ~ResidentPredictions();
+  ResidentPredictions(const ResidentPredictions&) = delete;
+  ResidentPredictions& operator=(const ResidentPredictions&) = delete;
+
+  std::size_t n() const;
+  int reps() const;
+  int ordinal() const;  // the GPU that holds them
+  // Device pointer to block `rep` (n values) of `array`; null when the model
+  // has no such array (PLR: kG0, kG1; IRM: kL).
+  const double* Array(PredictionArray array, int rep) const;
+
+ private:
+  friend class DeviceData;
+  struct Impl;
+  explicit ResidentPredictions(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class DeviceData {
  public:
   // Makes `ordinal` the calling thread's device and allocates everything the
@@ -75,6 +99,9 @@ class DeviceData {
 
   // Copies the prediction arrays back (n * reps each; the others left empty).
   void Download(Predictions* out) const;
+  // Moves the prediction arrays out (call after Download); this DeviceData
+  // then has none and only frees the rest.
+  std::shared_ptr<const ResidentPredictions> KeepPredictions();
 
   // For tests: the current row lists, copied back.
   std::vector<std::uint32_t> TrainingRows() const;

@@ -24,4 +24,24 @@ void IrmScores(const IrmScoreArgs&, double*, double*) { ThrowBuiltWithoutCuda();
 
 void PlrScores(const PlrScoreArgs&, double*, double*) { ThrowBuiltWithoutCuda(); }
 
+struct DeviceScores::Impl {};
+DeviceScores::DeviceScores(std::size_t, int) { ThrowBuiltWithoutCuda(); }
+DeviceScores::~DeviceScores() = default;
+std::size_t DeviceScores::n() const { ThrowBuiltWithoutCuda(); }
+int DeviceScores::k() const { ThrowBuiltWithoutCuda(); }
+int DeviceScores::ordinal() const { ThrowBuiltWithoutCuda(); }
+double* DeviceScores::psi() const { ThrowBuiltWithoutCuda(); }
+
+struct ScoreSession::Impl {};
+ScoreSession::ScoreSession(std::size_t, int, const double*, const double*, const double*, const Predictions&,
+                           std::shared_ptr<const ResidentPredictions>) {
+  ThrowBuiltWithoutCuda();
+}
+ScoreSession::~ScoreSession() = default;
+ops::ScoreSolution ScoreSession::Solve(int, int, const ScoreSpec&, double*, double*, double*) {
+  ThrowBuiltWithoutCuda();
+}
+std::shared_ptr<const DeviceScores> ScoreSession::Scores(int) const { ThrowBuiltWithoutCuda(); }
+bool ScoreSession::used_resident_predictions() const { ThrowBuiltWithoutCuda(); }
+
 }  // namespace fastdml::cuda

@@ -7,6 +7,14 @@
 
 namespace fastdml::cuda {
 struct DeviceData::Impl {};
+struct ResidentPredictions::Impl {};
+
+// Never constructed without CUDA (only DeviceData::KeepPredictions makes one).
+ResidentPredictions::~ResidentPredictions() = default;
+std::size_t ResidentPredictions::n() const { ThrowBuiltWithoutCuda(); }
+int ResidentPredictions::reps() const { ThrowBuiltWithoutCuda(); }
+int ResidentPredictions::ordinal() const { ThrowBuiltWithoutCuda(); }
+const double* ResidentPredictions::Array(PredictionArray, int) const { ThrowBuiltWithoutCuda(); }
 
 DeviceData::DeviceData(int, const FitDataView&) { ThrowBuiltWithoutCuda(); }
 DeviceData::~DeviceData() = default;
@@ -24,6 +32,7 @@ std::string DeviceData::GatherTrainingLabels(bool) { ThrowBuiltWithoutCuda(); }
 std::string DeviceData::GatherHeldOut(bool, std::optional<float>) { ThrowBuiltWithoutCuda(); }
 void DeviceData::ScatterHeldOut(const float*, int, PredictionArray) { ThrowBuiltWithoutCuda(); }
 void DeviceData::Download(Predictions*) const { ThrowBuiltWithoutCuda(); }
+std::shared_ptr<const ResidentPredictions> DeviceData::KeepPredictions() { ThrowBuiltWithoutCuda(); }
 std::vector<std::uint32_t> DeviceData::TrainingRows() const { ThrowBuiltWithoutCuda(); }
 std::vector<std::uint32_t> DeviceData::HeldOutRows() const { ThrowBuiltWithoutCuda(); }
 

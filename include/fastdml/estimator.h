@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@
 #include "fastdml/options.h"
 
 namespace fastdml {
+
+namespace cuda {
+class ResidentPredictions;  // cuda/device_data.h
+}  // namespace cuda
 
 // Out-of-fold predictions, one block of n per repetition: value(r, i) = v[r*n+i].
 // Vectors of models that do not apply are empty (IRM: m, g0, g1; PLR: m, l).
@@ -61,6 +66,11 @@ struct Timings {
 struct Fit {
   Options options;
   Predictions predictions;
+  // A GPU fit also leaves `predictions` on its device: Estimate computes the
+  // scores there without uploading them again. Null for CPU fits and for fits
+  // built from stored predictions; whoever changes `predictions` after the
+  // fit must reset it.
+  std::shared_ptr<const cuda::ResidentPredictions> device_predictions;
   std::vector<NuisanceQuality> quality;
   Timings timings;
   std::string xgboost_version;

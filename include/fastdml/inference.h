@@ -4,10 +4,15 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace fastdml {
+
+namespace cuda {
+class DeviceScores;  // cuda/scores.h
+}  // namespace cuda
 
 // Multiplier distributions (mean 0, variance 1). kWild is DoubleML's "wild"
 // (Mammen-like, continuous): xi/sqrt(2) + (eta^2 - 1)/2 with xi, eta ~ N(0,1).
@@ -45,6 +50,10 @@ struct ScoreBlock {
   // Optional one-way clusters: cluster[i] in 0..n_clusters-1 (empty: none).
   std::vector<std::int32_t> cluster;
   std::int32_t n_clusters = 0;
+  // Set by Estimate on a GPU: the same psi on the device, which the CUDA
+  // bootstrap reads instead of uploading psi again. Whoever changes psi must
+  // reset it.
+  std::shared_ptr<const cuda::DeviceScores> device_scores;
 };
 
 // Bootstrap t-statistics for one repetition, t[b * k + j]:

@@ -358,11 +358,17 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   fit.timings.prediction = sum.prediction * scale;
 
   if (on_device) {
-    // The one copy back: the rest of the engine (scores, quality, reports)
-    // reads fit.predictions on the host.
+    // The one copy back, for what reads predictions on the host (quality,
+    // overlap diagnostics, GATE signals, --save-predictions). The device copy
+    // stays with the fit: Estimate computes the scores from it without
+    // another upload. X, the row lists and XGBoost's matrices are freed here.
     const auto t_download = Clock::now();
     device_data->Download(&pred);
+    fit.device_predictions = device_data->KeepPredictions();
     fit.timings.download = Since(t_download);
+    device_features.reset();
+    device_features_d.reset();
+    device_data.reset();
   }
 
   fit.quality = NuisanceQualities(data, pred);

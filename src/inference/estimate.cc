@@ -5,16 +5,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "cpu/scores.h"
 #include "cuda/device.h"
+#include "cuda/scores.h"  // ScoreSession (stubs without CUDA)
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "fastdml/warnings.h"
 #include "inference/cluster.h"
 #include "inference/normal.h"
-#include "cuda/scores.h"  // the CUDA twin (stubs without CUDA)
+#include "ops/scores.h"
 
 namespace fastdml {
 namespace {
@@ -23,14 +25,6 @@ namespace {
 // (utils/_estimation.py, _aggregate_coefs_and_ses), whatever the CI level; we
 // keep it so that results agree with DoubleML to rounding.
 constexpr double kAggregationCritical = 1.96;
-
-// The score dispatcher: the CPU loops or their CUDA twin, same signature.
-void Scores(bool use_cuda, const IrmScoreArgs& args, double* psi_a, double* psi_b) {
-  (use_cuda ? cuda::IrmScores : cpu::IrmScores)(args, psi_a, psi_b);
-}
-void Scores(bool use_cuda, const PlrScoreArgs& args, double* psi_a, double* psi_b) {
-  (use_cuda ? cuda::PlrScores : cpu::PlrScores)(args, psi_a, psi_b);
-}
 
 std::string FormatClip(double v) {
   char text[32];
@@ -64,29 +58,22 @@ double Median(std::vector<double> v) {
   return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
 }
 
-// theta = -mean(psi_b)/mean(psi_a); psi = theta psi_a + psi_b;
-// se = sqrt(mean(psi^2) / (n J^2)) with J = mean(psi_a)   (DML2, CCDDHNR 2018).
-void SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* theta,
-                double* se, double* j_out) {
+// DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
+// psi = theta psi_a + psi_b written to `psi`.
+ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* psi) {
   const std::size_t n = psi_a.size();
   double sa = 0, sb = 0;
   for (std::size_t i = 0; i < n; ++i) {
     sa += psi_a[i];
     sb += psi_b[i];
   }
-  const double j = sa / n;
-  if (!(std::fabs(j) > 0)) {
-    throw DataError("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "
-                    "after partialling out the features (is a feature equal to the treatment?)");
-  }
-  *theta = -sb / sa;
-  *j_out = j;
+  const double theta = ops::SolveTheta(sa, sb);
   double ss = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double psi = *theta * psi_a[i] + psi_b[i];
-    ss += psi * psi;
+    psi[i] = theta * psi_a[i] + psi_b[i];
+    ss += psi[i] * psi[i];
   }
-  *se = std::sqrt(ss / n / (j * j) / n);
+  return ops::SolveFromSums(n, sa, sb, ss);
 }
 
 // t and p from the aggregated estimate and SE; with repetitions the CI bounds
@@ -214,6 +201,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   }
 
   const int k = static_cast<int>(options.estimands.size());
+  const bool clustered = !data.cluster.empty();
   report.scores.resize(pred.reps);
   for (ScoreBlock& block : report.scores) {
     block.n = n;
@@ -225,64 +213,88 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     block.cluster = data.cluster;
     block.n_clusters = data.n_clusters;
   }
+  std::vector<EstimateResult> results(k);
+  for (int e_index = 0; e_index < k; ++e_index) results[e_index].estimand = ToString(options.estimands[e_index]);
+
+  // On a GPU the session uploads y, d and the weights once and reads the
+  // predictions where the fit left them; scores and their sums stay there.
+  std::optional<cuda::ScoreSession> session;
+  if (use_cuda) {
+    session.emplace(n, k, data.y.data(), data.d.data(), uw.empty() ? nullptr : uw.data(), pred,
+                    fit.device_predictions);
+  }
   std::vector<double> psi_a(n), psi_b(n);
-  for (int e_index = 0; e_index < k; ++e_index) {
-    const Estimand e = options.estimands[e_index];
-    EstimateResult res;
-    res.estimand = ToString(e);
-    for (int r = 0; r < pred.reps; ++r) {
-      const std::size_t off = static_cast<std::size_t>(r) * n;
-      if (irm) {
-        IrmScoreArgs a;
-        a.n = n;
-        a.y = data.y.data();
-        a.d = data.d.data();
-        a.m = pred.m.data() + off;
-        a.g0 = pred.g0.data() + off;
-        a.g1 = pred.g1.data() + off;
-        a.uw = uw.empty() ? nullptr : uw.data();
-        a.clip = options.clip;
-        a.normalize_ipw = options.normalize_ipw;
-        a.att = e == Estimand::kAtt;
-        Scores(use_cuda, a, psi_a.data(), psi_b.data());
+  for (int r = 0; r < pred.reps; ++r) {
+    const std::size_t off = static_cast<std::size_t>(r) * n;
+    ScoreBlock& block = report.scores[r];
+    for (int e_index = 0; e_index < k; ++e_index) {
+      const bool att = options.estimands[e_index] == Estimand::kAtt;
+      double* psi = block.psi.data() + static_cast<std::size_t>(e_index) * n;
+      ops::ScoreSolution sol{};
+      if (session) {
+        cuda::ScoreSpec spec;
+        spec.irm = irm;
+        spec.clip = options.clip;
+        spec.normalize_ipw = options.normalize_ipw;
+        spec.att = att;
+        sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.data() : nullptr,
+                             clustered ? psi_b.data() : nullptr);
       } else {
-        PlrScoreArgs a;
-        a.n = n;
-        a.y = data.y.data();
-        a.d = data.d.data();
-        a.m = pred.m.data() + off;
-        a.l = pred.l.data() + off;
-        Scores(use_cuda, a, psi_a.data(), psi_b.data());
+        if (irm) {
+          IrmScoreArgs a;
+          a.n = n;
+          a.y = data.y.data();
+          a.d = data.d.data();
+          a.m = pred.m.data() + off;
+          a.g0 = pred.g0.data() + off;
+          a.g1 = pred.g1.data() + off;
+          a.uw = uw.empty() ? nullptr : uw.data();
+          a.clip = options.clip;
+          a.normalize_ipw = options.normalize_ipw;
+          a.att = att;
+          cpu::IrmScores(a, psi_a.data(), psi_b.data());
+        } else {
+          PlrScoreArgs a;
+          a.n = n;
+          a.y = data.y.data();
+          a.d = data.d.data();
+          a.m = pred.m.data() + off;
+          a.l = pred.l.data() + off;
+          cpu::PlrScores(a, psi_a.data(), psi_b.data());
+        }
+        sol = SolveScore(psi_a, psi_b, psi);
       }
-      // j is the row mean of psi_a in both cases: the bootstrap's scaling
-      // (n J se) then gives t* unit variance, with clusters too.
-      double theta, se, j;
-      try {
-        SolveScore(psi_a, psi_b, &theta, &se, &j);
-      } catch (const DataError& e) {
-        if (same_as_d.empty()) throw;
-        throw DataError(std::string(e.what()) + "; feature(s) " + same_as_d + " equal the treatment");
+      if (!(std::fabs(sol.j) > 0)) {
+        throw DataError(std::string("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "
+                                    "after partialling out the features (is a feature equal to the treatment?)") +
+                        (same_as_d.empty() ? "" : "; feature(s) " + same_as_d + " equal the treatment"));
       }
-      if (!data.cluster.empty()) {
+      // j stays the row mean of psi_a with clusters too: the bootstrap's
+      // scaling (n J se) then gives t* unit variance.
+      if (clustered) {
         // One-way cluster-robust theta and SE exactly as DoubleML computes them.
         const ClusterSolution cs = SolveScoreClustered(psi_a.data(), psi_b.data(), n, data.cluster.data(),
                                                        data.n_clusters, pred.fold.data() + off, fit.options.folds);
-        theta = cs.theta;
-        se = cs.se;
+        sol.theta = cs.theta;
+        sol.se = cs.se;
+        for (std::size_t i = 0; i < n; ++i) psi[i] = sol.theta * psi_a[i] + psi_b[i];
       }
-      if (!std::isfinite(theta) || !std::isfinite(se)) {
-        throw DataError(std::string("the ") + res.estimand + " score is not finite in repetition " +
+      if (!std::isfinite(sol.theta) || !std::isfinite(sol.se)) {
+        throw DataError(std::string("the ") + results[e_index].estimand + " score is not finite in repetition " +
                         std::to_string(r) + ": check for extreme propensities or outcomes");
       }
-      res.theta_reps.push_back(theta);
-      res.se_reps.push_back(se);
-      ScoreBlock& block = report.scores[r];
-      double* psi = block.psi.data() + static_cast<std::size_t>(e_index) * n;
-      for (std::size_t i = 0; i < n; ++i) psi[i] = theta * psi_a[i] + psi_b[i];
-      block.j[e_index] = j;
-      block.se[e_index] = se;
-      block.theta[e_index] = theta;
+      results[e_index].theta_reps.push_back(sol.theta);
+      results[e_index].se_reps.push_back(sol.se);
+      block.j[e_index] = sol.j;
+      block.se[e_index] = sol.se;
+      block.theta[e_index] = sol.theta;
     }
+    // The device psi equals block.psi unless the cluster solve moved theta
+    // (then psi was recombined on the host and the bootstrap uploads it).
+    if (session && !clustered) block.device_scores = session->Scores(r);
+  }
+
+  for (EstimateResult& res : results) {
     res.estimate = Median(res.theta_reps);
     if (pred.reps == 1) {
       res.se = res.se_reps[0];

@@ -3,6 +3,9 @@
 // "Double/debiased machine learning", Econometrics Journal 21(1): PLR eq. (4.4),
 // IRM ATE eq. (5.3), ATT eq. (5.4); weighted forms as in DoubleML (>= 0.10).
 #pragma once
+#include <cmath>
+#include <cstddef>
+
 #include "ops/hd.h"
 
 namespace fastdml::ops {
@@ -52,6 +55,25 @@ FASTDML_HD void IrmWeights(bool att, double d, double m, double uw, double p, do
 FASTDML_HD ScorePair PlrScore(double y, double d, double m, double l) {
   const double v = d - m;
   return ScorePair{-v * v, v * (y - l)};
+}
+
+// DML2 for a score linear in theta, psi = psi_a theta + psi_b (Chernozhukov et
+// al. 2018, Definition 3.2 and Theorem 3.1), from three sums over the n rows:
+//   theta = -sum(psi_b) / sum(psi_a),  J = mean(psi_a),
+//   se = sqrt(mean(psi^2) / J^2 / n) with psi evaluated at theta.
+// J == 0 (no treatment variation left) gives a non-finite theta: callers check j.
+struct ScoreSolution {
+  double theta;
+  double j;
+  double se;
+};
+
+FASTDML_HD double SolveTheta(double sum_a, double sum_b) { return -sum_b / sum_a; }
+
+// sum_sq = sum of (theta psi_a + psi_b)^2 at theta = SolveTheta(sum_a, sum_b).
+FASTDML_HD ScoreSolution SolveFromSums(std::size_t n, double sum_a, double sum_b, double sum_sq) {
+  const double j = sum_a / n;
+  return ScoreSolution{SolveTheta(sum_a, sum_b), j, std::sqrt(sum_sq / n / (j * j) / n)};
 }
 
 }  // namespace fastdml::ops

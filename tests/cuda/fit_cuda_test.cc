@@ -108,6 +108,59 @@ TEST(FitCuda, EstimatesAgreeWithCpuWithinOneStandardError) {
   }
 }
 
+// The device-resident route: a GPU fit keeps its predictions on the device,
+// Estimate scores them there (cuda::ScoreSession) and leaves psi there for the
+// bootstrap. The same predictions handed over without the device copy (so
+// uploaded) must give the same bits: same reductions on the same device. The
+// CPU's sequential sums may differ in the last bits only: 1e-12 relative.
+TEST(FitCuda, ResidentPredictionsGiveTheUploadedAndCpuResults) {
+  SKIP_WITHOUT_CUDA_FIT();
+  for (const Case& c : kCases) {
+    const Dataset data = SimData(c.design, 4000, 31);
+    Options o = SmallOptions("cuda");
+    o.model = c.model;
+    o.outcome_design = c.outcome;
+    o.estimands = c.model == Model::kIrm ? std::vector<Estimand>{Estimand::kAte, Estimand::kAtt}
+                                         : std::vector<Estimand>{Estimand::kAte};
+    const Fit gpu = FitNuisances(data, o);
+    ASSERT_NE(gpu.device_predictions, nullptr) << c.name;
+    EXPECT_EQ(gpu.device_predictions->n(), data.n) << c.name;
+    EXPECT_EQ(gpu.device_predictions->reps(), o.reps) << c.name;
+    Fit uploaded = gpu, on_cpu = gpu;
+    uploaded.device_predictions.reset();
+    on_cpu.device_predictions.reset();
+    on_cpu.options.device = "cpu";
+    Options cpu_o = o;
+    cpu_o.device = "cpu";
+    const Report resident = Estimate(data, gpu, o), upload = Estimate(data, uploaded, o),
+                 host = Estimate(data, on_cpu, cpu_o);
+    for (std::size_t e = 0; e < resident.estimates.size(); ++e) {
+      const EstimateResult &a = resident.estimates[e], &b = upload.estimates[e], &h = host.estimates[e];
+      EXPECT_EQ(a.theta_reps, b.theta_reps) << c.name << " " << a.estimand;
+      EXPECT_EQ(a.se_reps, b.se_reps) << c.name << " " << a.estimand;
+      for (std::size_t r = 0; r < a.theta_reps.size(); ++r) {
+        EXPECT_NEAR(a.theta_reps[r], h.theta_reps[r], 1e-12 * std::fabs(h.theta_reps[r]) + 1e-15) << c.name;
+        EXPECT_NEAR(a.se_reps[r], h.se_reps[r], 1e-12 * h.se_reps[r]) << c.name;
+      }
+    }
+    for (std::size_t r = 0; r < resident.scores.size(); ++r) {
+      ASSERT_NE(resident.scores[r].device_scores, nullptr) << c.name;
+      EXPECT_EQ(host.scores[r].device_scores, nullptr) << c.name;
+      EXPECT_EQ(resident.scores[r].psi, upload.scores[r].psi) << c.name;
+    }
+    // The bootstrap reads psi from the device: the same t* as from an upload.
+    BootstrapOptions bo;
+    bo.replicates = 300;
+    bo.method = BootstrapMethod::kRademacher;
+    bo.sampler = BootstrapSampler::kLoop;
+    bo.seed = 4;
+    bo.device = "cuda";
+    ScoreBlock without_device = resident.scores[1];
+    without_device.device_scores.reset();
+    EXPECT_EQ(BootstrapT(resident.scores[1], bo, 1), BootstrapT(without_device, bo, 1)) << c.name;
+  }
+}
+
 TEST(FitCuda, RepeatedGpuFitsGiveIdenticalPredictions) {
   SKIP_WITHOUT_CUDA_FIT();
   for (const Case& c : kCases) {

@@ -271,6 +271,11 @@ TEST(ScoresCudaStubs, ThrowBuiltWithoutCuda) {
   test::ExpectBuiltWithoutCuda([&] { cuda::IrmScores(irm, a.data(), b.data()); });
   test::ExpectBuiltWithoutCuda([&] { cuda::PlrScores(plr, a.data(), b.data()); });
   test::ExpectBuiltWithoutCuda([] { cuda::Query(0); });
+  Predictions pred;
+  pred.n = r.size();
+  pred.reps = 1;
+  test::ExpectBuiltWithoutCuda([&] { cuda::ScoreSession(r.size(), 1, r.y.data(), r.d.data(), nullptr, pred, nullptr); });
+  test::ExpectBuiltWithoutCuda([&] { cuda::DeviceScores(r.size(), 1); });
 }
 #endif
 
