@@ -12,25 +12,8 @@ Signal MakeSignal(const Dataset& data, const Fit& fit, int rep, bool att, double
   const std::size_t off = static_cast<std::size_t>(rep) * n;
   Signal s;
   if (fit.options.model == Model::kIrm) {
-    // Sample weights rescaled to mean 1, as Estimate() does.
-    std::vector<double> uw;
-    if (!data.weights.empty()) {
-      double sum = 0;
-      for (double w : data.weights) sum += w;
-      uw.resize(n);
-      for (std::size_t i = 0; i < n; ++i) uw[i] = data.weights[i] * n / sum;
-    }
-    IrmScoreArgs args;
-    args.n = n;
-    args.y = data.y.data();
-    args.d = data.d.data();
-    args.m = pred.m.data() + off;
-    args.g0 = pred.g0.data() + off;
-    args.g1 = pred.g1.data() + off;
-    args.uw = uw.empty() ? nullptr : uw.data();
-    args.clip = clip;
-    args.normalize_ipw = normalize_ipw;
-    args.att = att;
+    const std::vector<double> uw = MeanOneWeights(data.weights);  // as Estimate() weights the scores
+    const IrmScoreArgs args = IrmArgsOf(data, pred, rep, uw, clip, normalize_ipw, att);
     s.y.resize(n);
     s.a.resize(n);
     cpu::IrmScores(args, s.a.data(), s.y.data());

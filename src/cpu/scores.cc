@@ -4,6 +4,47 @@
 
 #include "ops/scores.h"
 
+namespace fastdml {
+
+std::vector<double> MeanOneWeights(const std::vector<double>& weights) {
+  double sum = 0;
+  for (double w : weights) sum += w;
+  const std::size_t n = weights.size();
+  std::vector<double> uw(n);
+  for (std::size_t i = 0; i < n; ++i) uw[i] = weights[i] * n / sum;
+  return uw;
+}
+
+IrmScoreArgs IrmArgsOf(const Dataset& data, const Predictions& pred, int rep, const std::vector<double>& uw,
+                       double clip, bool normalize_ipw, bool att) {
+  const std::size_t off = static_cast<std::size_t>(rep) * pred.n;
+  IrmScoreArgs a;
+  a.n = pred.n;
+  a.y = data.y.data();
+  a.d = data.d.data();
+  a.m = pred.m.data() + off;
+  a.g0 = pred.g0.data() + off;
+  a.g1 = pred.g1.data() + off;
+  a.uw = uw.empty() ? nullptr : uw.data();
+  a.clip = clip;
+  a.normalize_ipw = normalize_ipw;
+  a.att = att;
+  return a;
+}
+
+PlrScoreArgs PlrArgsOf(const Dataset& data, const Predictions& pred, int rep) {
+  const std::size_t off = static_cast<std::size_t>(rep) * pred.n;
+  PlrScoreArgs a;
+  a.n = pred.n;
+  a.y = data.y.data();
+  a.d = data.d.data();
+  a.m = pred.m.data() + off;
+  a.l = pred.l.data() + off;
+  return a;
+}
+
+}  // namespace fastdml
+
 namespace fastdml::cpu {
 
 void IrmScores(const IrmScoreArgs& a, double* psi_a, double* psi_b) {

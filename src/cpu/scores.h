@@ -3,6 +3,10 @@
 // ops/scores.h; the dispatcher in driver/ picks one from Options::device.
 #pragma once
 #include <cstddef>
+#include <vector>
+
+#include "fastdml/dataset.h"
+#include "fastdml/estimator.h"  // Predictions
 
 namespace fastdml {
 
@@ -26,6 +30,16 @@ struct PlrScoreArgs {
   const double* m = nullptr;  // E[D|X], not clipped (DoubleML's PLR does not clip)
   const double* l = nullptr;  // E[Y|X]
 };
+
+// Sample weights rescaled to mean 1 (uw = w n / sum w), as DoubleML expects
+// them; empty when `weights` is (unweighted).
+std::vector<double> MeanOneWeights(const std::vector<double>& weights);
+
+// The score arguments of repetition `rep` over host data and predictions;
+// `uw` from MeanOneWeights (empty: unweighted). Pointers into the arguments.
+IrmScoreArgs IrmArgsOf(const Dataset& data, const Predictions& pred, int rep, const std::vector<double>& uw,
+                       double clip, bool normalize_ipw, bool att);
+PlrScoreArgs PlrArgsOf(const Dataset& data, const Predictions& pred, int rep);
 
 namespace cpu {
 // Writes psi_a[i], psi_b[i] for i < n (host memory).

@@ -111,14 +111,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
   // Sample weights rescaled to mean 1 (DoubleML expects normalised weights).
-  std::vector<double> uw;
-  if (!data.weights.empty()) {
-    if (!irm) throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
-    double s = 0;
-    for (double w : data.weights) s += w;
-    uw.resize(n);
-    for (std::size_t i = 0; i < n; ++i) uw[i] = data.weights[i] * n / s;
+  if (!data.weights.empty() && !irm) {
+    throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
   }
+  const std::vector<double> uw = MeanOneWeights(data.weights);
 
   Report report;
   report.level = options.level;
@@ -241,26 +237,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                              clustered ? psi_b.data() : nullptr);
       } else {
         if (irm) {
-          IrmScoreArgs a;
-          a.n = n;
-          a.y = data.y.data();
-          a.d = data.d.data();
-          a.m = pred.m.data() + off;
-          a.g0 = pred.g0.data() + off;
-          a.g1 = pred.g1.data() + off;
-          a.uw = uw.empty() ? nullptr : uw.data();
-          a.clip = options.clip;
-          a.normalize_ipw = options.normalize_ipw;
-          a.att = att;
-          cpu::IrmScores(a, psi_a.data(), psi_b.data());
+          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, options.clip, options.normalize_ipw, att), psi_a.data(),
+                         psi_b.data());
         } else {
-          PlrScoreArgs a;
-          a.n = n;
-          a.y = data.y.data();
-          a.d = data.d.data();
-          a.m = pred.m.data() + off;
-          a.l = pred.l.data() + off;
-          cpu::PlrScores(a, psi_a.data(), psi_b.data());
+          cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.data(), psi_b.data());
         }
         sol = SolveScore(psi_a, psi_b, psi);
       }
