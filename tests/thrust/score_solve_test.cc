@@ -89,6 +89,17 @@ IrmScoreArgs Args(const Rows& r, const IrmCase& c) {
   return a;
 }
 
+// PLR arguments over the rows, with m as the treatment prediction.
+PlrScoreArgs PlrArgs(const Rows& r, const double* m) {
+  PlrScoreArgs a;
+  a.n = kRows;
+  a.y = r.y.data();
+  a.d = r.d.data();
+  a.m = m;
+  a.l = r.l.data();
+  return a;
+}
+
 // theta = -sum(psi_b)/sum(psi_a), J = mean(psi_a), se^2 = mean(psi^2)/(J^2 n),
 // written out once more here rather than read from ops::SolveFromSums.
 void ExpectSolutionOf(const std::vector<double>& a, const std::vector<double>& b, const ops::ScoreSolution& got,
@@ -137,12 +148,7 @@ TEST(ScoreSolveThrust, IrmScoresAndSolutionMatchTheCpuForEveryVariant) {
 
 TEST(ScoreSolveThrust, PlrScoresAndSolutionMatchTheCpu) {
   const Rows r = MakeRows(6);
-  PlrScoreArgs a;
-  a.n = kRows;
-  a.y = r.y.data();
-  a.d = r.d.data();
-  a.m = r.m.data();
-  a.l = r.l.data();
+  const PlrScoreArgs a = PlrArgs(r, r.m.data());
   std::vector<double> want_a(kRows), want_b(kRows), got_a(kRows), got_b(kRows), psi(kRows);
   cpu::PlrScores(a, want_a.data(), want_b.data());
   ops::ComputePlrScores(thrust::device, a, got_a.data(), got_b.data());
@@ -156,12 +162,7 @@ TEST(ScoreSolveThrust, NoTreatmentVariationLeftGivesZeroJacobian) {
   // PLR with m = D: every residual v = D - m is 0, so psi_a = 0 and J = 0,
   // which Estimate turns into a DataError naming the Jacobian.
   const Rows r = MakeRows(7);
-  PlrScoreArgs a;
-  a.n = kRows;
-  a.y = r.y.data();
-  a.d = r.d.data();
-  a.m = r.d.data();
-  a.l = r.l.data();
+  const PlrScoreArgs a = PlrArgs(r, r.d.data());
   std::vector<double> psi_a(kRows), psi_b(kRows), psi(kRows);
   ops::ComputePlrScores(thrust::device, a, psi_a.data(), psi_b.data());
   const ops::ScoreSolution s = ops::SolveDml2(thrust::device, kRows, psi_a.data(), psi_b.data(), psi.data());
