@@ -219,7 +219,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     session.emplace(n, k, data.y.data(), data.d.data(), uw.empty() ? nullptr : uw.data(), pred,
                     fit.device_predictions);
   }
-  std::vector<double> psi_a(n), psi_b(n);
+  // Host psi_a/psi_b: the CPU scores, and the cluster solve on either device
+  // (a GPU session without clusters keeps them on the device).
+  const std::size_t host_parts = session && !clustered ? 0 : n;
+  std::vector<double> psi_a(host_parts), psi_b(host_parts);
   for (int r = 0; r < pred.reps; ++r) {
     const std::size_t off = static_cast<std::size_t>(r) * n;
     ScoreBlock& block = report.scores[r];
