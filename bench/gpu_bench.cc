@@ -40,6 +40,7 @@
 #include "fastdml/dataset.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "inference/aggregate.h"
 #include "fastdml/inference.h"
 #include "sim/simulate.h"
 
@@ -50,12 +51,6 @@ using nlohmann::json;
 
 double Seconds(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
 // --name value pairs; every flag must be known (a typo is an error, not a default).
@@ -166,7 +161,7 @@ int RunBootstrap(const Flags& f) {
     runs.push_back(Seconds(t0));
     checksum = t.empty() ? 0 : t[0] + t.back();
   }
-  const double med = Median(runs);
+  const double med = fastdml::inference::Median(runs);
   json out = {{"bench", "bootstrap"},
               {"device", o.device},
               {"machine", Machine(o.device)},
@@ -301,7 +296,7 @@ int RunFit(const Flags& f) {
               {"bootstrap_replicates", bo.replicates},
               {"simulate_s", sim_s},
               {"runs", runs},
-              {"median_total_s", Median(totals)}};
+              {"median_total_s", fastdml::inference::Median(totals)}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "cate/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
+#include "inference/aggregate.h"
 #include "inference/normal.h"
 
 namespace fastdml {
@@ -203,23 +204,19 @@ BlpResult Blp(const Dataset& data, const Fit& fit, const Basis& basis, const Blp
     res.coef_reps.push_back(std::move(ols.coef));
     res.cov_reps.push_back(std::move(ols.cov));
   }
-  const double z = NormalQuantile(1 - (1 - opts.level) / 2);
   for (int j = 0; j < k; ++j) {
-    std::vector<double> th(reps), se(reps), lo(reps), hi(reps);
+    std::vector<double> th(reps), se(reps);
     for (int r = 0; r < reps; ++r) {
       th[r] = res.coef_reps[r][j];
       se[r] = se_reps[r][j];
-      lo[r] = th[r] - z * se[r];
-      hi[r] = th[r] + z * se[r];
     }
-    double est, sej;
-    cate::Aggregate(th, se, &est, &sej);
-    res.coef.push_back(est);
-    res.se.push_back(sej);
-    res.t.push_back(est / sej);
-    res.p_value.push_back(2 * NormalCdf(-std::fabs(est / sej)));
-    res.ci_lower.push_back(cate::Median(lo));
-    res.ci_upper.push_back(cate::Median(hi));
+    const inference::Inference f = inference::Finish(th, se, opts.level);
+    res.coef.push_back(f.estimate);
+    res.se.push_back(f.se);
+    res.t.push_back(f.t);
+    res.p_value.push_back(f.p_value);
+    res.ci_lower.push_back(f.ci_lower);
+    res.ci_upper.push_back(f.ci_upper);
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
@@ -232,7 +229,6 @@ BlpPrediction PredictBlp(const BlpResult& blp, const Basis& grid) {
   }
   const int m = static_cast<int>(grid.n);
   const int reps = static_cast<int>(blp.coef_reps.size());
-  const double z = NormalQuantile(1 - (1 - blp.level) / 2);
   std::vector<std::vector<double>> est(m, std::vector<double>(reps)), se = est;
   for (int r = 0; r < reps; ++r) {
     const std::vector<double>& beta = blp.coef_reps[r];
@@ -250,7 +246,7 @@ BlpPrediction PredictBlp(const BlpResult& blp, const Basis& grid) {
   }
   BlpPrediction out;
   const bool joint = blp.options.bootstrap.replicates > 0;
-  std::vector<double> crit(reps, z);
+  std::vector<double> crit(reps);
   if (joint) {
     for (int r = 0; r < reps; ++r) {
       const std::vector<double> t = cate::GaussianT(blp.cov_reps[r], k, grid.x, m, blp.options.bootstrap, r);
@@ -260,22 +256,15 @@ BlpPrediction PredictBlp(const BlpResult& blp, const Basis& grid) {
     out.joint_critical_values = crit;
   }
   for (int g = 0; g < m; ++g) {
-    double e, s;
-    cate::Aggregate(est[g], se[g], &e, &s);
-    std::vector<double> lo(reps), hi(reps), jlo(reps), jhi(reps);
-    for (int r = 0; r < reps; ++r) {
-      lo[r] = est[g][r] - z * se[g][r];
-      hi[r] = est[g][r] + z * se[g][r];
-      jlo[r] = est[g][r] - crit[r] * se[g][r];
-      jhi[r] = est[g][r] + crit[r] * se[g][r];
-    }
-    out.estimate.push_back(e);
-    out.se.push_back(s);
-    out.ci_lower.push_back(cate::Median(lo));
-    out.ci_upper.push_back(cate::Median(hi));
+    const inference::Inference f = inference::Finish(est[g], se[g], blp.level);
+    out.estimate.push_back(f.estimate);
+    out.se.push_back(f.se);
+    out.ci_lower.push_back(f.ci_lower);
+    out.ci_upper.push_back(f.ci_upper);
     if (joint) {
-      out.joint_ci_lower.push_back(cate::Median(jlo));
-      out.joint_ci_upper.push_back(cate::Median(jhi));
+      const inference::Bounds band = inference::MedianBounds(est[g], se[g], crit);
+      out.joint_ci_lower.push_back(band.lower);
+      out.joint_ci_upper.push_back(band.upper);
     }
   }
   return out;

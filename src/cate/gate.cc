@@ -10,6 +10,7 @@
 #include "cuda/device.h"
 #include "cate/row_sums.h"
 #include "cate/signal.h"
+#include "inference/aggregate.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
 
@@ -58,7 +59,6 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   }
 
   const int reps = fit.predictions.reps;
-  const double z = NormalQuantile(1 - (1 - opts.level) / 2);
   std::vector<std::vector<double>> t_boot(reps), cov_reps(reps);
   for (int r = 0; r < reps; ++r) {
     const cate::Signal s = cate::MakeSignal(data, fit, r, att, opts.clip, opts.normalize_ipw);
@@ -80,41 +80,24 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
     }
     cov_reps[r] = std::move(ols.cov);
   }
-  for (GroupEffect& e : res.groups) {
-    cate::Aggregate(e.theta_reps, e.se_reps, &e.estimate, &e.se);
-    e.t = e.estimate / e.se;
-    e.p_value = 2 * NormalCdf(-std::fabs(e.t));
-    std::vector<double> lo(reps), hi(reps);
-    for (int r = 0; r < reps; ++r) {
-      lo[r] = e.theta_reps[r] - z * e.se_reps[r];
-      hi[r] = e.theta_reps[r] + z * e.se_reps[r];
-    }
-    e.ci_lower = cate::Median(lo);
-    e.ci_upper = cate::Median(hi);
-  }
+  for (GroupEffect& e : res.groups) inference::FinishInto(&e, opts.level);
   if (opts.bootstrap.replicates > 0) {
     std::vector<std::vector<double>> rw(groups, std::vector<double>(reps));
-    std::vector<std::vector<double>> lo(groups, std::vector<double>(reps)), hi = lo;
     for (int r = 0; r < reps; ++r) {
       const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r);
-      const double crit = JointCriticalValue(t, groups, opts.level);
-      res.joint_critical_values.push_back(crit);
+      res.joint_critical_values.push_back(JointCriticalValue(t, groups, opts.level));
       std::vector<double> t_obs(groups);
-      for (int k = 0; k < groups; ++k) {
-        const GroupEffect& e = res.groups[k];
-        t_obs[k] = e.theta_reps[r] / e.se_reps[r];
-        lo[k][r] = e.theta_reps[r] - crit * e.se_reps[r];
-        hi[k][r] = e.theta_reps[r] + crit * e.se_reps[r];
-      }
+      for (int k = 0; k < groups; ++k) t_obs[k] = res.groups[k].theta_reps[r] / res.groups[k].se_reps[r];
       const std::vector<double> p = RomanoWolf(t, groups, t_obs);
       for (int k = 0; k < groups; ++k) rw[k][r] = p[k];
     }
     for (int k = 0; k < groups; ++k) {
       GroupEffect& e = res.groups[k];
+      const inference::Bounds band = inference::MedianBounds(e.theta_reps, e.se_reps, res.joint_critical_values);
       e.has_joint = true;
-      e.joint_ci_lower = cate::Median(lo[k]);
-      e.joint_ci_upper = cate::Median(hi[k]);
-      e.p_romano_wolf = cate::Median(rw[k]);
+      e.joint_ci_lower = band.lower;
+      e.joint_ci_upper = band.upper;
+      e.p_romano_wolf = inference::Median(rw[k]);
     }
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -241,23 +241,5 @@ OlsFit GroupRatio(GroupRows& rows, std::size_t n, int n_groups, CovType cov, std
   return fit;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t k = v.size();
-  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
-
-void Aggregate(const std::vector<double>& theta_reps, const std::vector<double>& se_reps, double* theta, double* se) {
-  constexpr double kCritical = 1.96;  // DoubleML's fixed aggregation constant
-  *theta = Median(theta_reps);
-  if (theta_reps.size() == 1) {
-    *se = se_reps[0];
-    return;
-  }
-  std::vector<double> upper(theta_reps.size());
-  for (std::size_t r = 0; r < upper.size(); ++r) upper[r] = theta_reps[r] + kCritical * se_reps[r];
-  *se = (Median(upper) - *theta) / kCritical;
-}
-
 }  // namespace cate
 }  // namespace fastdml

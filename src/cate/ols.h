@@ -37,11 +37,6 @@ OlsFit OlsOnGroups(Device device, const std::vector<double>& y, const std::vecto
 // GroupByQuantiles (cate.h) with the sort and the bin assignment on `device`.
 Grouping GroupByQuantiles(Device device, const std::string& name, const std::vector<double>& values, int bins);
 
-// DoubleML's aggregation over repetitions (utils/_estimation.py,
-// _aggregate_coefs_and_ses): median estimate, se = (median(theta + 1.96 se) - theta) / 1.96.
-void Aggregate(const std::vector<double>& theta_reps, const std::vector<double>& se_reps, double* theta, double* se);
-double Median(std::vector<double> v);
-
 // The Gaussian multiplier bootstrap of DoubleMLBLP.confint(joint=True) for the
 // linear functionals L beta (rows of `l`, m x k) of one repetition's
 // coefficient covariance `omega` (k x k): t*_bj = (L Omega^{1/2} z_b)_j / se_j,

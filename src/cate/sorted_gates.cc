@@ -16,25 +16,11 @@
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
+#include "inference/aggregate.h"
 #include "inference/normal.h"
 
 namespace fastdml {
 namespace {
-
-// Per-repetition (estimate, se) pairs -> aggregated estimate, SE, CI.
-Inferred Finish(Inferred x, double z) {
-  cate::Aggregate(x.theta_reps, x.se_reps, &x.estimate, &x.se);
-  x.t = x.estimate / x.se;
-  x.p_value = 2 * NormalCdf(-std::fabs(x.t));
-  std::vector<double> lo, hi;
-  for (std::size_t r = 0; r < x.theta_reps.size(); ++r) {
-    lo.push_back(x.theta_reps[r] - z * x.se_reps[r]);
-    hi.push_back(x.theta_reps[r] + z * x.se_reps[r]);
-  }
-  x.ci_lower = cate::Median(lo);
-  x.ci_upper = cate::Median(hi);
-  return x;
-}
 
 void Add(Inferred* x, double estimate, double variance) {
   x->theta_reps.push_back(estimate);
@@ -115,12 +101,10 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   res.gates.resize(k_groups);
   res.clan.resize(clan_cols.size());
   for (std::size_t c = 0; c < clan_cols.size(); ++c) res.clan[c].variable = options.clan[c];
-  const double z = NormalQuantile(1 - (1 - options.level) / 2);
   const bool binary = IsBinaryTreatment(data.d);
   const cate::Device device = cate::DeviceOf(fit);  // sort, bins, group sums and Gram on the fit's device
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
-  std::vector<std::vector<double>> joint_lo(k_groups), joint_hi(k_groups);
   for (int r = 0; r < fit.predictions.reps; ++r) {
     const std::vector<double>& s = proxy[r];
     if (s.size() != n) throw UsageError("sorted GATES: CATE proxy " + std::to_string(r) + " has the wrong length");
@@ -159,12 +143,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
     }
     if (options.bootstrap.replicates > 0) {
       const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r);
-      const double crit = JointCriticalValue(t, k_groups, options.level);
-      res.joint_critical_values.push_back(crit);
-      for (int k = 0; k < k_groups; ++k) {
-        joint_lo[k].push_back(res.gates[k].theta_reps.back() - crit * res.gates[k].se_reps.back());
-        joint_hi[k].push_back(res.gates[k].theta_reps.back() + crit * res.gates[k].se_reps.back());
-      }
+      res.joint_critical_values.push_back(JointCriticalValue(t, k_groups, options.level));
     }
     const std::size_t top = k_groups - 1;
     Add(&res.top_minus_bottom, gates.coef[top] - gates.coef[0],
@@ -223,20 +202,21 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   }
   for (int k = 0; k < k_groups; ++k) {
     Inferred& e = res.gates[k];
-    e = Finish(e, z);
+    inference::FinishInto(&e, options.level);
     if (options.bootstrap.replicates > 0) {
+      const inference::Bounds band = inference::MedianBounds(e.theta_reps, e.se_reps, res.joint_critical_values);
       e.has_joint = true;
-      e.joint_ci_lower = cate::Median(joint_lo[k]);
-      e.joint_ci_upper = cate::Median(joint_hi[k]);
+      e.joint_ci_lower = band.lower;
+      e.joint_ci_upper = band.upper;
     }
   }
-  res.top_minus_bottom = Finish(res.top_minus_bottom, z);
-  res.blp_beta1 = Finish(res.blp_beta1, z);
-  res.blp_beta2 = Finish(res.blp_beta2, z);
+  inference::FinishInto(&res.top_minus_bottom, options.level);
+  inference::FinishInto(&res.blp_beta1, options.level);
+  inference::FinishInto(&res.blp_beta2, options.level);
   for (ClanRow& row : res.clan) {
-    row.top = Finish(row.top, z);
-    row.bottom = Finish(row.bottom, z);
-    row.difference = Finish(row.difference, z);
+    inference::FinishInto(&row.top, options.level);
+    inference::FinishInto(&row.bottom, options.level);
+    inference::FinishInto(&row.difference, options.level);
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -14,17 +14,13 @@
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "fastdml/warnings.h"
+#include "inference/aggregate.h"
 #include "inference/cluster.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
 
 namespace fastdml {
 namespace {
-
-// DoubleML aggregates SEs over repetitions with a fixed 1.96
-// (utils/_estimation.py, _aggregate_coefs_and_ses), whatever the CI level; we
-// keep it so that results agree with DoubleML to rounding.
-constexpr double kAggregationCritical = 1.96;
 
 std::string FormatClip(double v) {
   char text[32];
@@ -52,12 +48,6 @@ std::string FeaturesEqualToTreatment(const Dataset& data) {
   return names;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t k = v.size();
-  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
-
 // DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
 // psi = theta psi_a + psi_b written to `psi`.
 ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* psi) {
@@ -74,24 +64,6 @@ ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vecto
     ss += psi[i] * psi[i];
   }
   return ops::SolveFromSums(n, sa, sb, ss);
-}
-
-// t and p from the aggregated estimate and SE; with repetitions the CI bounds
-// are the medians of the per-repetition bounds (Chernozhukov et al. 2018,
-// section 3.4). This is what DoubleML's model objects report (double_ml.py
-// pval and summary; DoubleMLFramework.confint).
-void FillInference(EstimateResult* r, double level) {
-  r->t = r->estimate / r->se;
-  r->p_value = 2 * NormalCdf(-std::fabs(r->t));
-  const double z = NormalQuantile(1 - (1 - level) / 2);
-  const std::size_t reps = r->theta_reps.size();
-  std::vector<double> lo(reps), hi(reps);
-  for (std::size_t k = 0; k < reps; ++k) {
-    lo[k] = r->theta_reps[k] - z * r->se_reps[k];
-    hi[k] = r->theta_reps[k] + z * r->se_reps[k];
-  }
-  r->ci_lower = Median(lo);
-  r->ci_upper = Median(hi);
 }
 
 }  // namespace
@@ -277,16 +249,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     if (session && !clustered) block.device_scores = session->Scores(r);
   }
 
+  // Aggregated over repetitions as DoubleML's model objects report it
+  // (double_ml.py pval and summary; DoubleMLFramework.confint).
   for (EstimateResult& res : results) {
-    res.estimate = Median(res.theta_reps);
-    if (pred.reps == 1) {
-      res.se = res.se_reps[0];
-    } else {
-      std::vector<double> upper(pred.reps);
-      for (int r = 0; r < pred.reps; ++r) upper[r] = res.theta_reps[r] + kAggregationCritical * res.se_reps[r];
-      res.se = (Median(upper) - res.estimate) / kAggregationCritical;
-    }
-    FillInference(&res, options.level);
+    inference::FinishInto(&res, options.level);
     report.estimates.push_back(res);
   }
 

@@ -9,18 +9,10 @@
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
 #include "fastdml/inference.h"
+#include "inference/aggregate.h"
 #include "inference/normal.h"
 
 namespace fastdml {
-namespace {
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t k = v.size();
-  return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
-
-}  // namespace
 
 void Bootstrap(Report* report, const BootstrapOptions& options, bool joint) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -40,14 +32,10 @@ void Bootstrap(Report* report, const BootstrapOptions& options, bool joint) {
   if (joint) {
     for (std::size_t e = 0; e < report->estimates.size(); ++e) {
       EstimateResult& res = report->estimates[e];
-      std::vector<double> lo(reps), hi(reps);
-      for (int r = 0; r < reps; ++r) {
-        lo[r] = res.theta_reps[r] - boot.joint_critical_values[r] * res.se_reps[r];
-        hi[r] = res.theta_reps[r] + boot.joint_critical_values[r] * res.se_reps[r];
-      }
+      const inference::Bounds band = inference::MedianBounds(res.theta_reps, res.se_reps, boot.joint_critical_values);
       res.has_joint = true;
-      res.joint_ci_lower = Median(lo);
-      res.joint_ci_upper = Median(hi);
+      res.joint_ci_lower = band.lower;
+      res.joint_ci_upper = band.upper;
     }
   }
   boot.done = true;
@@ -77,7 +65,7 @@ void AdjustPValues(Report* report, const std::vector<std::string>& methods) {
                                                                : Holm(p);
       for (int e = 0; e < k; ++e) adjusted[e][r] = adj[e];
     }
-    for (int e = 0; e < k; ++e) report->estimates[e].p_adjusted[method] = Median(adjusted[e]);
+    for (int e = 0; e < k; ++e) report->estimates[e].p_adjusted[method] = inference::Median(adjusted[e]);
   }
 }
 
