@@ -316,32 +316,36 @@ FitFile ReadFitFile(const std::string& path) {
   if (!cols.is_array()) h.Fail("header field 'columns' is not an array");
   for (const nlohmann::json& c : cols) {
     const std::string name = h.Get<std::string>(c, "name", "columns[].");
+    const bool is_fold = name == "fold";
+    std::vector<double>* values = name == "m"    ? &p.m
+                                  : name == "g0" ? &p.g0
+                                  : name == "g1" ? &p.g1
+                                  : name == "l"  ? &p.l
+                                                 : nullptr;
+    if (!is_fold && !values) continue;  // a column a later minor addition might carry: ignorable
     const std::string type = h.Get<std::string>(c, "type", "columns[].");
     const std::size_t offset = h.Get<std::size_t>(c, "offset", "columns[].");
     const std::size_t count = h.Get<std::size_t>(c, "count", "columns[].");
-    void* dst = nullptr;
-    std::size_t width = 8;
-    const char* want_type = "float64";
-    if (name == "fold") {
-      p.fold.resize(total);
-      dst = p.fold.data();
-      width = 4;
-      want_type = "int32";
-    } else if (name == "m" || name == "g0" || name == "g1" || name == "l") {
-      std::vector<double>& v = name == "m" ? p.m : name == "g0" ? p.g0 : name == "g1" ? p.g1 : p.l;
-      if (!v.empty()) h.Fail("column '" + name + "' appears twice");
-      v.resize(total);
-      dst = v.data();
-    } else {
-      continue;  // columns a later minor addition might carry; documented as ignorable
-    }
+    const std::size_t width = is_fold ? 4 : 8;
+    const char* want_type = is_fold ? "int32" : "float64";
     if (type != want_type) h.Fail("column '" + name + "' has type " + type + ", expected " + want_type);
     if (count != total) {
       h.Fail("column '" + name + "' holds " + std::to_string(count) + " values, expected n x reps = " +
              std::to_string(total));
     }
-    if (offset % 8 != 0 || offset > data_bytes || count * width > data_bytes - offset) {
+    // Checked before allocating, so that a damaged header cannot ask for more
+    // memory than the file could fill.
+    if (offset % 8 != 0 || offset > data_bytes || count > (data_bytes - offset) / width) {
       h.Fail("column '" + name + "' lies outside the data section (offset " + std::to_string(offset) + ")");
+    }
+    if (is_fold ? !p.fold.empty() : !values->empty()) h.Fail("column '" + name + "' appears twice");
+    void* dst;
+    if (is_fold) {
+      p.fold.resize(total);
+      dst = p.fold.data();
+    } else {
+      values->resize(total);
+      dst = values->data();
     }
     read_at(data_start + offset, dst, count * width, "a column");
   }

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "fastdml/error.h"
 #include "io/fit_file.h"
 
@@ -229,6 +231,51 @@ TEST(FitFile, TrailingBytesAndABrokenHeaderAreErrors) {
   Spit(path, broken);
   ExpectDataError([&] { ReadFitFile(path.string()); }, path, "not JSON");
   ExpectDataError([&] { ReadFitFile(TempPath("absent.fit").string()); }, TempPath("absent.fit"), "cannot open");
+}
+
+// Rebuilds the file at `path` with its header replaced by `edit(header)`.
+template <typename Edit>
+void EditHeader(const fs::path& path, Edit edit) {
+  const std::string bytes = Slurp(path);
+  std::uint64_t header_bytes = 0;
+  std::memcpy(&header_bytes, bytes.data() + 16, 8);
+  nlohmann::json header = nlohmann::json::parse(bytes.substr(24, header_bytes));
+  const std::string data = bytes.substr((24 + header_bytes + 7) / 8 * 8);
+  edit(header);
+  const std::string text = header.dump();
+  std::string out = bytes.substr(0, 16);
+  const std::uint64_t length = text.size();
+  out.append(reinterpret_cast<const char*>(&length), 8);
+  out += text;
+  out.resize((out.size() + 7) / 8 * 8, '\0');
+  Spit(path, out + data);
+}
+
+TEST(FitFile, ADamagedHeaderIsRefusedBeforeAnythingIsAllocated) {
+  const Example ex = MakeExample(Model::kIrm);
+  const fs::path path = TempPath("huge.fit");
+  WriteFitFile(path.string(), ex.fit, ex.data, {});
+  // 2^36 rows x 8 bytes would be 512 GiB per column: the reader must refuse
+  // it from the file's size, not try to allocate it.
+  EditHeader(path, [](nlohmann::json& h) {
+    h["n"] = std::uint64_t{1} << 36;
+    h["reps"] = 1;
+    for (auto& c : h["columns"]) c["count"] = std::uint64_t{1} << 36;
+  });
+  ExpectDataError([&] { ReadFitFile(path.string()); }, path, "lies outside the data section");
+
+  WriteFitFile(path.string(), ex.fit, ex.data, {});
+  EditHeader(path, [](nlohmann::json& h) { h["columns"][1]["type"] = "float32"; });
+  ExpectDataError([&] { ReadFitFile(path.string()); }, path, "column 'm' has type float32");
+  WriteFitFile(path.string(), ex.fit, ex.data, {});
+  EditHeader(path, [](nlohmann::json& h) { h["columns"].erase(3); });  // g1
+  ExpectDataError([&] { ReadFitFile(path.string()); }, path, "the column 'g1' is missing");
+  WriteFitFile(path.string(), ex.fit, ex.data, {});
+  EditHeader(path, [](nlohmann::json& h) { h["options"].erase("seed"); });
+  ExpectDataError([&] { ReadFitFile(path.string()); }, path, "lacks 'options.seed'");
+  WriteFitFile(path.string(), ex.fit, ex.data, {});
+  EditHeader(path, [](nlohmann::json& h) { h["columns"].push_back({{"name", "extra"}, {"type", "uint8"}}); });
+  EXPECT_NO_THROW(ReadFitFile(path.string()));  // unknown columns are ignored (docs/fit-file.md)
 }
 
 TEST(FitFile, FitFromFitFileRejectsOtherDataAndKeepsTheFitsSettings) {
