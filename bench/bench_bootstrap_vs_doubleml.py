@@ -89,7 +89,7 @@ DOUBLEML_SCRIPT = textwrap.dedent("""
 
 def make_inputs(n: int, seed: int, directory: Path) -> dict:
     """Data CSV, predictions CSV (IRM, one repetition, 5 folds) and DoubleML's
-    framework arrays (npz) from the same predictions, scores as DESIGN.md section 2."""
+    framework arrays (npz) from the same predictions, scores as docs/design.md section 2."""
     from scipy.special import expit, logit
 
     rng = np.random.default_rng(seed)

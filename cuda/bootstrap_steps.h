@@ -5,7 +5,7 @@
 // headers: include from cuda/*.cu and tests/thrust only. Every pointer lives
 // in the policy's memory: device memory for CUDA, host memory for OpenMP.
 //
-// Unit scores (DESIGN.md section 2), estimand-major s[j * units + u]:
+// Unit scores (docs/design.md section 2), estimand-major s[j * units + u]:
 //   rows:      s_ij = psi_ij / (n J_j se_j)
 //   clusters:  s_cj = (sum of psi_ij over the rows of cluster c, in row order) / (n J_j se_j)
 // The same operations in the same order as the CPU's PrepareUnits, so s is

@@ -3,11 +3,11 @@
 // of the CATE on a user basis, as OLS of an orthogonal signal with robust
 // covariance (Semenova and Chernozhukov 2021; DoubleML's gate()/cate()).
 //
-// Signals, per repetition r (DESIGN.md section 2):
+// Signals, per repetition r (docs/design.md section 2):
 //   IRM, ATE  y_i = psi_b,i of the ATE score (the AIPW signal, clipped m), x_i = basis row
 //   PLR       y_i = Y - l(X), x_i = (D - m(X)) * basis row  (DoubleML's PLR cate)
 //   IRM, ATT  per group: theta_g = -sum_{i in g} psi_b,i / sum_{i in g} psi_a,i with the
-//             ATT score (GATE only; DoubleML has none, see README "Heterogeneous effects")
+//             ATT score (GATE only; DoubleML has none, see docs/heterogeneity.md)
 // With R > 1 repetitions each is solved per repetition and aggregated as
 // DoubleML does: median estimate, SE from the median of estimate + 1.96 se,
 // CI and joint bands as medians of the per-repetition bounds.

@@ -6,7 +6,7 @@
 
 namespace fastdml {
 
-// Process exit codes used by the CLI (documented in README.md).
+// Process exit codes used by the CLI (documented in docs/cli.md).
 enum ExitCode : int {
   kExitOk = 0,
   kExitInternal = 1,

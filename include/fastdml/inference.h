@@ -57,7 +57,7 @@ struct ScoreBlock {
 };
 
 // Bootstrap t-statistics for one repetition, t[b * k + j]:
-//   t*_bj = sum_i W_bi psi_ij / (n J_j se_j)                   (DESIGN.md section 2)
+//   t*_bj = sum_i W_bi psi_ij / (n J_j se_j)                   (docs/design.md section 2)
 // with clusters one multiplier per cluster: sum_c W_bc (sum_{i in c} psi_ij) / (n J_j se_j).
 // W is a pure function of (seed, rep, b, row or cluster) through Philox4x32-10.
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep);

@@ -1,6 +1,6 @@
 // Codes of the documented warnings in Report::warnings (JSON
 // diagnostics.warnings, console "warning:" lines). Each warning text starts
-// with its code and a colon; README.md ("Reliability") has the table.
+// with its code and a colon; docs/reliability.md has the table.
 #pragma once
 
 namespace fastdml {

@@ -90,7 +90,7 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
   model.folds = *std::max_element(model.fold.begin(), model.fold.end()) + 1;
 
   // The ATE signal psi_b with the fit's clipping and Hajek choice, unweighted
-  // (DESIGN.md section 2): the pseudo-outcome of Kennedy (2023), eq. (3).
+  // (docs/design.md section 2): the pseudo-outcome of Kennedy (2023), eq. (3).
   std::vector<double> m(n);
   double ipw1 = 0, ipw0 = 0;
   for (std::size_t i = 0; i < n; ++i) {

@@ -86,6 +86,10 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
                   "write out-of-fold predictions (row,rep,fold,m_hat,g0_hat,g1_hat,l_hat) to this CSV");
   est->add_option("--load-predictions", a.load_predictions,
                   "estimate from predictions saved by --save-predictions (no training)");
+  est->add_option("--save-fit", a.save_fit,
+                  "write the fit (predictions, folds, settings) to this binary file (docs/fit-file.md)");
+  est->add_option("--load-fit", a.load_fit, "re-estimate from a fit saved by --save-fit (no training)");
+  est->get_option("--model")->each([&a](const std::string&) { a.model_given = true; });
   est->add_option("--bootstrap", a.bootstrap, "multiplier bootstrap replicates B over the stored scores (default 0: none)");
   est->add_option("--bootstrap-method", a.bootstrap_method,
                   "multipliers: normal (default), rademacher, mammen, wild (DoubleML's), bayes (Exp(1)-1)")
@@ -141,6 +145,9 @@ void ResolveEstimateOptions(EstimateArgs& a) {
                      std::to_string(kMaxBootstrapReplicates) + " (0: no bootstrap)");
   }
   if (a.joint && a.bootstrap == 0) throw UsageError("--joint needs the bootstrap: add --bootstrap B (e.g. 1000)");
+  if (!a.load_fit.empty() && !a.load_predictions.empty()) {
+    throw UsageError("--load-fit and --load-predictions: give one of them (both hold a fit's predictions)");
+  }
   ParseBootstrapMethod(a.bootstrap_method);
   // Checked here too, not only after the fit: a typo must not cost a training run.
   for (const auto& method : SplitList(a.p_adjust)) {

@@ -26,6 +26,8 @@ struct EstimateArgs {
   std::string data, outcome, treatment, features, weights, fold_col, cluster;
   std::string model = "irm", estimand, outcome_design = "pooled", matrix_strategy = "shared-cuts";
   std::string json, save_predictions, load_predictions;
+  std::string save_fit, load_fit;  // binary fit file (src/io/fit_file.h)
+  bool model_given = false;        // --model was on the command line (--load-fit checks it against the fit)
   bool quiet = false;
   bool no_timings = false;  // omit wall-clock fields: byte-identical JSON per seed
   std::int64_t bootstrap = 0;

@@ -64,7 +64,7 @@ void AddCateModelOptions(CLI::App* est, CateModelArgs* a) {
                   "sorted GATES over K quantile groups of an out-of-fold CATE proxy, with the BLP heterogeneity test");
   est->add_option("--cate-proxy", a->proxy,
                   "proxy for --sorted-gates/--clan: outcome-difference (default; g1_hat - g0_hat) or dr-learner "
-                  "(more power, coupled to the signal by one-level cross-fitting; see README on the test's size)")
+                  "(more power, coupled to the signal by one-level cross-fitting; see docs/heterogeneity.md on the test's size)")
       ->check(CLI::IsMember({"outcome-difference", "dr-learner"}));
   est->add_option("--clan", a->clan,
                   "comma list of features: their means in the most and least affected proxy groups (implies "

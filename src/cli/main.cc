@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "cli/args.h"
@@ -13,6 +14,7 @@
 #include "fastdml/estimator.h"
 #include "io/csv.h"
 #include "io/dataset_builder.h"
+#include "io/fit_file.h"
 #include "io/report.h"
 #include "nuisance/xgboost_api.h"
 #include "sim/simulate.h"
@@ -58,6 +60,8 @@ fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cl
 
 int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   const auto t0 = std::chrono::steady_clock::now();
+  std::optional<fastdml::io::FitFile> saved_fit;  // --load-fit: read first, it settles --model
+  if (!a.load_fit.empty()) saved_fit = fastdml::io::ReadFitFileForModel(a.load_fit, &a.model, a.model_given);
   fastdml::cli::ResolveEstimateOptions(a);
   const fastdml::Options& opt = a.opt;
 
@@ -86,7 +90,9 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
   fastdml::Fit fit;
-  if (!a.load_predictions.empty()) {
+  if (saved_fit) {
+    fit = fastdml::io::FitFromFitFile(std::move(*saved_fit), a.load_fit, data, opt);
+  } else if (!a.load_predictions.empty()) {
     fit = fastdml::FitFromPredictions(data, opt,
                                       fastdml::io::ReadPredictionsCsv(a.load_predictions, data.n));
     fit.xgboost_version = "(predictions loaded from " + a.load_predictions + ")";
@@ -103,7 +109,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
     bo.sampler = a.bootstrap_sampler == "exact"  ? fastdml::BootstrapSampler::kExact
                  : a.bootstrap_sampler == "loop" ? fastdml::BootstrapSampler::kLoop
                                                  : fastdml::BootstrapSampler::kAuto;
-    bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : opt.seed;
+    bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;  // --load-fit: the fit's seed
     bo.threads = opt.threads;
     bo.device = fit.options.device;  // resolved by the fit: cpu, cuda or cuda:N
     fastdml::Bootstrap(&report, bo, a.joint);
@@ -115,7 +121,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   fastdml::io::PrintTable(std::cout, report, fit, data);
   nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
   nlohmann::json sections = nlohmann::json::object();
-  const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : opt.seed;
+  const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;
   if (h.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
     sections.update(fastdml::cli::RunCate(h.cate, cate_table, a.data, data, fit, a.bootstrap, boot_seed, std::cout));
   }
@@ -126,6 +132,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   fastdml::io::AddJsonSections(&json, sections, !a.no_timings);
   if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
   if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
+  if (!a.save_fit.empty()) fastdml::io::WriteFitFile(a.save_fit, fit, data, {a.data, a.weights, a.fold_col});
   return fastdml::kExitOk;
 }
 

@@ -101,7 +101,7 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
   }
 
   // A constant outcome makes every effect exactly 0 and the outcome model's
-  // RMSE/logloss meaningless: almost always the wrong column (E-CONST-Y, README).
+  // RMSE/logloss meaningless: almost always the wrong column (E-CONST-Y, docs/reliability.md).
   if (n > 1 && std::all_of(data.y.begin(), data.y.end(), [&](double v) { return v == data.y[0]; })) {
     throw DataError(outcome + " is constant (" + FormatValue(data.y[0]) + " in all " + std::to_string(n) +
                     " rows): every effect is trivially 0; check the --outcome column");

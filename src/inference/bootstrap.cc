@@ -1,4 +1,4 @@
-// Multiplier bootstrap t* for one repetition (DESIGN.md section 2):
+// Multiplier bootstrap t* for one repetition (docs/design.md section 2):
 //   t*_bj = sum_u W_bu s_uj,   s_uj = (sum of psi_ij over the unit's rows) / (n J_j se_j)
 // where a unit is a row, or a cluster when clusters are given; W is a pure
 // function of (seed, rep, b, unit) through Philox4x32-10 (ops/philox_weights.h

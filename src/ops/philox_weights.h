@@ -1,5 +1,5 @@
 // Multiplier-bootstrap weights as PURE functions of (seed, rep, replicate b,
-// unit), written once for the CPU and CUDA twins (DESIGN.md section 4). A unit
+// unit), written once for the CPU and CUDA twins (docs/design.md section 4). A unit
 // is a row, or a cluster when the bootstrap is clustered. Nothing here depends
 // on thread count, tiling or launch shape.
 //

@@ -1,5 +1,5 @@
 // GATE (src/cate/gate.cc) and the groupings (src/cate/grouping.cc): the
-// estimate is the AIPW signal's group mean (computed here from DESIGN.md's
+// estimate is the AIPW signal's group mean (computed here from docs/design.md's
 // formula), invariance to row order and group relabelling, the group ATT, and
 // every bad input the issue names.
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // One test body per device for the score kernels: each body checks a device's
 // IrmScores/PlrScores against values written out from the formulas in
-// DESIGN.md section 2 (textbook forms, not ops/scores.h), and the CUDA twin
+// docs/design.md section 2 (textbook forms, not ops/scores.h), and the CUDA twin
 // is checked against the CPU one on 100k random rows.
 #include <gtest/gtest.h>
 
@@ -54,7 +54,7 @@ struct Scores {
   std::vector<double> a, b;
 };
 
-// IRM scores transcribed from DESIGN.md section 2 (weighted as in DoubleML):
+// IRM scores transcribed from docs/design.md section 2 (weighted as in DoubleML):
 //   ATE: psi_a = -uw / mean(uw), psi_b = uw (g1 - g0 + D(Y-g1)/m - (1-D)(Y-g0)/(1-m))
 //   ATT: p = mean(uw D), psi_a = -uw D / p,
 //        psi_b = uw (D(Y-g0)/p - m(1-D)(Y-g0)/(p(1-m)))

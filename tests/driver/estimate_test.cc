@@ -1,5 +1,5 @@
 // Inference from given predictions, checked against formulas evaluated here
-// independently (DESIGN.md section 2) and against closed forms.
+// independently (docs/design.md section 2) and against closed forms.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,7 +47,7 @@ Synthetic MakeSynthetic(std::size_t n, int reps, unsigned seed) {
   return s;
 }
 
-// Direct transcription of DESIGN.md section 2 for one repetition.
+// Direct transcription of docs/design.md section 2 for one repetition.
 void Reference(const Synthetic& s, int r, bool att, bool normalize, double clip, double* theta, double* se) {
   const std::size_t n = s.data.n;
   std::vector<double> m(n);

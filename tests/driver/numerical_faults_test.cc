@@ -1,5 +1,5 @@
 // Numerical faults (issue 7, item 4): each condition gives its documented
-// error or warning (README "Reliability"; codes in fastdml/warnings.h) rather
+// error or warning (docs/reliability.md; codes in fastdml/warnings.h) rather
 // than a silent inf or NaN. Small crafted datasets with given predictions, so
 // that each condition is exact and no model is trained.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Test helpers shared by the bootstrap's device tests (tests/cuda, tests/thrust):
-// score blocks, the unit scores and t* written out naively from DESIGN.md
+// score blocks, the unit scores and t* written out naively from docs/design.md
 // section 2, and the rounding bound two summation orders of t* must meet.
 #pragma once
 #include <cmath>
@@ -60,7 +60,7 @@ inline ScoreBlock MakeScoreBlock(std::size_t n, int k, std::int32_t n_clusters, 
   return sc;
 }
 
-// s[j * units + u] as DESIGN.md section 2 defines it (cluster sums in row order).
+// s[j * units + u] as docs/design.md section 2 defines it (cluster sums in row order).
 inline std::vector<double> ReferenceUnitScores(const ScoreBlock& sc) {
   const bool clustered = !sc.cluster.empty();
   const std::size_t units = clustered ? static_cast<std::size_t>(sc.n_clusters) : sc.n;

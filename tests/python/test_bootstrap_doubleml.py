@@ -480,7 +480,7 @@ def _has_cluster_option(cli) -> bool:
                                             ("bayes", "loop")])
 def test_cluster_bootstrap_matches_numpy(cli, tmp_path, method, sampler):
     """With --cluster, t*_bj = sum_c W_bc S_cj / (n J_j se_j), S_cj the cluster sums of psi_j
-    (DESIGN.md section 2; DoubleML has no clustered bootstrap). The reference uses
+    (docs/design.md section 2; DoubleML has no clustered bootstrap). The reference uses
     fastdml's own (cluster-robust) SEs and DoubleML's unclustered scores (the same psi)."""
     if not _has_cluster_option(cli):
         pytest.skip("this fastdml has no --cluster option")

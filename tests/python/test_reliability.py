@@ -1,6 +1,6 @@
 """Reliability through the CLI (issue 7): byte-identical JSON across thread
 counts and runs, outputs that appear whole or not at all, documented exit
-codes and warnings for numerical faults (README "Reliability")."""
+codes and warnings for numerical faults (docs/reliability.md)."""
 from __future__ import annotations
 
 import json
