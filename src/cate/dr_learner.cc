@@ -12,6 +12,7 @@
 #include "fastdml/error.h"
 #include "nuisance/learner.h"
 #include "ops/parallel_for.h"
+#include "ops/philox_weights.h"
 #include "ops/scores.h"
 
 namespace fastdml {
@@ -144,9 +145,9 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
     spec.params = options.learner;
     spec.strategy = MatrixStrategy::kSharedCuts;
     // A pure function of (seed, repetition, task), distinct from the nuisances'.
-    spec.seed = SplitMix64(seed_base ^ SplitMix64(0xCA7EULL << 40 |
-                                                  static_cast<std::uint64_t>(options.repetition) << 16 |
-                                                  static_cast<std::uint64_t>(t)));
+    spec.seed = ops::DeriveSeed(seed_base, ops::SeedStream::kCateLearner,
+                                static_cast<std::uint64_t>(options.repetition) << 16 |
+                                    static_cast<std::uint64_t>(t));
     spec.nthread = options.learner.nthread;
     spec.device = "cpu";
     xgb::Booster b = nuisance::Train(features, train, labels, spec, nullptr);

@@ -22,6 +22,7 @@
 #include "nuisance/learner.h"
 #include "nuisance/xgboost_api.h"
 #include "ops/parallel_for.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -186,9 +187,10 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     // Per-task seed: a pure function of (seed, rep, fold, nuisance).
     const std::uint64_t base_seed =
         spec.params.seed >= 0 ? static_cast<std::uint64_t>(spec.params.seed) : options.seed;
-    spec.seed = SplitMix64(base_seed ^ SplitMix64((static_cast<std::uint64_t>(t.rep) << 32) |
-                                                  (static_cast<std::uint64_t>(t.fold) << 8) |
-                                                  static_cast<std::uint64_t>(t.target)));
+    spec.seed = ops::DeriveSeed(base_seed, ops::SeedStream::kNuisance,
+                                (static_cast<std::uint64_t>(t.rep) << 32) |
+                                    (static_cast<std::uint64_t>(t.fold) << 8) |
+                                    static_cast<std::uint64_t>(t.target));
     spec.nthread = spec.params.nthread;
     spec.device = fit.options.device;
     spec.on_rounds = [&progress](int k) { progress.Add(k); };

@@ -48,13 +48,46 @@
 
 namespace fastdml::ops {
 
-// Counter word 3 of each law.
-constexpr uint32_t kStreamRademacher = 1;
-constexpr uint32_t kStreamMammen = 2;
-constexpr uint32_t kStreamNormal = 3;
-constexpr uint32_t kStreamWild = 4;
-constexpr uint32_t kStreamBayes = 5;
-constexpr uint32_t kStreamExactNormal = 6;
+// ---- the registry of random streams ------------------------------------------
+// Every use of the user's seed names its stream here.
+//
+// Philox streams: counter word 3 of the contract above.
+enum PhiloxStream : uint32_t {
+  kStreamRademacher = 1,       // loop sampler, Rademacher weights (ATE/ATT bootstrap)
+  kStreamMammen = 2,           // loop sampler, Mammen weights
+  kStreamNormal = 3,           // loop sampler, normal weights
+  kStreamWild = 4,             // loop sampler, wild weights
+  kStreamBayes = 5,            // loop sampler, Bayes weights
+  kStreamExactNormal = 6,      // exact sampler z_bj: the ATE/ATT bootstrap and the
+                               // GATE, BLP and sorted GATES joint bands
+};
+
+// SplitMix64 streams: seeds of other generators (fold shuffles, XGBoost),
+// DeriveSeed(seed, stream, index) = SplitMix64(seed ^ SplitMix64(stream ^ index)).
+// The tags are the salts these consumers used before DeriveSeed existed, so
+// fold plans and XGBoost seeds keep their values. `index` packs the
+// consumer's coordinates as written; the fold plans always XORed the
+// repetition into their tag, and the other two consumers' fields lie clear of
+// their tag's bits (so XOR is the OR they used).
+enum class SeedStream : uint64_t {
+  kNuisance = 0,                    // XGBoost seed: index = rep << 32 | fold << 8 | nuisance
+  kRowFolds = 0xf01dull,            // stratified fold shuffle: index = rep
+  kClusterFolds = 0xc105ull << 32,  // cluster fold shuffle: index = rep
+  kCateLearner = 0xca7eull << 40,   // DR-learner XGBoost seed: index = rep << 16 | task (rep < 2^24)
+};
+
+// splitmix64 (Steele, Lea and Flood 2014): a well-mixed 64-bit hash.
+FASTDML_HD uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The seed of `stream`'s generator at `index`: a pure function of its inputs.
+FASTDML_HD uint64_t DeriveSeed(uint64_t seed, SeedStream stream, uint64_t index) {
+  return SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(stream) ^ index));
+}
 
 // Units covered by one Philox call, per law (U above).
 constexpr uint32_t kUnitsPerBlockRademacher = 128;
