@@ -14,6 +14,7 @@
 #include "cate/signal.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -253,7 +254,8 @@ BlpPrediction PredictBlp(const BlpResult& blp, const Basis& grid) {
   std::vector<double> crit(reps, z);
   if (joint) {
     for (int r = 0; r < reps; ++r) {
-      const std::vector<double> t = cate::GaussianT(blp.cov_reps[r], k, grid.x, m, blp.options.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(blp.cov_reps[r], k, grid.x, m, blp.options.bootstrap, r,
+                                                    ops::kStreamBlpBand);
       crit[r] = JointCriticalValue(t, m, blp.level);
     }
     out.has_joint = true;

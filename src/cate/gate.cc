@@ -12,6 +12,7 @@
 #include "cate/signal.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 
@@ -96,7 +97,8 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
     std::vector<std::vector<double>> rw(groups, std::vector<double>(reps));
     std::vector<std::vector<double>> lo(groups, std::vector<double>(reps)), hi = lo;
     for (int r = 0; r < reps; ++r) {
-      const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r,
+                                                    ops::kStreamGateBand);
       const double crit = JointCriticalValue(t, groups, opts.level);
       res.joint_critical_values.push_back(crit);
       std::vector<double> t_obs(groups);

@@ -17,6 +17,7 @@
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -158,7 +159,8 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
       Add(&res.gates[k], gates.coef[k], gates.cov[static_cast<std::size_t>(k) * k_groups + k]);
     }
     if (options.bootstrap.replicates > 0) {
-      const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r,
+                                                    ops::kStreamSortedGatesBand);
       const double crit = JointCriticalValue(t, k_groups, options.level);
       res.joint_critical_values.push_back(crit);
       for (int k = 0; k < k_groups; ++k) {

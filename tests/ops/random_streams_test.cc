@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <iterator>
 #include <set>
 
 #include "ops/philox_weights.h"
@@ -38,6 +39,28 @@ TEST(RandomStreams, DeriveSeedKeepsTheLegacySeeds) {
 TEST(RandomStreams, SplitMix64IsTheReferenceHash) {
   // splitmix64 of 0 (the first output of Vigna's reference generator seeded with 0).
   EXPECT_EQ(ops::SplitMix64(0), 0xe220a8397b1dcdafull);
+}
+
+// No two consumers share a stream: the registry's tags are distinct, and the
+// exact Gaussian consumers (ATE/ATT bootstrap, GATE, BLP, sorted GATES) see
+// different z for one seed.
+TEST(RandomStreams, EveryConsumerHasItsOwnTag) {
+  std::set<std::uint32_t> philox;
+  for (ops::PhiloxStream s : ops::kAllPhiloxStreams) philox.insert(s);
+  EXPECT_EQ(philox.size(), std::size(ops::kAllPhiloxStreams));
+  EXPECT_EQ(philox.size(), 9u);
+  std::set<std::uint64_t> seeds;
+  for (ops::SeedStream s : ops::kAllSeedStreams) seeds.insert(static_cast<std::uint64_t>(s));
+  EXPECT_EQ(seeds.size(), std::size(ops::kAllSeedStreams));
+
+  const std::uint32_t exact[] = {ops::kStreamExactNormal, ops::kStreamGateBand, ops::kStreamBlpBand,
+                                 ops::kStreamSortedGatesBand};
+  for (std::uint64_t seed : {0ull, 1ull, 12345ull}) {
+    for (std::size_t a = 0; a < std::size(exact); ++a)
+      for (std::size_t b = a + 1; b < std::size(exact); ++b)
+        EXPECT_NE(ops::ExactNormalDraw(seed, 0, 0, 0, exact[a]), ops::ExactNormalDraw(seed, 0, 0, 0, exact[b]))
+            << "streams " << exact[a] << " and " << exact[b] << ", seed " << seed;
+  }
 }
 
 }  // namespace
