@@ -69,6 +69,9 @@ constexpr PhiloxStream kAllPhiloxStreams[] = {
     kStreamRademacher,  kStreamMammen,   kStreamNormal,  kStreamWild,           kStreamBayes,
     kStreamExactNormal, kStreamGateBand, kStreamBlpBand, kStreamSortedGatesBand};
 
+// (The simulated designs key a Philox of their own with `simulate --seed`;
+// their per-variable streams are sim/design_helpers.h's enum Stream.)
+//
 // SplitMix64 streams: seeds of other generators (fold shuffles, XGBoost),
 // DeriveSeed(seed, stream, index) = SplitMix64(seed ^ SplitMix64(stream ^ index)).
 // The tags are the salts these consumers used before DeriveSeed existed, so

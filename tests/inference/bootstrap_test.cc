@@ -1,5 +1,6 @@
 // Multiplier bootstrap: the Philox weight contract (ops/philox_weights.h) and
-// BootstrapT's loop and exact samplers (src/inference/bootstrap.cc).
+// BootstrapT's loop and exact samplers (src/cpu/bootstrap.cc; the checks and
+// the dispatch are src/inference/bootstrap.cc).
 //
 // Statistical tolerances are 5 Monte-Carlo standard errors (two-sided
 // false-alarm rate ~6e-7 per check; every draw is seeded, so each run is
