@@ -15,6 +15,7 @@
 #include "fastdml/error.h"
 #include "inference/aggregate.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -249,7 +250,8 @@ BlpPrediction PredictBlp(const BlpResult& blp, const Basis& grid) {
   std::vector<double> crit(reps);
   if (joint) {
     for (int r = 0; r < reps; ++r) {
-      const std::vector<double> t = cate::GaussianT(blp.cov_reps[r], k, grid.x, m, blp.options.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(blp.cov_reps[r], k, grid.x, m, blp.options.bootstrap, r,
+                                                    ops::kStreamBlpBand);
       crit[r] = JointCriticalValue(t, m, blp.level);
     }
     out.has_joint = true;

@@ -2,19 +2,17 @@
 // predictions: phi_i = g1 - g0 + D(Y - g1)/m - (1 - D)(Y - g0)/(1 - m), then a
 // cross-fitted XGBoost regression of phi on X, and one final model on all rows.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "cate/cate_booster.h"
 #include "driver/fold_plan.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
 #include "nuisance/learner.h"
+#include "ops/parallel_for.h"
+#include "ops/philox_weights.h"
 #include "ops/scores.h"
 
 namespace fastdml {
@@ -118,8 +116,7 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
     for (std::size_t k = 0; k < q; ++k) x[i * q + k] = data.x[i * data.p + cols[k]];
   }
   nuisance::FeatureMatrix features(x.data(), n, q);
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, threads);
+  const int threads = ops::ResolveThreads(options.threads);
   features.PrepareReferences({options.learner.max_bin}, threads);
   std::vector<float> labels_all(n);
   for (std::size_t i = 0; i < n; ++i) labels_all[i] = static_cast<float>(model.pseudo_outcome[i]);
@@ -148,9 +145,9 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
     spec.params = options.learner;
     spec.strategy = MatrixStrategy::kSharedCuts;
     // A pure function of (seed, repetition, task), distinct from the nuisances'.
-    spec.seed = SplitMix64(seed_base ^ SplitMix64(0xCA7EULL << 40 |
-                                                  static_cast<std::uint64_t>(options.repetition) << 16 |
-                                                  static_cast<std::uint64_t>(t)));
+    spec.seed = ops::DeriveSeed(seed_base, ops::SeedStream::kCateLearner,
+                                static_cast<std::uint64_t>(options.repetition) << 16 |
+                                    static_cast<std::uint64_t>(t));
     spec.nthread = options.learner.nthread;
     spec.device = "cpu";
     xgb::Booster b = nuisance::Train(features, train, labels, spec, nullptr);
@@ -164,24 +161,7 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
       booster->handle = std::move(b);
     }
   };
-  std::atomic<int> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto worker = [&] {
-    for (int t = next.fetch_add(1); t < tasks; t = next.fetch_add(1)) {
-      try {
-        run(t);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int w = 1; w < std::min(threads, tasks); ++w) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
+  ops::ParallelFor(tasks, threads, [&](std::int64_t t, int) { run(static_cast<int>(t)); });
 
   double se_model = 0, se_const = 0;
   for (std::size_t i = 0; i < n; ++i) {

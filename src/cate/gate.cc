@@ -13,6 +13,7 @@
 #include "inference/aggregate.h"
 #include "fastdml/error.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 
@@ -84,7 +85,8 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   if (opts.bootstrap.replicates > 0) {
     std::vector<std::vector<double>> rw(groups, std::vector<double>(reps));
     for (int r = 0; r < reps; ++r) {
-      const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(cov_reps[r], groups, {}, groups, opts.bootstrap, r,
+                                                    ops::kStreamGateBand);
       res.joint_critical_values.push_back(JointCriticalValue(t, groups, opts.level));
       std::vector<double> t_obs(groups);
       for (int k = 0; k < groups; ++k) t_obs[k] = res.groups[k].theta_reps[r] / res.groups[k].se_reps[r];

@@ -40,9 +40,11 @@ Grouping GroupByQuantiles(Device device, const std::string& name, const std::vec
 // The Gaussian multiplier bootstrap of DoubleMLBLP.confint(joint=True) for the
 // linear functionals L beta (rows of `l`, m x k) of one repetition's
 // coefficient covariance `omega` (k x k): t*_bj = (L Omega^{1/2} z_b)_j / se_j,
-// z_bj = ops::ExactNormalDraw(seed, rep, b, j). Returns t[b * m + j].
-// `l` empty means the identity (the coefficients themselves).
+// z_bj = ops::ExactNormalDraw(seed, rep, b, j, stream), drawn by the engine's
+// one exact sampler (cpu/gaussian_draws.h). `stream` is the caller's own tag
+// (ops::kStreamGateBand, kStreamBlpBand, kStreamSortedGatesBand). Returns
+// t[b * m + j]. `l` empty means the identity (the coefficients themselves).
 std::vector<double> GaussianT(const std::vector<double>& omega, int k, const std::vector<double>& l, int m,
-                              const CateBootstrap& boot, int rep);
+                              const CateBootstrap& boot, int rep, std::uint32_t stream);
 
 }  // namespace fastdml::cate

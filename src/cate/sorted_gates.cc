@@ -18,6 +18,7 @@
 #include "fastdml/inference.h"
 #include "inference/aggregate.h"
 #include "inference/normal.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -142,7 +143,8 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
       Add(&res.gates[k], gates.coef[k], gates.cov[static_cast<std::size_t>(k) * k_groups + k]);
     }
     if (options.bootstrap.replicates > 0) {
-      const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r);
+      const std::vector<double> t = cate::GaussianT(gates.cov, k_groups, {}, k_groups, options.bootstrap, r,
+                                                    ops::kStreamSortedGatesBand);
       res.joint_critical_values.push_back(JointCriticalValue(t, k_groups, options.level));
     }
     const std::size_t top = k_groups - 1;

@@ -1,6 +1,6 @@
 // Cross-fitting driver: builds the fold plan, runs every (repetition, fold,
 // nuisance) training task and gathers the out-of-fold predictions. On the CPU
-// the tasks share a small thread pool; on CUDA the data is uploaded once
+// the tasks share the host pool (ops::ParallelFor); on CUDA the data is uploaded once
 // (cuda::DeviceData), the tasks run one after another on the GPU and the
 // predictions come back to the host once, at the end.
 #include <unistd.h>
@@ -10,8 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <exception>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -23,6 +21,8 @@
 #include "fastdml/estimator.h"
 #include "nuisance/learner.h"
 #include "nuisance/xgboost_api.h"
+#include "ops/parallel_for.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
 namespace {
@@ -50,12 +50,6 @@ struct Task {
   int rep, fold;
   Target target;
 };
-
-int ResolveThreads(int requested) {
-  if (requested > 0) return requested;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
-}
 
 // Prints "fastdml: training nuisances 42% (630/1500 rounds)" on stderr while
 // the workers run; only when asked and stderr is a terminal.
@@ -92,7 +86,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   fit.options = options;
   fit.xgboost_version = xgb::CheckLibraryVersion();
   fit.options.device = ResolveDevice(options.device);
-  fit.threads = ResolveThreads(options.threads);
+  fit.threads = ops::ResolveThreads(options.threads);
 
   // --- fold plan --------------------------------------------------------------
   FoldPlan plan;
@@ -182,10 +176,6 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   }
   Progress progress(options.progress, total_rounds);
 
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
   std::vector<nuisance::TaskClock> clocks(fit.threads);
 
   auto make_spec = [&](const Task& t) {
@@ -197,9 +187,10 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     // Per-task seed: a pure function of (seed, rep, fold, nuisance).
     const std::uint64_t base_seed =
         spec.params.seed >= 0 ? static_cast<std::uint64_t>(spec.params.seed) : options.seed;
-    spec.seed = SplitMix64(base_seed ^ SplitMix64((static_cast<std::uint64_t>(t.rep) << 32) |
-                                                  (static_cast<std::uint64_t>(t.fold) << 8) |
-                                                  static_cast<std::uint64_t>(t.target)));
+    spec.seed = ops::DeriveSeed(base_seed, ops::SeedStream::kNuisance,
+                                (static_cast<std::uint64_t>(t.rep) << 32) |
+                                    (static_cast<std::uint64_t>(t.fold) << 8) |
+                                    static_cast<std::uint64_t>(t.target));
     spec.nthread = spec.params.nthread;
     spec.device = fit.options.device;
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
@@ -302,32 +293,15 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   };
 
   const auto t_nuisance = Clock::now();
-  auto worker = [&](int w) {
-    while (!failed.load()) {
-      if (cancel != nullptr && cancel->load()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::make_exception_ptr(Cancelled("the fit was cancelled"));
-        failed = true;
-        break;
-      }
-      const std::size_t i = next.fetch_add(1);
-      if (i >= tasks.size()) break;
-      try {
-        if (on_device) {
-          run_device_task(tasks[i], &clocks[w]);
-        } else {
-          run_task(tasks[i], &clocks[w]);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
+  auto run_one = [&](std::int64_t i, int w) {
+    if (cancel != nullptr && cancel->load()) throw Cancelled("the fit was cancelled");
+    if (on_device) {
+      run_device_task(tasks[static_cast<std::size_t>(i)], &clocks[static_cast<std::size_t>(w)]);
+    } else {
+      run_task(tasks[static_cast<std::size_t>(i)], &clocks[static_cast<std::size_t>(w)]);
     }
   };
-  std::vector<std::thread> pool;
-  const int workers = on_device ? 1 : std::min<int>(fit.threads, static_cast<int>(tasks.size()));
-  for (int w = 1; w < workers; ++w) pool.emplace_back(worker, w);
+  const int workers = on_device ? 1 : fit.threads;
   std::atomic<bool> done{false};
   std::thread ticker([&] {
     while (!done.load()) {
@@ -335,11 +309,16 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   });
-  worker(0);  // the calling thread: on CUDA the one that set the device
-  for (auto& th : pool) th.join();
+  try {
+    // Worker 0 is the calling thread: on CUDA the one that set the device.
+    ops::ParallelFor(static_cast<std::int64_t>(tasks.size()), workers, run_one);
+  } catch (...) {
+    done = true;
+    ticker.join();
+    throw;
+  }
   done = true;
   ticker.join();
-  if (error) std::rethrow_exception(error);
   progress.Print(true);
   const double nuisance_wall = Since(t_nuisance);
 

@@ -5,15 +5,9 @@
 
 #include "fastdml/dataset.h"
 #include "fastdml/error.h"
+#include "ops/philox_weights.h"
 
 namespace fastdml {
-
-std::uint64_t SplitMix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 namespace {
 
@@ -23,7 +17,7 @@ std::uint64_t Uniform(std::uint64_t* state, std::uint64_t bound) {
   std::uint64_t r;
   do {
     *state += 1;
-    r = SplitMix64(*state);
+    r = ops::SplitMix64(*state);
   } while (r >= limit);
   return r % bound;
 }
@@ -54,7 +48,7 @@ FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::ui
   }
   FoldPlan plan{n, folds, reps, std::vector<int>(n * static_cast<std::size_t>(reps))};
   for (int r = 0; r < reps; ++r) {
-    std::uint64_t state = SplitMix64(seed ^ SplitMix64(0xf01d ^ static_cast<std::uint64_t>(r)));
+    std::uint64_t state = ops::DeriveSeed(seed, ops::SeedStream::kRowFolds, static_cast<std::uint64_t>(r));
     std::vector<std::size_t> t = treated, c = control;
     Shuffle(&t, &state);
     Shuffle(&c, &state);
@@ -106,8 +100,8 @@ FoldPlan MakeClusterFoldPlan(const std::vector<std::int32_t>& cluster, std::int3
   FoldPlan plan{n, folds, reps, std::vector<int>(n * static_cast<std::size_t>(reps))};
   std::vector<int> cluster_fold(c_count);
   for (int r = 0; r < reps; ++r) {
-    // A stream of its own (0xc105 domain), so cluster and row plans never coincide.
-    std::uint64_t state = SplitMix64(seed ^ SplitMix64((0xc105ULL << 32) ^ static_cast<std::uint64_t>(r)));
+    // A stream of its own, so cluster and row plans never coincide.
+    std::uint64_t state = ops::DeriveSeed(seed, ops::SeedStream::kClusterFolds, static_cast<std::uint64_t>(r));
     std::vector<std::size_t> order(c_count);
     for (std::size_t c = 0; c < c_count; ++c) order[c] = c;
     Shuffle(&order, &state);

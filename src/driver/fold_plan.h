@@ -17,8 +17,9 @@ struct FoldPlan {
 };
 
 // Stratified by D: each arm is shuffled (own Fisher-Yates over a splitmix64
-// stream keyed by (seed, rep), so identical on every platform and thread count)
-// and dealt round-robin, so fold sizes and treated shares differ by at most one.
+// stream seeded by ops::DeriveSeed(seed, SeedStream::kRowFolds, rep), so
+// identical on every platform and thread count) and dealt round-robin, so
+// fold sizes and treated shares differ by at most one.
 // Throws DataError when an arm has fewer rows than folds.
 FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::uint64_t seed);
 
@@ -32,8 +33,9 @@ void ValidateFoldPlan(const FoldPlan& plan, const std::vector<double>& d);
 
 // Cluster folds (one-way): each cluster is held out whole in one fold, so no
 // cluster straddles training and test rows. Per repetition the cluster ids
-// 0..n_clusters-1 are shuffled (Fisher-Yates over a splitmix64 stream keyed by
-// (seed, rep), independent of MakeFoldPlan's streams) and dealt round-robin, so
+// 0..n_clusters-1 are shuffled (Fisher-Yates over a splitmix64 stream seeded by
+// ops::DeriveSeed(seed, SeedStream::kClusterFolds, rep), independent of
+// MakeFoldPlan's streams) and dealt round-robin, so
 // the folds' cluster counts differ by at most one (DoubleML's cluster KFold is
 // likewise unstratified). The plan is then checked with ValidateFoldPlan: a
 // fold without treated or control rows (binary d) is a DataError naming the
@@ -55,8 +57,5 @@ void ValidateClusterFoldPlan(const FoldPlan& plan, const std::vector<std::int32_
 void SplitFoldRows(const FoldPlan& plan, const std::vector<double>& d, int rep, int fold,
                    std::optional<double> arm_d, std::vector<std::uint32_t>* train,
                    std::vector<std::uint32_t>* held_out);
-
-// splitmix64: a well-mixed 64-bit hash used to derive per-task seeds.
-std::uint64_t SplitMix64(std::uint64_t x);
 
 }  // namespace fastdml

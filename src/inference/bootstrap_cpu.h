@@ -1,12 +1,14 @@
-// Internal seam of the multiplier bootstrap: the CPU twin and the checks that
-// the CPU and CUDA twins share, so that both reject bad inputs with the same
-// words. fastdml::BootstrapT (include/fastdml/inference.h) dispatches on
-// BootstrapOptions::device to cpu::BootstrapT or cuda::BootstrapT.
+// Internal seam of the multiplier bootstrap: the checks that the CPU and CUDA
+// twins share, so that both reject bad inputs with the same words (defined in
+// src/inference/bootstrap.cc). fastdml::BootstrapT (include/fastdml/inference.h)
+// dispatches on BootstrapOptions::device to cpu::BootstrapT (cpu/bootstrap.h,
+// included here for the callers of either) or cuda::BootstrapT.
 #pragma once
 #include <cstddef>
 #include <string>
 #include <vector>
 
+#include "cpu/bootstrap.h"
 #include "fastdml/inference.h"
 
 namespace fastdml {
@@ -29,10 +31,5 @@ double UnitScoreDivisor(const ScoreBlock& scores, int j);
 // when cuda::Available, else the CPU with no error; an explicit cuda request
 // without a usable GPU throws LibraryError saying what is missing.
 std::string ResolveBootstrapDevice(const std::string& requested);
-
-namespace cpu {
-// The CPU twin (threads; ignores options.device).
-std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep);
-}  // namespace cpu
 
 }  // namespace fastdml

@@ -57,18 +57,18 @@ std::vector<int> ClusterFolds(std::size_t n, const std::int32_t* cluster, std::i
 }
 
 // Clusters per fold, each at least one.
-std::vector<std::size_t> ClustersPerFold(const std::vector<int>& cluster_fold, int folds, const char* way) {
+std::vector<std::size_t> ClustersPerFold(const std::vector<int>& cluster_fold, int folds) {
   std::vector<std::size_t> m(static_cast<std::size_t>(folds), 0);
   for (int f : cluster_fold) {
     if (f < 0 || f >= folds) {
-      throw DataError(std::string(way) + "cluster fold id " + std::to_string(f) + " outside 0.." +
+      throw DataError("cluster fold id " + std::to_string(f) + " outside 0.." +
                       std::to_string(folds - 1));
     }
     ++m[static_cast<std::size_t>(f)];
   }
   for (int k = 0; k < folds; ++k) {
     if (m[static_cast<std::size_t>(k)] == 0) {
-      throw DataError(std::string(way) + "fold " + std::to_string(k) +
+      throw DataError("fold " + std::to_string(k) +
                       " holds no cluster; cluster-robust inference needs clusters in every fold "
                       "(use fewer --folds)");
     }
@@ -84,7 +84,7 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
   if (folds < 1) throw Error("internal: SolveScoreClustered needs at least one fold");
   if (n_clusters < 1 || n == 0) throw DataError("cluster-robust inference needs at least one cluster");
   const std::vector<int> cluster_fold = ClusterFolds(n, cluster, n_clusters, fold, folds);
-  const std::vector<std::size_t> m = ClustersPerFold(cluster_fold, folds, "");
+  const std::vector<std::size_t> m = ClustersPerFold(cluster_fold, folds);
 
   // theta: each fold's score sums weighted by 1/|I_k| (DoubleML's scaling_factor).
   std::vector<double> sa_k(static_cast<std::size_t>(folds), 0.0), sb_k(static_cast<std::size_t>(folds), 0.0);
@@ -119,87 +119,6 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
   out.j = sa / folds;
   out.gamma = gamma / folds;
   out.se = std::sqrt(out.gamma / (static_cast<double>(n_clusters) * out.j * out.j));
-  return out;
-}
-
-ClusterSolution SolveScoreTwoWayClustered(const double* psi_a, const double* psi_b, std::size_t n,
-                                          const std::int32_t* cluster1, std::int32_t n_clusters1,
-                                          const std::int32_t* cluster2, std::int32_t n_clusters2,
-                                          const int* fold1, const int* fold2, int folds) {
-  if (folds < 1) throw Error("internal: SolveScoreTwoWayClustered needs at least one fold");
-  if (n_clusters1 < 1 || n_clusters2 < 1 || n == 0) {
-    throw DataError("cluster-robust inference needs at least one cluster in each way");
-  }
-  const std::size_t c1n = static_cast<std::size_t>(n_clusters1), c2n = static_cast<std::size_t>(n_clusters2);
-  const std::size_t kk = static_cast<std::size_t>(folds);
-  const std::vector<std::size_t> m1 =
-      ClustersPerFold(std::vector<int>(fold1, fold1 + c1n), folds, "first cluster variable: ");
-  const std::vector<std::size_t> m2 =
-      ClustersPerFold(std::vector<int>(fold2, fold2 + c2n), folds, "second cluster variable: ");
-  std::vector<char> used1(c1n, 0), used2(c2n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (cluster1[i] < 0 || cluster1[i] >= n_clusters1 || cluster2[i] < 0 || cluster2[i] >= n_clusters2) {
-      throw Error("internal: " + Row(i) + " has a cluster index out of range");
-    }
-    used1[static_cast<std::size_t>(cluster1[i])] = 1;
-    used2[static_cast<std::size_t>(cluster2[i])] = 1;
-  }
-  if (std::find(used1.begin(), used1.end(), 0) != used1.end() ||
-      std::find(used2.begin(), used2.end(), 0) != used2.end()) {
-    throw Error("internal: a cluster index has no rows");
-  }
-
-  // Fold (k, l) of each row; per-fold score sums.
-  std::vector<double> sa_kl(kk * kk, 0.0), sb_kl(kk * kk, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t k = static_cast<std::size_t>(fold1[cluster1[i]]);
-    const std::size_t l = static_cast<std::size_t>(fold2[cluster2[i]]);
-    sa_kl[k * kk + l] += psi_a[i];
-    sb_kl[k * kk + l] += psi_b[i];
-  }
-  double sa = 0, sb = 0;
-  for (std::size_t k = 0; k < kk; ++k) {
-    for (std::size_t l = 0; l < kk; ++l) {
-      const double w = 1.0 / (static_cast<double>(m1[k]) * static_cast<double>(m2[l]));
-      sa += w * sa_kl[k * kk + l];
-      sb += w * sb_kl[k * kk + l];
-    }
-  }
-  CheckJacobian(sa);
-  ClusterSolution out;
-  out.theta = -sb / sa;
-
-  // s1[g * K + l]: score sum of first-way cluster g over the rows whose second
-  // cluster lies in J_l (= g's rows of test fold (fold1[g], l)); s2 likewise.
-  std::vector<double> s1(c1n * kk, 0.0), s2(c2n * kk, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double psi = out.theta * psi_a[i] + psi_b[i];
-    const std::size_t g = static_cast<std::size_t>(cluster1[i]), h = static_cast<std::size_t>(cluster2[i]);
-    s1[g * kk + static_cast<std::size_t>(fold2[h])] += psi;
-    s2[h * kk + static_cast<std::size_t>(fold1[g])] += psi;
-  }
-  std::vector<double> q_kl(kk * kk, 0.0);  // sum of squared cluster sums within fold (k, l)
-  for (std::size_t g = 0; g < c1n; ++g) {
-    const std::size_t k = static_cast<std::size_t>(fold1[g]);
-    for (std::size_t l = 0; l < kk; ++l) q_kl[k * kk + l] += s1[g * kk + l] * s1[g * kk + l];
-  }
-  for (std::size_t h = 0; h < c2n; ++h) {
-    const std::size_t l = static_cast<std::size_t>(fold2[h]);
-    for (std::size_t k = 0; k < kk; ++k) q_kl[k * kk + l] += s2[h * kk + k] * s2[h * kk + k];
-  }
-  double gamma = 0;
-  for (std::size_t k = 0; k < kk; ++k) {
-    for (std::size_t l = 0; l < kk; ++l) {
-      const double prod = static_cast<double>(m1[k]) * static_cast<double>(m2[l]);
-      const double c = static_cast<double>(std::min(m1[k], m2[l])) / (prod * prod);
-      gamma += c * q_kl[k * kk + l];
-    }
-  }
-  const double k2 = static_cast<double>(folds) * static_cast<double>(folds);
-  out.j = sa / k2;
-  out.gamma = gamma / k2;
-  const double scale = static_cast<double>(std::min(n_clusters1, n_clusters2));
-  out.se = std::sqrt(out.gamma / (scale * out.j * out.j));
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "fastdml/warnings.h"
 #include "inference/aggregate.h"
 #include "inference/cluster.h"
+#include "inference/naive.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
 
@@ -258,47 +259,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
 
   // Naive difference in means with Welch's SE: the comparison DML corrects.
   // (A continuous treatment gets the OLS slope of Y on D with its HC0 SE.)
-  if (!binary_d) {
-    double md = 0, my = 0;
-    for (std::size_t i = 0; i < n; ++i) md += data.d[i], my += data.y[i];
-    md /= n;
-    my /= n;
-    double sdd = 0, sdy = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      sdd += (data.d[i] - md) * (data.d[i] - md);
-      sdy += (data.d[i] - md) * (data.y[i] - my);
-    }
-    const double slope = sdy / sdd;
-    double meat = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double e = data.y[i] - my - slope * (data.d[i] - md);
-      meat += std::pow((data.d[i] - md) * e, 2);
-    }
-    NaiveDifference& nd = report.naive;
-    nd.estimate = slope;
-    nd.se = std::sqrt(meat) / sdd;
-    nd.t = nd.estimate / nd.se;
-    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
-  } else {
-    double s[2] = {0, 0}, ss[2] = {0, 0};
-    std::size_t c[2] = {0, 0};
-    for (std::size_t i = 0; i < n; ++i) {
-      const int arm = data.d[i] == 1.0;
-      s[arm] += data.y[i];
-      ss[arm] += data.y[i] * data.y[i];
-      ++c[arm];
-    }
-    NaiveDifference& nd = report.naive;
-    nd.n_treated = c[1];
-    nd.n_control = c[0];
-    const double m1 = s[1] / c[1], m0 = s[0] / c[0];
-    const double v1 = c[1] > 1 ? (ss[1] - c[1] * m1 * m1) / (c[1] - 1) : 0;
-    const double v0 = c[0] > 1 ? (ss[0] - c[0] * m0 * m0) / (c[0] - 1) : 0;
-    nd.estimate = m1 - m0;
-    nd.se = std::sqrt(v1 / c[1] + v0 / c[0]);
-    nd.t = nd.estimate / nd.se;
-    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
-  }
+  report.naive = NaiveComparison(data.y, data.d, binary_d);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

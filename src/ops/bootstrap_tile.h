@@ -1,7 +1,7 @@
 // Per-thread logic of the tiled multiplier bootstrap, written once for the
 // CUDA kernel (cuda/bootstrap.cu) and for Thrust's OpenMP backend
 // (tests/thrust/bootstrap_tile_test.cc):
-//   t*_bj = sum_u W_bu s_uj       (docs/design.md section 2; s as in inference/bootstrap.cc)
+//   t*_bj = sum_u W_bu s_uj       (docs/design.md section 2; s as in cpu/bootstrap.cc)
 // Weights come from ops/philox_weights.h (the counter contract) and are never
 // stored: each thread regenerates the weights of its replicate b over its tile.
 //

@@ -11,7 +11,7 @@
 //     block  = unit / U, the unit-block index, U units per Philox call:
 //     b      = replicate index 0..B-1
 //     rep    = cross-fitting repetition
-//     stream = a tag per law (kStream* below), so laws never share draws.
+//     stream = a tag per law and consumer (kStream* below), so no two share draws.
 // Output words v[0..3] are turned into weights as follows (unit u, r = u % U;
 // (hi:lo) is the 64-bit word hi * 2^32 + lo):
 //   Rademacher (stream 1, U = 128): bit (r % 32) (LSB = 0) of word v[r / 32];
@@ -27,8 +27,8 @@
 //       w = xi / sqrt 2 + (eta^2 - 1) / 2  (DoubleML's "wild").
 //   Bayes      (stream 5, U = 2):   u = (((v[2r+1]:v[2r]) >> 11) + 1) 2^-53 in (0, 1];
 //       w = -log(u) - 1  (Exp(1) - 1).
-//   Exact sampler's z_bj (stream 6, U = 2, the "unit" is estimand j: block = j / 2,
-//       r = j % 2): the Normal rule.
+//   Exact Gaussian z_bj (streams 6-9, one per consumer, U = 2, the "unit" is
+//       coordinate j: block = j / 2, r = j % 2): the Normal rule.
 // Rademacher and Mammen weights are integer-derived, hence bit-identical on any
 // device. The others use Log(), SqrtNonNegative() and SinCos2Pi() below (our
 // own: <= 2 ulp, no libm, branch-free so that CPU loops vectorise) in the
@@ -48,13 +48,58 @@
 
 namespace fastdml::ops {
 
-// Counter word 3 of each law.
-constexpr uint32_t kStreamRademacher = 1;
-constexpr uint32_t kStreamMammen = 2;
-constexpr uint32_t kStreamNormal = 3;
-constexpr uint32_t kStreamWild = 4;
-constexpr uint32_t kStreamBayes = 5;
-constexpr uint32_t kStreamExactNormal = 6;
+// ---- the registry of random streams ------------------------------------------
+// Every use of the user's seed names its stream here, and no two consumers
+// share one (tests/ops/random_streams_test.cc checks that the tags are
+// distinct).
+//
+// Philox streams: counter word 3 of the contract above.
+enum PhiloxStream : uint32_t {
+  kStreamRademacher = 1,       // loop sampler, Rademacher weights (ATE/ATT bootstrap)
+  kStreamMammen = 2,           // loop sampler, Mammen weights
+  kStreamNormal = 3,           // loop sampler, normal weights
+  kStreamWild = 4,             // loop sampler, wild weights
+  kStreamBayes = 5,            // loop sampler, Bayes weights
+  kStreamExactNormal = 6,      // exact sampler z_bj of the ATE/ATT bootstrap
+  kStreamGateBand = 7,         // z_bj of the GATE joint bands
+  kStreamBlpBand = 8,          // z_bj of the BLP joint bands
+  kStreamSortedGatesBand = 9,  // z_bj of the sorted GATES joint bands
+};
+constexpr PhiloxStream kAllPhiloxStreams[] = {
+    kStreamRademacher,  kStreamMammen,   kStreamNormal,  kStreamWild,           kStreamBayes,
+    kStreamExactNormal, kStreamGateBand, kStreamBlpBand, kStreamSortedGatesBand};
+
+// (The simulated designs key a Philox of their own with `simulate --seed`;
+// their per-variable streams are sim/design_helpers.h's enum Stream.)
+//
+// SplitMix64 streams: seeds of other generators (fold shuffles, XGBoost),
+// DeriveSeed(seed, stream, index) = SplitMix64(seed ^ SplitMix64(stream ^ index)).
+// The tags are the salts these consumers used before DeriveSeed existed, so
+// fold plans and XGBoost seeds keep their values. `index` packs the
+// consumer's coordinates as written; the fold plans always XORed the
+// repetition into their tag, and the other two consumers' fields lie clear of
+// their tag's bits (so XOR is the OR they used).
+enum class SeedStream : uint64_t {
+  kNuisance = 0,                    // XGBoost seed: index = rep << 32 | fold << 8 | nuisance
+  kRowFolds = 0xf01dull,            // stratified fold shuffle: index = rep
+  kClusterFolds = 0xc105ull << 32,  // cluster fold shuffle: index = rep
+  kCateLearner = 0xca7eull << 40,   // DR-learner XGBoost seed: index = rep << 16 | task (rep < 2^24)
+};
+constexpr SeedStream kAllSeedStreams[] = {SeedStream::kNuisance, SeedStream::kRowFolds,
+                                          SeedStream::kClusterFolds, SeedStream::kCateLearner};
+
+// splitmix64 (Steele, Lea and Flood 2014): a well-mixed 64-bit hash.
+FASTDML_HD uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The seed of `stream`'s generator at `index`: a pure function of its inputs.
+FASTDML_HD uint64_t DeriveSeed(uint64_t seed, SeedStream stream, uint64_t index) {
+  return SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(stream) ^ index));
+}
 
 // Units covered by one Philox call, per law (U above).
 constexpr uint32_t kUnitsPerBlockRademacher = 128;
@@ -304,16 +349,17 @@ FASTDML_HD double BayesWeight(uint64_t seed, uint32_t rep, uint32_t b, uint64_t 
   return BayesFromWords(p.v[2 * r], p.v[2 * r + 1]);
 }
 
-// The exact sampler's standard normal z_bj (estimand j of replicate b).
-FASTDML_HD double ExactNormalDraw(uint64_t seed, uint32_t rep, uint32_t b, uint32_t j) {
-  const Philox4 p = BootstrapPhilox(seed, j / 2, b, rep, kStreamExactNormal);
+// The exact Gaussian sampler's standard normal z_bj (coordinate j of
+// replicate b) on a consumer's stream (kStreamExactNormal, kStream*Band).
+FASTDML_HD double ExactNormalDraw(uint64_t seed, uint32_t rep, uint32_t b, uint32_t j, uint32_t stream) {
+  const Philox4 p = BootstrapPhilox(seed, j / 2, b, rep, stream);
   double z0, z1;
   BoxMuller(p.v[0], p.v[1], p.v[2], p.v[3], &z0, &z1);
   return (j % 2) ? z1 : z0;
 }
 
-// Weight of law `stream` (a kStream* tag, not kStreamExactNormal); 0 for an
-// unknown tag.
+// Weight of law `stream` (one of the loop sampler's five tags); 0 for any
+// other tag.
 FASTDML_HD double BootstrapWeight(uint32_t stream, uint64_t seed, uint32_t rep, uint32_t b,
                                   uint64_t unit) {
   switch (stream) {

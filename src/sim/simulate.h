@@ -39,7 +39,7 @@ struct SimData {
   // x1..x{p-7}; irm and plr: X1..Xp as DoubleML names them).
   std::vector<std::string> column_names;
   std::vector<std::vector<double>> columns;  // column-major, each of length n
-  nlohmann::json truth;                      // the known truth (see simulate.cc)
+  nlohmann::json truth;                      // the known truth (see the design's file)
 };
 
 // Throws UsageError naming --n, --p or --theta when the options are invalid.

@@ -1,5 +1,6 @@
 // Multiplier bootstrap: the Philox weight contract (ops/philox_weights.h) and
-// BootstrapT's loop and exact samplers (src/inference/bootstrap.cc).
+// BootstrapT's loop and exact samplers (src/cpu/bootstrap.cc; the checks and
+// the dispatch are src/inference/bootstrap.cc).
 //
 // Statistical tolerances are 5 Monte-Carlo standard errors (two-sided
 // false-alarm rate ~6e-7 per check; every draw is seeded, so each run is
@@ -295,7 +296,7 @@ TEST(PhiloxWeights, DifferentSeedRepReplicateOrUnitGiveIndependentStreams) {
     }
   }
   // The loop's normal weights and the exact sampler's z come from different streams.
-  EXPECT_NE(ops::NormalWeight(seed, 0, 0, 0), ops::ExactNormalDraw(seed, 0, 0, 0));
+  EXPECT_NE(ops::NormalWeight(seed, 0, 0, 0), ops::ExactNormalDraw(seed, 0, 0, 0, ops::kStreamExactNormal));
 }
 
 // ---------------------------------------------------------------------------
@@ -423,7 +424,7 @@ TEST(BootstrapT, ExactAndLoopNormalSamplersAgreeInDistribution) {
 }
 
 TEST(BootstrapT, ExactSamplerIsTheCholeskyFactorTimesTheContractsNormals) {
-  // k = 1: t*_b = sqrt(sum_u s_u^2) z_b with z_b = ExactNormalDraw(seed, rep, b, 0).
+  // k = 1: t*_b = sqrt(sum_u s_u^2) z_b with z_b = ExactNormalDraw(seed, rep, b, 0, kStreamExactNormal).
   const ScoreBlock sc = MakeBlock(500, 1, 41);
   const BootstrapOptions o = Opts(BootstrapMethod::kNormal, 100, BootstrapSampler::kExact, 77);
   const std::vector<double> t = BootstrapT(sc, o, 3);
@@ -431,7 +432,7 @@ TEST(BootstrapT, ExactSamplerIsTheCholeskyFactorTimesTheContractsNormals) {
   const std::vector<double> s = UnitScoresRef(sc, &units);
   double ss = 0;
   for (double v : s) ss += v * v;
-  for (int b = 0; b < 100; ++b) EXPECT_NEAR(t[b], std::sqrt(ss) * ops::ExactNormalDraw(77, 3, b, 0), 1e-12);
+  for (int b = 0; b < 100; ++b) EXPECT_NEAR(t[b], std::sqrt(ss) * ops::ExactNormalDraw(77, 3, b, 0, ops::kStreamExactNormal), 1e-12);
   // kAuto with normal weights is the exact sampler; with other laws the loop.
   EXPECT_TRUE(BitIdentical(t, BootstrapT(sc, Opts(BootstrapMethod::kNormal, 100, BootstrapSampler::kAuto, 77), 3)));
   const BootstrapOptions r = Opts(BootstrapMethod::kRademacher, 100, BootstrapSampler::kAuto, 77);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -73,63 +72,6 @@ Reference OneWayReference(const std::vector<double>& psi_a, const std::vector<do
   gamma_hat /= k_folds;
   const double sigma2 = (1.0 / (var_scaling * j * j)) * gamma_hat;
   return {theta, std::sqrt(sigma2), j, gamma_hat};
-}
-
-// _var_est two-way branch, transcribed; folds (k, l) from per-cluster folds.
-Reference TwoWayReference(const std::vector<double>& psi_a, const std::vector<double>& psi_b,
-                          const std::vector<std::int32_t>& c1, const std::vector<std::int32_t>& c2,
-                          const std::vector<int>& fold1, const std::vector<int>& fold2, int k_folds) {
-  const std::size_t n = psi_a.size();
-  auto members = [&](const std::vector<int>& f, int k) {
-    std::set<std::int32_t> s;
-    for (std::size_t g = 0; g < f.size(); ++g)
-      if (f[g] == k) s.insert(static_cast<std::int32_t>(g));
-    return s;
-  };
-  double a = 0, b = 0;
-  for (int k = 0; k < k_folds; ++k) {
-    for (int l = 0; l < k_folds; ++l) {
-      const auto ik = members(fold1, k), jl = members(fold2, l);
-      const double scaling = 1.0 / (static_cast<double>(ik.size()) * static_cast<double>(jl.size()));
-      for (std::size_t i = 0; i < n; ++i) {
-        if (ik.count(c1[i]) && jl.count(c2[i])) a += scaling * psi_a[i], b += scaling * psi_b[i];
-      }
-    }
-  }
-  const double theta = -b / a;
-  std::vector<double> psi(n);
-  for (std::size_t i = 0; i < n; ++i) psi[i] = psi_a[i] * theta + psi_b[i];
-  double gamma_hat = 0, j_hat = 0;
-  for (int k = 0; k < k_folds; ++k) {
-    for (int l = 0; l < k_folds; ++l) {
-      const auto ik = members(fold1, k), jl = members(fold2, l);
-      const double nik = static_cast<double>(ik.size()), njl = static_cast<double>(jl.size());
-      const double c = std::min(nik, njl) / ((nik * njl) * (nik * njl));
-      for (std::int32_t g : ik) {
-        double outer = 0;
-        for (std::size_t i = 0; i < n; ++i)
-          for (std::size_t i2 = 0; i2 < n; ++i2)
-            if (c1[i] == g && jl.count(c2[i]) && c1[i2] == g && jl.count(c2[i2])) outer += psi[i] * psi[i2];
-        gamma_hat += c * outer;
-      }
-      for (std::int32_t h : jl) {
-        double outer = 0;
-        for (std::size_t i = 0; i < n; ++i)
-          for (std::size_t i2 = 0; i2 < n; ++i2)
-            if (c2[i] == h && ik.count(c1[i]) && c2[i2] == h && ik.count(c1[i2])) outer += psi[i] * psi[i2];
-        gamma_hat += c * outer;
-      }
-      double s = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        if (ik.count(c1[i]) && jl.count(c2[i])) s += psi_a[i];
-      j_hat += s / (nik * njl);
-    }
-  }
-  const std::set<std::int32_t> u1(c1.begin(), c1.end()), u2(c2.begin(), c2.end());
-  const double var_scaling = static_cast<double>(std::min(u1.size(), u2.size()));
-  const double j = j_hat / (k_folds * k_folds);
-  gamma_hat /= (k_folds * k_folds);
-  return {theta, std::sqrt(gamma_hat / (var_scaling * j * j)), j, gamma_hat};
 }
 
 void ExpectRel(double got, double want, double rtol, const char* what) {
@@ -315,33 +257,6 @@ TEST(ClusterScore, ErrorsNameTheProblem) {
   const std::vector<double> zero(9, 0.0);
   EXPECT_THROW(SolveScoreClustered(zero.data(), s.psi_b.data(), 9, s.cluster.data(), 5, s.fold.data(), 2),
                DataError);
-}
-
-TEST(ClusterScore, TwoWayMatchesTranscriptionOfDoubleML) {
-  std::mt19937_64 rng(11);
-  std::normal_distribution<double> z;
-  for (int trial = 0; trial < 3; ++trial) {
-    const int k = 2 + trial % 2, c1n = 5 + trial, c2n = 4 + 2 * trial;
-    std::vector<int> fold1(c1n), fold2(c2n);
-    for (int g = 0; g < c1n; ++g) fold1[g] = g % k;
-    for (int h = 0; h < c2n; ++h) fold2[h] = (h + 1) % k;
-    std::shuffle(fold1.begin(), fold1.end(), rng);
-    const std::size_t n = 40;
-    std::vector<double> psi_a(n), psi_b(n);
-    std::vector<std::int32_t> c1(n), c2(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      c1[i] = static_cast<std::int32_t>(i < static_cast<std::size_t>(c1n) ? i : rng() % c1n);
-      c2[i] = static_cast<std::int32_t>(i < static_cast<std::size_t>(c2n) ? i : rng() % c2n);
-      psi_a[i] = -std::fabs(1 + 0.4 * z(rng));
-      psi_b[i] = 0.5 + z(rng) + 0.5 * c1[i] - 0.2 * c2[i];
-    }
-    const ClusterSolution got = SolveScoreTwoWayClustered(psi_a.data(), psi_b.data(), n, c1.data(), c1n, c2.data(),
-                                                          c2n, fold1.data(), fold2.data(), k);
-    const Reference want = TwoWayReference(psi_a, psi_b, c1, c2, fold1, fold2, k);
-    ExpectRel(got.theta, want.theta, 1e-12, "two-way theta");
-    ExpectRel(got.se, want.se, 1e-12, "two-way se");
-    ExpectRel(got.j, want.j, 1e-12, "two-way J");
-  }
 }
 
 }  // namespace
