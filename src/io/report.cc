@@ -146,7 +146,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
                   {"clip", o.clip},
                   {"normalize_ipw", o.normalize_ipw},
                   {"level", report.level},
-                  {"device", o.device},
+                  {"device", ToString(o.device)},
                   {"outcome", data.outcome_name},
                   {"treatment", data.treatment_name},
                   {"features", data.feature_names},
@@ -175,7 +175,7 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
                                                              : std::string("continuous treatment"))
      << "), " << data.p << " features, "
      << o.folds << " folds x " << o.reps << " rep(s), XGBoost " << fit.xgboost_version << " on "
-     << o.device << "\n\n";
+     << ToString(o.device) << "\n\n";
   const int pct = static_cast<int>(std::lround(report.level * 100));
   std::snprintf(line, sizeof line, "%-10s %12s %11s %9s %10s %12s %12s\n", "estimand", "estimate", "std.err",
                 "t", "p-value", (std::to_string(pct) + "% lower").c_str(), (std::to_string(pct) + "% upper").c_str());
