@@ -154,7 +154,7 @@ int RunBootstrap(const Flags& f) {
   o.sampler = fastdml::BootstrapSampler::kLoop;  // the per-(replicate, row) work being measured
   // The device it will really run on ("auto" may mean the CPU); "cuda"
   // without a usable GPU stops here with the reason.
-  o.device = fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device")));
+  o.device = fastdml::ToString(fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device"))));
   o.seed = 7;
   const fastdml::ScoreBlock sc = BenchScores(n, k);
   fastdml::BootstrapT(sc, o, 0);  // warm-up
@@ -168,8 +168,8 @@ int RunBootstrap(const Flags& f) {
   }
   const double med = Median(runs);
   json out = {{"bench", "bootstrap"},
-              {"device", fastdml::ToString(o.device)},
-              {"machine", Machine(fastdml::ToString(o.device))},
+              {"device", o.device},
+              {"machine", Machine(o.device)},
               {"n", n},
               {"k", k},
               {"replicates", o.replicates},
