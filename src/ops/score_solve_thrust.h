@@ -2,9 +2,10 @@
 // cuda/scores.cu runs them with thrust::cuda::par on GPU memory (Thrust's
 // reductions are CUB's), and tests/thrust runs them with thrust::device on
 // Thrust's OpenMP backend, so the GPU's score code is checked on machines
-// without a GPU. The per-row maths is ops/scores.h, as in cpu/scores.cc and
-// inference/estimate.cc; only the order of the sums differs. Every pointer
-// (the argument structs' included) must be in the memory the policy addresses.
+// without a GPU. The IRM pass is ops/irm_pass.h and the per-row maths
+// ops/scores.h, as in cpu/scores.cc; only the order of the sums differs. Every
+// pointer (the argument structs' included) must be in the memory the policy
+// addresses.
 #pragma once
 #include <thrust/for_each.h>
 #include <thrust/functional.h>
