@@ -149,7 +149,7 @@ int RunBootstrap(const Flags& f) {
   o.sampler = fastdml::BootstrapSampler::kLoop;  // the per-(replicate, row) work being measured
   // The device it will really run on ("auto" may mean the CPU); "cuda"
   // without a usable GPU stops here with the reason.
-  o.device = fastdml::ResolveDevice(f.Str("device"));
+  o.device = fastdml::ToString(fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device"))));
   o.seed = 7;
   const fastdml::ScoreBlock sc = BenchScores(n, k);
   fastdml::BootstrapT(sc, o, 0);  // warm-up
@@ -218,7 +218,7 @@ int RunFit(const Flags& f) {
 
   fastdml::Options o;
   o.folds = static_cast<int>(f.Int("folds"));
-  o.device = fastdml::ResolveDevice(f.Str("device"));
+  o.device = fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device")));
   o.threads = static_cast<int>(f.Int("threads"));
   for (fastdml::LearnerParams* lp : {&o.propensity, &o.outcome}) {
     lp->rounds = static_cast<int>(f.Int("rounds"));
@@ -243,7 +243,7 @@ int RunFit(const Flags& f) {
     const fastdml::GateResult gate = fastdml::Gate(data, fit, groups, go);
     phase["gate"] = Seconds(t);
     t = Clock::now();
-    bo.device = fit.options.device;
+    bo.device = fastdml::ToString(fit.options.device);
     fastdml::Bootstrap(&report, bo, /*joint=*/true);
     phase["bootstrap"] = Seconds(t);
     const double total = Seconds(t0);
@@ -263,7 +263,7 @@ int RunFit(const Flags& f) {
                    {"xgboost_s", xgboost},
                    {"not_xgboost_share", total > 0 ? (total - xgboost) / total : 0.0},
                    {"phases_s", phase},
-                   {"device", fit.options.device},
+                   {"device", fastdml::ToString(fit.options.device)},
                    {"ate", report.estimates.at(0).estimate},
                    {"ate_se", report.estimates.at(0).se},
                    {"att", report.estimates.size() > 1 ? report.estimates[1].estimate : 0.0},
@@ -284,8 +284,8 @@ int RunFit(const Flags& f) {
     totals.push_back(runs.back()["total_s"].get<double>());
   }
   json out = {{"bench", "fit"},
-              {"device", o.device},
-              {"machine", Machine(o.device)},
+              {"device", fastdml::ToString(o.device)},
+              {"machine", Machine(fastdml::ToString(o.device))},
               {"design", "seller"},
               {"n", n},
               {"p", data.p},

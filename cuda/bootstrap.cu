@@ -161,7 +161,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   ValidateBootstrap(sc, o, rep);
   // The exact sampler needs only the k x k Gram of s and B k normal draws.
   if (UsesExactBootstrap(o)) return fastdml::cpu::BootstrapT(sc, o, rep);
-  const DeviceScope on_device(o.device);  // "cuda:N": that GPU for this call
+  const DeviceScope on_device(ParseDevice(o.device));  // "cuda:N": that GPU for this call
 
   const std::uint64_t n = sc.n;
   const int k = sc.k;

@@ -1,5 +1,5 @@
 // Checked cuBLAS calls (include from .cu files only): a failing call throws
-// fastdml::LibraryError naming the call, its file:line and cuBLAS's own
+// fastdml::CublasError (DeviceOutOfMemory for a failed allocation) naming the call, its file:line and cuBLAS's own
 // description, as FASTDML_CUDA_CHECK does for the runtime.
 #pragma once
 #include <cublas_v2.h>
@@ -7,21 +7,20 @@
 #include <string>
 
 #include "cuda/check.h"
+#include "cuda/error_text.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cuda::detail {
 
+// CublasError, or DeviceOutOfMemory for CUBLAS_STATUS_ALLOC_FAILED.
 [[noreturn]] inline void ThrowCublasError(cublasStatus_t status, const char* call, const char* file, int line) {
-  std::string msg = std::string("cuBLAS error: ") + call + " failed at " + ShortPath(file) + ":" +
-                    std::to_string(line) + ": " + cublasGetStatusName(status) + ": " +
-                    cublasGetStatusString(status);
-  if (status == CUBLAS_STATUS_ALLOC_FAILED) msg += " (the GPU is out of memory: use fewer rows or --device cpu)";
-  throw LibraryError(msg);
+  ThrowFailedCall(Api::kCublas, status == CUBLAS_STATUS_ALLOC_FAILED, call, file, line, cublasGetStatusName(status),
+                  cublasGetStatusString(status));
 }
 
 }  // namespace fastdml::cuda::detail
 
-// Throws fastdml::LibraryError when `call` does not return CUBLAS_STATUS_SUCCESS.
+// Throws fastdml::CublasError (or DeviceOutOfMemory) when `call` does not return CUBLAS_STATUS_SUCCESS.
 #define FASTDML_CUBLAS_CHECK(call)                                                              \
   do {                                                                                          \
     const cublasStatus_t fastdml_cublas_status_ = (call);                                       \

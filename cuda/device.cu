@@ -76,23 +76,13 @@ bool Available(std::string* why_not) {
   return true;
 }
 
-DeviceScope::DeviceScope(const std::string& device) {
-  if (device.rfind("cuda", 0) != 0) return;
-  int want = 0;
-  if (device.rfind("cuda:", 0) == 0) {
-    std::size_t used = 0;
-    try {
-      want = std::stoi(device.substr(5), &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != device.size() - 5 || want < 0)
-      throw UsageError("--device " + device + ": expected cuda:N with N a device number");
-  }
+DeviceScope::DeviceScope(const Device& device) {
+  if (!device.is_cuda()) return;
+  const int want = device.gpu();
   int count = 0;
   FASTDML_CUDA_CHECK(cudaGetDeviceCount(&count));
   if (want >= count) {
-    throw UsageError("--device " + device + ": this machine has " + std::to_string(count) +
+    throw UsageError("--device " + ToString(device) + ": this machine has " + std::to_string(count) +
                      " CUDA device(s), numbered from 0");
   }
   FASTDML_CUDA_CHECK(cudaGetDevice(&previous_));
@@ -107,6 +97,11 @@ int CurrentDevice() {
   int device = -1;
   FASTDML_CUDA_CHECK(cudaGetDevice(&device));
   return device;
+}
+
+void CopyFromDevice(std::uintptr_t device_ptr, std::size_t bytes, void* host) {
+  if (bytes == 0) return;
+  FASTDML_CUDA_CHECK(cudaMemcpy(host, reinterpret_cast<const void*>(device_ptr), bytes, cudaMemcpyDeviceToHost));
 }
 
 DeviceInfo Query(int device) {

@@ -2,7 +2,10 @@
 // declarations link against cuda/device.cu (FASTDML_CUDA=ON) or cuda/stubs/.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
+
+#include "fastdml/device.h"
 
 namespace fastdml::cuda {
 
@@ -20,12 +23,13 @@ struct DeviceInfo {
 // architecture. Never throws.
 bool Available(std::string* why_not);
 
-// Makes the GPU of a device string current for its lifetime and restores the
+// Makes the GPU of a CUDA device current for its lifetime and restores the
 // previous one: "cuda" is device 0 (as XGBoost reads it), "cuda:N" device N.
-// Any other string does nothing. UsageError for an N this machine lacks.
+// A CPU (or unresolved auto) device does nothing. UsageError for an N this
+// machine lacks.
 class DeviceScope {
  public:
-  explicit DeviceScope(const std::string& device);
+  explicit DeviceScope(const Device& device);
   ~DeviceScope();
   DeviceScope(const DeviceScope&) = delete;
   DeviceScope& operator=(const DeviceScope&) = delete;
@@ -36,6 +40,11 @@ class DeviceScope {
 
 // The calling thread's current CUDA device (LibraryError without CUDA).
 int CurrentDevice();
+
+// Copies `bytes` from the device address `device_ptr` (another library's GPU
+// array, e.g. a CuPy array's __cuda_array_interface__ pointer) to host memory
+// `host`, checked: CudaError naming the call when CUDA refuses.
+void CopyFromDevice(std::uintptr_t device_ptr, std::size_t bytes, void* host);
 
 // Properties of device `device` (0-based). Throws UsageError for an index out of
 // range and LibraryError when CUDA is unusable or the build has no CUDA.

@@ -17,7 +17,7 @@
 #include "cuda/check.h"
 #include "cuda/thrust_check.h"
 #include "fastdml/error.h"
-#include "nuisance/xgboost_api.h"  // xgb::CudaInterface
+#include "ops/array_interface.h"
 #include "ops/fold_rows_thrust.h"
 
 namespace fastdml::cuda {
@@ -64,7 +64,7 @@ void Upload(const T* host, std::size_t count, const DeviceBuffer<T>& dev) {
 // default too); its algorithms return after the work is done.
 auto Policy() { return thrust::cuda::par; }
 
-// Thrust failures as LibraryError (cuda/thrust_check.h), then any launch
+// Thrust failures as CudaError / DeviceOutOfMemory (cuda/thrust_check.h), then any launch
 // error a Thrust call left behind.
 template <class Call>
 void Checked(const char* what, Call call) {
@@ -122,7 +122,7 @@ std::size_t DeviceData::cols(bool with_d) const { return impl_->Cols(with_d); }
 std::size_t DeviceData::bytes() const { return impl_->bytes; }
 
 std::string DeviceData::FeaturesInterface(bool with_d) const {
-  return xgb::CudaInterface(impl_->Features(with_d), impl_->shape.n, impl_->Cols(with_d));
+  return ops::CudaInterface(impl_->Features(with_d), impl_->shape.n, impl_->Cols(with_d));
 }
 
 void DeviceData::SelectRows(int rep, int fold, ops::RowArm arm) {
@@ -148,7 +148,7 @@ std::string DeviceData::GatherTraining(bool with_d) {
                     s.block.get());
   });
   FASTDML_CUDA_CHECK(cudaDeviceSynchronize());  // XGBoost reads it without a stream handshake
-  return xgb::CudaInterface(s.block.get(), s.training_count, cols);
+  return ops::CudaInterface(s.block.get(), s.training_count, cols);
 }
 
 std::string DeviceData::GatherTrainingLabels(bool treatment_labels) {
@@ -158,7 +158,7 @@ std::string DeviceData::GatherTrainingLabels(bool treatment_labels) {
                       s.labels.get());
   });
   FASTDML_CUDA_CHECK(cudaDeviceSynchronize());
-  return xgb::CudaInterface(s.labels.get(), s.training_count, 0);
+  return ops::CudaInterface(s.labels.get(), s.training_count, 0);
 }
 
 std::string DeviceData::GatherHeldOut(bool with_d, std::optional<float> d_value) {
@@ -172,7 +172,7 @@ std::string DeviceData::GatherHeldOut(bool with_d, std::optional<float> d_value)
                     d_value.value_or(0.0f), s.block.get());
   });
   FASTDML_CUDA_CHECK(cudaDeviceSynchronize());
-  return xgb::CudaInterface(s.block.get(), s.held_out_count, cols);
+  return ops::CudaInterface(s.block.get(), s.held_out_count, cols);
 }
 
 void DeviceData::ScatterHeldOut(const float* device_predictions, int rep, PredictionArray into) {

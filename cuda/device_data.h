@@ -64,7 +64,7 @@ class DeviceData {
   // fit needs (X, [X | D], y, d, folds, two row lists, one gather block of
   // n x (p + 1) floats, one label vector, n * reps doubles per prediction
   // array) BEFORE copying anything, so a GPU too small fails at once with a
-  // LibraryError naming the bytes asked. Then uploads, builds [X | D] on the
+  // DeviceOutOfMemory naming the bytes asked. Then uploads, builds [X | D] on the
   // device and fills the prediction arrays with NaN.
   DeviceData(int ordinal, const FitDataView& host);
   ~DeviceData();

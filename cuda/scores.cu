@@ -163,7 +163,7 @@ ops::ScoreSolution ScoreSession::Solve(int rep, int e_index, const ScoreSpec& sp
   if (!s.scores[rep]) s.scores[rep] = std::make_shared<DeviceScores>(n, s.k);
   double* dev_psi = s.scores[rep]->psi() + static_cast<std::size_t>(e_index) * n;
   ops::ScoreSolution solution{};
-  if (spec.irm) {
+  if (spec.model == Model::kIrm) {
     IrmScoreArgs a;
     a.n = n;
     a.y = s.y.get();
@@ -172,9 +172,7 @@ ops::ScoreSolution ScoreSession::Solve(int rep, int e_index, const ScoreSpec& sp
     a.g0 = s.Array(PredictionArray::kG0, rep);
     a.g1 = s.Array(PredictionArray::kG1, rep);
     a.uw = s.uw.get();
-    a.clip = spec.clip;
-    a.normalize_ipw = spec.normalize_ipw;
-    a.att = spec.att;
+    a.spec = spec;
     RequireInputs("ScoreSession::Solve (IRM predictions)", {a.m, a.g0, a.g1});
     solution = RunThrust("the IRM scores", [&] {
       ops::ComputeIrmScores(Policy(), a, s.m_work.get(), s.psi_a.get(), s.psi_b.get());

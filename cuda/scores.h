@@ -8,8 +8,9 @@
 #include <cstddef>
 #include <memory>
 
-#include "cpu/scores.h"         // IrmScoreArgs, PlrScoreArgs
 #include "fastdml/estimator.h"  // Predictions
+#include "fastdml/options.h"    // ScoreSpec
+#include "ops/score_args.h"     // IrmScoreArgs, PlrScoreArgs
 #include "ops/scores.h"         // ScoreSolution
 
 namespace fastdml::cuda {
@@ -39,14 +40,6 @@ class DeviceScores {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-};
-
-// Which score Solve computes.
-struct ScoreSpec {
-  bool irm = true;  // IRM (m, g0, g1) or PLR (m, l)
-  double clip = 0.01;
-  bool normalize_ipw = false;
-  bool att = false;
 };
 
 // Estimate's GPU work for one report, on the current device. y, d and the

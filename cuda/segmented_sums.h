@@ -1,5 +1,5 @@
 // Deterministic group sums as Thrust algorithms, for the CUDA twins of
-// cate/row_sums.h. One source, two compilers: cuda/cate.cu builds it with
+// cate/row_sums.h. One source, two compilers: cuda/row_sums.cu builds it with
 // nvcc for Thrust's CUDA backend, tests/thrust/cate_sums_test.cc with g++ for
 // the OpenMP backend, so CI runs this device logic without a GPU. Needs the
 // Thrust headers, so src/ never includes it.
@@ -10,7 +10,7 @@
 // thread, then each run's chunk sums are added in order. The shape depends on
 // the run lengths only, so results are bit-identical across runs, thread
 // counts and launch shapes; across the two backends they agree to rounding
-// (cuda/cate.cu is compiled with FMA contraction, the OpenMP test without).
+// (cuda/row_sums.cu is compiled with FMA contraction, the OpenMP test without).
 #pragma once
 #include <thrust/binary_search.h>
 #include <thrust/copy.h>
@@ -30,7 +30,7 @@
 #include <memory>
 #include <vector>
 
-#include "cate/row_sums.h"
+#include "ops/row_sums.h"
 #include "fastdml/error.h"
 #include "ops/hd.h"
 

@@ -13,12 +13,14 @@ bool Available(std::string* why_not) {
 
 DeviceInfo Query(int) { ThrowBuiltWithoutCuda(); }
 
-DeviceScope::DeviceScope(const std::string& device) {
-  if (device.rfind("cuda", 0) == 0) ThrowBuiltWithoutCuda();
+DeviceScope::DeviceScope(const Device& device) {
+  if (device.is_cuda()) ThrowBuiltWithoutCuda();
 }
 DeviceScope::~DeviceScope() = default;
 
 int CurrentDevice() { ThrowBuiltWithoutCuda(); }
+
+void CopyFromDevice(std::uintptr_t, std::size_t, void*) { ThrowBuiltWithoutCuda(); }
 
 void IrmScores(const IrmScoreArgs&, double*, double*) { ThrowBuiltWithoutCuda(); }
 

@@ -21,6 +21,7 @@
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
 #include "fastdml/inference.h"
+#include "fastdml/options.h"  // ScoreSpec
 
 namespace fastdml {
 
@@ -92,8 +93,6 @@ OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scal
 // ---------------------------------------------------------------------------
 // GATE
 
-enum class CateSignal { kAte, kAtt };
-
 // Gaussian multiplier bootstrap on the coefficients, as DoubleMLBLP.confint
 // (joint=True): t*_b = Corr^{1/2} z_b with z_b ~ N(0, I) from Philox(seed, rep, b).
 struct CateBootstrap {
@@ -101,12 +100,13 @@ struct CateBootstrap {
   std::uint64_t seed = 0;
 };
 
+// The signal's score: score.estimand is the signal (ATT: IRM only), clip and
+// normalize_ipw as Options'; the model is always the fit's (its predictions
+// are for one model), whatever score.model says.
 struct GateOptions {
-  CateSignal signal = CateSignal::kAte;
+  ScoreSpec score;
   CovType cov = CovType::kHC0;
   double level = 0.95;
-  double clip = 0.01;          // propensity clipping, as Options::clip
-  bool normalize_ipw = false;  // as Options::normalize_ipw
   CateBootstrap bootstrap;
 };
 
@@ -170,10 +170,9 @@ Basis MakeBasis(const std::string& spec, const ColumnSource& columns, std::size_
 Basis MakeBasisLike(const Basis& fitted, const ColumnSource& columns, std::size_t n);
 
 struct BlpOptions {
+  ScoreSpec score;  // as GateOptions::score; the BLP signal is the ATE's
   CovType cov = CovType::kHC0;
   double level = 0.95;
-  double clip = 0.01;
-  bool normalize_ipw = false;
   CateBootstrap bootstrap;  // for joint bands of PredictBlp
 };
 

@@ -92,8 +92,7 @@ struct SortedGatesOptions {
   int groups = 5;  // K quantile groups of the proxy S (G1 lowest ... GK highest)
   CovType cov = CovType::kHC0;  // cluster: Dataset::cluster
   double level = 0.95;
-  double clip = 0.01;          // as Options::clip
-  bool normalize_ipw = false;  // as Options::normalize_ipw
+  ScoreSpec score;  // as GateOptions::score; the signal is the ATE's
   std::vector<std::string> clan;  // CLAN covariates (feature names); empty: none
   // replicates > 0: joint (sup-t) bands over the K GATES from the Gaussian
   // multiplier bootstrap of Gate() in cate.h (DoubleMLBLP.confint(joint=True)).

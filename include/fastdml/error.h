@@ -44,6 +44,27 @@ class LibraryError : public Error {
   int exit_code() const override { return kExitLibrary; }
 };
 
+// A CUDA runtime call failed (cuda/check.h, cuda/thrust_check.h); the message
+// names the call (or the step), its file:line and CUDA's own description.
+class CudaError : public LibraryError {
+ public:
+  using LibraryError::LibraryError;
+};
+
+// A cuBLAS call failed (cuda/cublas_check.h); the message names the call.
+class CublasError : public LibraryError {
+ public:
+  using LibraryError::LibraryError;
+};
+
+// The GPU had too little memory for an allocation (cudaMalloc, Thrust's
+// scratch or cuBLAS's workspace); the message says what was asked, what is
+// free when known, and to use fewer rows or --device cpu.
+class DeviceOutOfMemory : public LibraryError {
+ public:
+  using LibraryError::LibraryError;
+};
+
 // A fit stopped because its caller asked it to (FitNuisances' cancel flag;
 // the Python package sets it on Ctrl-C).
 class Cancelled : public Error {

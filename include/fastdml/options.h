@@ -1,9 +1,11 @@
 // Everything a fit can be configured with. Defaults follow DoubleML where it
-// has one (5 folds, 1 repetition, clipping 0.01, 95% level).
+// has one (5 folds, 1 repetition, clipping kDefaultClip, 95% level).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "fastdml/device.h"
 
 namespace fastdml {
 
@@ -34,6 +36,22 @@ struct LearnerParams {
   std::int64_t seed = -1;
 };
 
+// DoubleML's clipping_threshold: propensities clipped to [clip, 1 - clip].
+// The one declaration of the default (CLI, Python and every option struct).
+inline constexpr double kDefaultClip = 0.01;
+
+// One orthogonal score: which model's score, for which estimand, and how the
+// IRM propensity enters it (clipping, Hajek normalisation). Every consumer of
+// a score takes this: the CPU and CUDA scores, Estimate, the CATE signal of
+// GATE / BLP / sorted GATES and the DR-learner's pseudo-outcome. PLR ignores
+// estimand (ATE only), clip and normalize_ipw (DoubleML's PLR does not clip).
+struct ScoreSpec {
+  Model model = Model::kIrm;
+  Estimand estimand = Estimand::kAte;
+  double clip = kDefaultClip;  // propensities clipped to [clip, 1 - clip]
+  bool normalize_ipw = false;  // Hajek normalisation of the IPW weights
+};
+
 // Upper bound of Options::threads and BootstrapOptions::threads.
 inline constexpr int kMaxThreads = 4096;
 
@@ -45,17 +63,22 @@ struct Options {
   int folds = 5;
   int reps = 1;
   std::uint64_t seed = 0;
-  double clip = 0.01;          // propensities clipped to [clip, 1 - clip]
+  // The score settings a user gives once for all `estimands`; Score(e) is
+  // the ScoreSpec of one of them.
+  double clip = kDefaultClip;  // propensities clipped to [clip, 1 - clip]
   bool normalize_ipw = false;  // Hajek normalisation of the IPW weights
   double level = 0.95;         // confidence level of the intervals
   int threads = 0;             // 0: all hardware threads
-  std::string device = "cpu";  // cpu | cuda | auto
+  Device device;               // cpu (default) | cuda | cuda:N | auto
   bool progress = false;       // progress lines on stderr
   LearnerParams propensity;    // m(X) = P(D=1|X), binary:logistic
   LearnerParams outcome;       // g0, g1, pooled g, PLR l: reg:squarederror
 
   // Throws UsageError naming the option at fault.
   void Validate() const;
+
+  // The score of estimand `e` under these options.
+  ScoreSpec Score(Estimand e) const { return ScoreSpec{model, e, clip, normalize_ipw}; }
 };
 
 // Throws UsageError naming the flag "--<prefix><field>" (e.g. "--cate-eta")

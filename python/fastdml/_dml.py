@@ -51,7 +51,7 @@ class DML:
     """
 
     def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner=None, propensity_learner=None,
-                 device="auto", seed=0, *, estimands=None, clip=0.01, normalize_ipw=False, level=0.95,
+                 device="auto", seed=0, *, estimands=None, clip=_ext.Options().clip, normalize_ipw=False, level=0.95,
                  outcome_design="pooled", threads=0):
         if model not in ("irm", "plr"):
             raise ValueError(f"model must be 'irm' or 'plr', got {model!r}")

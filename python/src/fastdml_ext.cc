@@ -23,6 +23,7 @@
 #include <optional>
 #include <thread>
 
+#include "cuda/device.h"  // CopyFromDevice
 #include "driver/device_select.h"
 #include "fastdml/cate.h"
 #include "fastdml/error.h"
@@ -31,9 +32,6 @@
 #include "nuisance/xgboost_api.h"
 #include "sim/simulate.h"
 
-#ifdef FASTDML_WITH_CUDA
-#include <cuda_runtime_api.h>
-#endif
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -257,7 +255,8 @@ NB_MODULE(_ext, m) {
       .def_rw("normalize_ipw", &Options::normalize_ipw)
       .def_rw("level", &Options::level)
       .def_rw("threads", &Options::threads)
-      .def_rw("device", &Options::device)
+      .def_prop_rw("device", [](const Options& o) { return ToString(o.device); },
+                   [](Options& o, const std::string& v) { o.device = ParseDevice(v); })
       .def_rw("propensity", &Options::propensity)
       .def_rw("outcome", &Options::outcome)
       .def("validate", &Options::Validate);
@@ -409,11 +408,11 @@ NB_MODULE(_ext, m) {
            double level, double clip, bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
           GateOptions o;
           if (signal != "ate" && signal != "att") throw UsageError("signal: expected 'ate' or 'att', got '" + signal + "'");
-          o.signal = signal == "att" ? CateSignal::kAtt : CateSignal::kAte;
+          o.score = fit.options.Score(signal == "att" ? Estimand::kAtt : Estimand::kAte);
           o.cov = ParseCovType(cov);
           o.level = level;
-          o.clip = clip;
-          o.normalize_ipw = normalize_ipw;
+          o.score.clip = clip;
+          o.score.normalize_ipw = normalize_ipw;
           o.bootstrap.replicates = replicates;
           o.bootstrap.seed = seed;
           const GateResult r = Gate(data, fit, g, o);
@@ -466,8 +465,8 @@ NB_MODULE(_ext, m) {
           BlpOptions o;
           o.cov = ParseCovType(cov);
           o.level = level;
-          o.clip = clip;
-          o.normalize_ipw = normalize_ipw;
+          o.score.clip = clip;
+          o.score.normalize_ipw = normalize_ipw;
           o.bootstrap.replicates = replicates;
           o.bootstrap.seed = seed;
           return Blp(data, fit, basis, o);
@@ -512,7 +511,7 @@ NB_MODULE(_ext, m) {
     return out;
   });
 
-  m.def("resolve_device", &ResolveDevice, "device"_a,
+  m.def("resolve_device", [](const std::string& d) { return ToString(ResolveDevice(ParseDevice(d))); }, "device"_a,
         "The device a fit would run on (cpu or cuda[:N]); LibraryError says why CUDA is not usable.");
   m.def("build_info", [] {
     nb::dict d;
@@ -529,15 +528,10 @@ NB_MODULE(_ext, m) {
 
   // Device -> host copy of a C-contiguous float32 device buffer straight into
   // the Dataset's X (CUDA builds only; the engine's Dataset is host-resident).
+  // Checked (cuda/check.h): a failure is a CudaError naming the call.
   m.def("copy_device_x", [](Dataset& s, std::uintptr_t ptr, std::size_t nbytes) {
-#ifdef FASTDML_WITH_CUDA
     if (nbytes != s.x.size() * sizeof(float)) throw UsageError("device X: size does not match n x p float32");
     nb::gil_scoped_release release;
-    const cudaError_t rc = cudaMemcpy(s.x.data(), reinterpret_cast<const void*>(ptr), nbytes, cudaMemcpyDeviceToHost);
-    if (rc != cudaSuccess) throw LibraryError(std::string("device X: cudaMemcpy failed: ") + cudaGetErrorString(rc));
-#else
-    (void)s, (void)ptr, (void)nbytes;
-    throw LibraryError("this fastdml build has no CUDA (built with FASTDML_CUDA=OFF)");
-#endif
+    cuda::CopyFromDevice(ptr, nbytes, s.x.data());
   });
 }

@@ -186,12 +186,12 @@ BlpResult Blp(const Dataset& data, const Fit& fit, const Basis& basis, const Blp
   res.level = opts.level;
   res.options = opts;
   const int reps = fit.predictions.reps;
-  const cate::Device device = cate::DeviceOf(fit);  // X'X, X'y and the meat on the fit's device
+  const Device device = fit.options.device;  // X'X, X'y and the meat on the fit's device
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
   std::vector<std::vector<double>> se_reps(reps);
   std::vector<double> scaled;
   for (int r = 0; r < reps; ++r) {
-    const cate::Signal s = cate::MakeSignal(data, fit, r, false, opts.clip, opts.normalize_ipw);
+    const cate::Signal s = cate::MakeSignal(data, fit, r, cate::AteScore(opts.score));
     const std::vector<double>* x = &basis.x;
     if (!s.scale.empty()) {
       scaled = basis.x;

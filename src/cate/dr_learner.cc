@@ -7,13 +7,13 @@
 #include <set>
 
 #include "cate/cate_booster.h"
+#include "cpu/scores.h"
 #include "driver/fold_plan.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
 #include "nuisance/learner.h"
 #include "ops/parallel_for.h"
 #include "ops/philox_weights.h"
-#include "ops/scores.h"
 
 namespace fastdml {
 namespace {
@@ -89,24 +89,18 @@ CateModel FitCateModel(const Dataset& data, const Fit& fit, const CateModelOptio
 
   // The ATE signal psi_b with the fit's clipping and Hajek choice, unweighted
   // (docs/design.md section 2): the pseudo-outcome of Kennedy (2023), eq. (3).
-  std::vector<double> m(n);
-  double ipw1 = 0, ipw0 = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    m[i] = ops::ClipPropensity(pred.m[base + i], fo.clip);
-    ipw1 += data.d[i] / m[i];
-    ipw0 += (1 - data.d[i]) / (1 - m[i]);
-  }
-  ipw1 /= n;
-  ipw0 /= n;
+  // CheckCateModelOptions rejected weights, so the IRM pass runs unweighted.
   model.pseudo_outcome.resize(n);
+  {
+    std::vector<double> psi_a(n);
+    cpu::IrmScores(IrmArgsOf(data, pred, options.repetition, {}, fo.Score(Estimand::kAte)), psi_a.data(),
+                   model.pseudo_outcome.data());
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    const double mi = fo.normalize_ipw ? ops::NormalizedPropensity(m[i], data.d[i], ipw1, ipw0) : m[i];
-    const double phi = ops::IrmScore(data.y[i], data.d[i], mi, pred.g0[base + i], pred.g1[base + i], 1, 1).b;
-    if (!std::isfinite(phi)) {
+    if (!std::isfinite(model.pseudo_outcome[i])) {
       throw DataError("row " + std::to_string(i + 1) + ": the CATE pseudo-outcome is not finite (check g0_hat, "
                       "g1_hat and m_hat of repetition " + std::to_string(options.repetition) + ")");
     }
-    model.pseudo_outcome[i] = phi;
   }
 
   // The model's own feature block (a subset or all of X).

@@ -21,7 +21,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t n = data.n;
   const int groups = static_cast<int>(g.labels.size());
-  const bool att = opts.signal == CateSignal::kAtt;
+  const bool att = opts.score.estimand == Estimand::kAtt;
   const bool irm = fit.options.model == Model::kIrm;
   if (!(opts.level > 0 && opts.level < 1)) throw UsageError("--level must lie in (0, 1)");
   if (g.group.size() != n) throw Error("internal: grouping and data differ in rows");
@@ -38,7 +38,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   res.cov = opts.cov;
   res.level = opts.level;
   res.groups.resize(groups);
-  const cate::Device device = cate::DeviceOf(fit);
+  const Device device = fit.options.device;
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
   const cate::GroupCounts counts = cate::CountByGroup(device, g.group, groups, binary ? &data.d : nullptr);
   for (int k = 0; k < groups; ++k) {
@@ -62,7 +62,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   const int reps = fit.predictions.reps;
   std::vector<std::vector<double>> t_boot(reps), cov_reps(reps);
   for (int r = 0; r < reps; ++r) {
-    const cate::Signal s = cate::MakeSignal(data, fit, r, att, opts.clip, opts.normalize_ipw);
+    const cate::Signal s = cate::MakeSignal(data, fit, r, opts.score);
     OlsFit ols;
     if (att) {
       ols = cate::GroupRatio(s.a, s.y, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels, device);

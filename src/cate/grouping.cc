@@ -75,7 +75,7 @@ Grouping GroupByCategory(const std::string& name, const std::vector<double>& val
 }
 
 Grouping GroupByQuantiles(const std::string& name, const std::vector<double>& values, int bins) {
-  return cate::GroupByQuantiles(cate::Device::kCpu, name, values, bins);
+  return cate::GroupByQuantiles(Device::Cpu(), name, values, bins);
 }
 
 Grouping cate::GroupByQuantiles(Device device, const std::string& name, const std::vector<double>& values, int bins) {

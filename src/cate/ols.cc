@@ -100,14 +100,14 @@ const char* ToString(CovType c) {
 OlsFit OlsRobust(const std::vector<double>& y, const std::vector<double>& x, std::size_t n, int k, CovType cov,
                  const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
                  const std::vector<std::string>& names, bool want_influence) {
-  return cate::OlsRobust(cate::Device::kCpu, y, x, n, k, cov, cluster, n_clusters, names, want_influence);
+  return cate::OlsRobust(Device::Cpu(), y, x, n, k, cov, cluster, n_clusters, names, want_influence);
 }
 
 OlsFit OlsOnGroups(const std::vector<double>& y, const std::vector<double>& scale,
                    const std::vector<std::int32_t>& group, int n_groups, CovType cov,
                    const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
                    const std::vector<std::string>& labels) {
-  return cate::OlsOnGroups(cate::Device::kCpu, y, scale, group, n_groups, cov, cluster, n_clusters, labels);
+  return cate::OlsOnGroups(Device::Cpu(), y, scale, group, n_groups, cov, cluster, n_clusters, labels);
 }
 
 namespace cate {
@@ -123,7 +123,7 @@ OlsFit OlsRobust(Device device, const std::vector<double>& y, const std::vector<
                     " rows: use fewer basis terms or groups");
   }
   CheckClusters(cov, cluster, n_clusters, n);
-  if (want_influence && device != Device::kCpu) throw Error("internal: OLS influence functions are CPU-only");
+  if (want_influence && device.is_cuda()) throw Error("internal: OLS influence functions are CPU-only");
   const std::vector<std::int32_t> no_clusters;
   const std::unique_ptr<OlsRows> rows =
       MakeOlsRows(device, y, x, n, k, cov == CovType::kCluster ? cluster : no_clusters, n_clusters);

@@ -17,7 +17,7 @@ namespace fastdml::cate {
 // HC3 leverage h_i = a_i / A_g. The passes over the rows run on `device`.
 OlsFit GroupRatio(const std::vector<double>& a, const std::vector<double>& b, const std::vector<std::int32_t>& group,
                   int n_groups, CovType cov, const std::vector<std::int32_t>& cluster, std::int32_t n_clusters,
-                  const std::vector<std::string>& labels, Device device = Device::kCpu);
+                  const std::vector<std::string>& labels, Device device = Device::Cpu());
 // Its finishing from the passes of `rows` (either device): ratios, the
 // sandwich and the errors naming a group. Checks on n and clusters come first.
 OlsFit GroupRatio(GroupRows& rows, std::size_t n, int n_groups, CovType cov, std::int32_t n_clusters,

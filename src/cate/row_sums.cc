@@ -1,5 +1,5 @@
 // CPU passes over the rows (cate/row_sums.h) and the device dispatch; the CUDA
-// twins are in cuda/cate.cu. Sums run in row order, as before the split, so
+// twins are in cuda/row_sums.cu. Sums run in row order, as before the split, so
 // CPU results are unchanged.
 #include "cate/row_sums.h"
 
@@ -8,7 +8,7 @@
 
 #include <Eigen/Dense>
 
-#include "cuda/cate.h"
+#include "cuda/row_sums.h"
 #include "fastdml/error.h"
 
 namespace fastdml::cate {
@@ -173,27 +173,23 @@ class CpuOlsRows final : public OlsRows {
 
 }  // namespace
 
-Device DeviceOf(const Fit& fit) {
-  return fit.options.device.rfind("cuda", 0) == 0 ? Device::kCuda : Device::kCpu;
-}
-
 std::unique_ptr<GroupRows> MakeGroupRows(Device device, const std::vector<double>& a, const std::vector<double>& b,
                                          const std::vector<std::int32_t>& group, int n_groups,
                                          const std::vector<std::int32_t>& cluster) {
-  if (device == Device::kCuda) return cuda::UploadGroupRows(a, b, group, n_groups, cluster);
+  if (device.is_cuda()) return cuda::UploadGroupRows(a, b, group, n_groups, cluster);
   return std::make_unique<CpuGroupRows>(a, b, group, n_groups, cluster);
 }
 
 std::unique_ptr<OlsRows> MakeOlsRows(Device device, const std::vector<double>& y, const std::vector<double>& x,
                                      std::size_t n, int k, const std::vector<std::int32_t>& cluster,
                                      std::int32_t n_clusters) {
-  if (device == Device::kCuda) return cuda::UploadOlsRows(y, x, n, k, cluster, n_clusters);
+  if (device.is_cuda()) return cuda::UploadOlsRows(y, x, n, k, cluster, n_clusters);
   return std::make_unique<CpuOlsRows>(y, x, n, k, cluster, n_clusters);
 }
 
 GroupCounts CountByGroup(Device device, const std::vector<std::int32_t>& group, int n_groups,
                          const std::vector<double>* d) {
-  if (device == Device::kCuda) return cuda::CountByGroup(group, n_groups, d);
+  if (device.is_cuda()) return cuda::CountByGroup(group, n_groups, d);
   GroupCounts c;
   c.rows.assign(n_groups, 0);
   c.treated.assign(n_groups, 0);
@@ -207,7 +203,7 @@ GroupCounts CountByGroup(Device device, const std::vector<std::int32_t>& group, 
 }
 
 QuantileCut CutQuantiles(Device device, const std::vector<double>& values, int bins) {
-  if (device == Device::kCuda) return cuda::CutQuantiles(values, bins);
+  if (device.is_cuda()) return cuda::CutQuantiles(values, bins);
   const std::size_t n = values.size();
   std::vector<double> sorted = values;
   std::sort(sorted.begin(), sorted.end());

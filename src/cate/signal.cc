@@ -5,7 +5,7 @@
 
 namespace fastdml::cate {
 
-Signal MakeSignal(const Dataset& data, const Fit& fit, int rep, bool att, double clip, bool normalize_ipw) {
+Signal MakeSignal(const Dataset& data, const Fit& fit, int rep, const ScoreSpec& score) {
   const Predictions& pred = fit.predictions;
   const std::size_t n = pred.n;
   if (n != data.n) throw Error("internal: predictions and data differ in rows");
@@ -13,14 +13,16 @@ Signal MakeSignal(const Dataset& data, const Fit& fit, int rep, bool att, double
   Signal s;
   if (fit.options.model == Model::kIrm) {
     const std::vector<double> uw = MeanOneWeights(data.weights);  // as Estimate() weights the scores
-    const IrmScoreArgs args = IrmArgsOf(data, pred, rep, uw, clip, normalize_ipw, att);
+    ScoreSpec irm = score;
+    irm.model = Model::kIrm;
+    const IrmScoreArgs args = IrmArgsOf(data, pred, rep, uw, irm);
     s.y.resize(n);
     s.a.resize(n);
     cpu::IrmScores(args, s.a.data(), s.y.data());
     for (double& v : s.a) v = -v;
     return s;
   }
-  if (att) throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
+  if (score.estimand == Estimand::kAtt) throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
   if (!data.weights.empty()) throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
   s.y.resize(n);
   s.scale.resize(n);

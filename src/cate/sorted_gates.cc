@@ -103,7 +103,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
   res.clan.resize(clan_cols.size());
   for (std::size_t c = 0; c < clan_cols.size(); ++c) res.clan[c].variable = options.clan[c];
   const bool binary = IsBinaryTreatment(data.d);
-  const cate::Device device = cate::DeviceOf(fit);  // sort, bins, group sums and Gram on the fit's device
+  const Device device = fit.options.device;  // sort, bins, group sums and Gram on the fit's device
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
   for (int r = 0; r < fit.predictions.reps; ++r) {
@@ -136,7 +136,7 @@ SortedGatesResult SortedGates(const Dataset& data, const Fit& fit, const std::ve
     if (r == 0) res.group_rows = rows;
 
     // GATES: OLS of the AIPW signal on the K group dummies (CDDF eq. 2.5).
-    const cate::Signal sig = cate::MakeSignal(data, fit, r, false, options.clip, options.normalize_ipw);
+    const cate::Signal sig = cate::MakeSignal(data, fit, r, cate::AteScore(options.score));
     const OlsFit gates = cate::OlsOnGroups(device, sig.y, {}, g.group, k_groups, options.cov, data.cluster,
                                            data.n_clusters, res.labels);
     for (int k = 0; k < k_groups; ++k) {

@@ -66,7 +66,9 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
   est->add_option("--folds", a.opt.folds, "cross-fitting folds K (default 5)");
   est->add_option("--reps", a.opt.reps, "repetitions R of the fold split (default 1)");
   est->add_option("--seed", a.opt.seed, "random seed for folds and learners (default 0)");
-  est->add_option("--clip", a.opt.clip, "clip propensities to [C, 1-C] (default 0.01)");
+  std::ostringstream clip_default;
+  clip_default << kDefaultClip;
+  est->add_option("--clip", a.opt.clip, "clip propensities to [C, 1-C] (default " + clip_default.str() + ")");
   est->add_flag("--normalize-ipw", a.opt.normalize_ipw, "Hajek-normalise the inverse propensity weights");
   est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
   est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
@@ -75,7 +77,7 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
                   "cluster id column: one-way cluster-robust SE (as DoubleML), folds that keep clusters whole, "
                   "one bootstrap multiplier per cluster");
   est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
-  est->add_option("--device", a.opt.device, "cpu, cuda, cuda:N or auto (default cpu)");
+  est->add_option("--device", a.device, "cpu, cuda, cuda:N or auto (default cpu)");
   a.all.Add(est, "", " for every nuisance");
   a.propensity.Add(est, "propensity-", " for the propensity model m");
   a.outcome_model.Add(est, "outcome-", " for the outcome models (g0, g1, g, l)");
@@ -139,6 +141,7 @@ void ResolveEstimateOptions(EstimateArgs& a) {
   a.propensity.ApplyTo(&opt.propensity);
   a.outcome_model.ApplyTo(&opt.outcome);
   opt.progress = !a.quiet;
+  opt.device = ParseDevice(a.device);
   opt.Validate();
   if (a.bootstrap < 0 || a.bootstrap > kMaxBootstrapReplicates) {
     throw UsageError("--bootstrap: the number of replicates must be in 1.." +

@@ -34,6 +34,7 @@ struct EstimateArgs {
   std::string bootstrap_method = "normal", bootstrap_sampler = "auto", p_adjust;
   std::optional<std::uint64_t> bootstrap_seed;
   bool joint = false;
+  std::string device = "cpu";  // parsed into opt.device by ResolveEstimateOptions
   Options opt;
   LearnerFlags all, propensity, outcome_model;
 };

@@ -104,12 +104,12 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
   boot.seed = seed;
   const Options& o = fit.options;
   if (!args.by.empty()) {
-    std::vector<CateSignal> signals;
+    std::vector<Estimand> signals;
     for (const std::string& s : SplitList(args.signal)) {
       if (s == "ate") {
-        signals.push_back(CateSignal::kAte);
+        signals.push_back(Estimand::kAte);
       } else if (s == "att") {
-        signals.push_back(CateSignal::kAtt);
+        signals.push_back(Estimand::kAtt);
       } else {
         throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
       }
@@ -121,13 +121,11 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
       const std::vector<double> values = columns(gs.column);
       const Grouping grouping =
           gs.bins ? GroupByQuantiles(gs.column, values, gs.bins) : GroupByCategory(gs.column, values);
-      for (CateSignal signal : signals) {
+      for (Estimand signal : signals) {
         GateOptions go;
-        go.signal = signal;
+        go.score = o.Score(signal);
         go.cov = cov;
         go.level = o.level;
-        go.clip = o.clip;
-        go.normalize_ipw = o.normalize_ipw;
         go.bootstrap = boot;
         const GateResult g = Gate(data, fit, grouping, go);
         PrintGate(os, g);
@@ -141,10 +139,9 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
   if (!args.blp.empty()) {
     const Basis basis = MakeBasis(args.blp, Columns(table, data_path, "--blp"), data.n);
     BlpOptions bo;
+    bo.score = o.Score(Estimand::kAte);
     bo.cov = cov;
     bo.level = o.level;
-    bo.clip = o.clip;
-    bo.normalize_ipw = o.normalize_ipw;
     bo.bootstrap = boot;
     const BlpResult blp = Blp(data, fit, basis, bo);
     char line[320];

@@ -96,8 +96,7 @@ SortedGatesOptions GatesOptions(const CateModelArgs& a, const Options& fit_optio
   so.groups = SortedGroups(a);
   so.cov = ParseCovType(cov);
   so.level = fit_options.level;
-  so.clip = fit_options.clip;
-  so.normalize_ipw = fit_options.normalize_ipw;
+  so.score = fit_options.Score(Estimand::kAte);
   so.clan = SplitList(a.clan);
   so.bootstrap.replicates = bootstrap;
   so.bootstrap.seed = seed;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "ops/irm_pass.h"
 #include "ops/scores.h"
 
 namespace fastdml {
@@ -16,7 +17,7 @@ std::vector<double> MeanOneWeights(const std::vector<double>& weights) {
 }
 
 IrmScoreArgs IrmArgsOf(const Dataset& data, const Predictions& pred, int rep, const std::vector<double>& uw,
-                       double clip, bool normalize_ipw, bool att) {
+                       const ScoreSpec& spec) {
   const std::size_t off = static_cast<std::size_t>(rep) * pred.n;
   IrmScoreArgs a;
   a.n = pred.n;
@@ -26,9 +27,7 @@ IrmScoreArgs IrmArgsOf(const Dataset& data, const Predictions& pred, int rep, co
   a.g0 = pred.g0.data() + off;
   a.g1 = pred.g1.data() + off;
   a.uw = uw.empty() ? nullptr : uw.data();
-  a.clip = clip;
-  a.normalize_ipw = normalize_ipw;
-  a.att = att;
+  a.spec = spec;
   return a;
 }
 
@@ -48,38 +47,8 @@ PlrScoreArgs PlrArgsOf(const Dataset& data, const Predictions& pred, int rep) {
 namespace fastdml::cpu {
 
 void IrmScores(const IrmScoreArgs& a, double* psi_a, double* psi_b) {
-  const std::size_t n = a.n;
-  // Clipped propensity, then (optionally) Hajek-normalised: two passes because
-  // the normalisation needs means over all rows (DoubleML _normalize_ipw).
-  std::vector<double> m(n);
-  for (std::size_t i = 0; i < n; ++i) m[i] = ops::ClipPropensity(a.m[i], a.clip);
-  if (a.normalize_ipw) {
-    double s1 = 0, s0 = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      s1 += a.d[i] / m[i];
-      s0 += (1.0 - a.d[i]) / (1.0 - m[i]);
-    }
-    const double mean1 = s1 / n, mean0 = s0 / n;
-    for (std::size_t i = 0; i < n; ++i) m[i] = ops::NormalizedPropensity(m[i], a.d[i], mean1, mean0);
-  }
-  double p = 1.0;
-  if (a.att) {
-    double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += (a.uw ? a.uw[i] : 1.0) * a.d[i];
-    p = s / n;
-  }
-  double sum_w = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    double w, wbar;
-    ops::IrmWeights(a.att, a.d[i], m[i], a.uw ? a.uw[i] : 1.0, p, &w, &wbar);
-    const ops::ScorePair s = ops::IrmScore(a.y[i], a.d[i], m[i], a.g0[i], a.g1[i], w, wbar);
-    psi_a[i] = s.a;  // -w, rescaled below
-    psi_b[i] = s.b;
-    sum_w += w;
-  }
-  // DoubleML: psi_a = -w / mean(w).
-  const double mean_w = sum_w / n;
-  for (std::size_t i = 0; i < n; ++i) psi_a[i] /= mean_w;
+  std::vector<double> m(a.n);  // the clipped (normalised) propensity
+  ops::IrmPass(ops::SerialLoops{}, a, m.data(), psi_a, psi_b);
 }
 
 void PlrScores(const PlrScoreArgs& a, double* psi_a, double* psi_b) {

@@ -6,8 +6,8 @@
 
 namespace fastdml {
 
-std::string ResolveDevice(const std::string& requested) {
-  if (requested == "cpu") return "cpu";
+Device ResolveDevice(const Device& requested) {
+  if (requested.kind == Device::Kind::kCpu) return requested;
   std::string why;
   bool ok = cuda::Available(&why);
   if (ok && !xgb::LibraryHasCuda()) {
@@ -15,19 +15,9 @@ std::string ResolveDevice(const std::string& requested) {
     why = "the loaded libxgboost was built without CUDA (XGBuildInfo USE_CUDA=false); "
           "install the CUDA-enabled xgboost wheel or build it with scripts/gpu-bringup";
   }
-  if (requested == "auto") return ok ? "cuda" : "cpu";
-  if (!ok) throw LibraryError("--device " + requested + ": CUDA is not usable: " + why);
+  if (requested.kind == Device::Kind::kAuto) return ok ? Device::Cuda() : Device::Cpu();
+  if (!ok) throw LibraryError("--device " + ToString(requested) + ": CUDA is not usable: " + why);
   return requested;
-}
-
-int DeviceOrdinal(const std::string& device) {
-  if (device == "cuda") return 0;
-  const std::string prefix = "cuda:";
-  if (device.rfind(prefix, 0) == 0 && device.size() > prefix.size() && device.size() <= prefix.size() + 4 &&
-      device.find_first_not_of("0123456789", prefix.size()) == std::string::npos) {
-    return std::stoi(device.substr(prefix.size()));
-  }
-  throw UsageError("--device " + device + ": expected cuda or cuda:N (N a device index)");
 }
 
 }  // namespace fastdml

@@ -104,10 +104,10 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   const bool irm = options.model == Model::kIrm;
   const bool pooled = irm && options.outcome_design == OutcomeDesign::kPooled;
 
-  const bool on_device = fit.options.device != "cpu";
+  const bool on_device = fit.options.device.is_cuda();
   if (on_device && options.matrix_strategy == MatrixStrategy::kZeroWeight) {
     throw UsageError("--matrix-strategy zero-weight is CPU-only: use --matrix-strategy shared-cuts "
-                     "(the default) or per-fold with --device " + fit.options.device + ", or --device cpu");
+                     "(the default) or per-fold with --device " + ToString(fit.options.device) + ", or --device cpu");
   }
 
   // --- host feature matrices, prepared once per fit (CPU path) --------------------
@@ -192,7 +192,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
                                     (static_cast<std::uint64_t>(t.fold) << 8) |
                                     static_cast<std::uint64_t>(t.target));
     spec.nthread = spec.params.nthread;
-    spec.device = fit.options.device;
+    spec.device = ToString(fit.options.device);  // XGBoost's "cuda" or "cuda:N"
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
     spec.cancel = cancel;
     return spec;
@@ -249,7 +249,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     view.reps = plan.reps;
     view.with_d_column = pooled;
     view.irm = irm;
-    device_data.emplace(DeviceOrdinal(fit.options.device), view);
+    device_data.emplace(fit.options.device.gpu(), view);
     fit.timings.upload = Since(t_upload);
     const auto t_refs = Clock::now();
     device_features.emplace(device_data->FeaturesInterface(false), n, data.p);

@@ -33,9 +33,6 @@ void Options::Validate() const {
     throw UsageError("--threads: must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores; got " +
                      std::to_string(threads) + ")");
   }
-  if (device != "cpu" && device != "cuda" && device != "auto" && device.rfind("cuda:", 0) != 0) {
-    throw UsageError("--device: expected cpu, cuda, cuda:N or auto (got '" + device + "')");
-  }
   if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att");
   if (model == Model::kPlr) {
     for (Estimand e : estimands) {

@@ -80,7 +80,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                      ToString(fit.options.model) + "; refit to change the model");
   }
   if (n != data.n) throw Error("internal: predictions and data differ in rows");
-  const bool use_cuda = fit.options.device.rfind("cuda", 0) == 0;
+  const bool use_cuda = fit.options.device.is_cuda();
   const cuda::DeviceScope on_device(fit.options.device);  // "cuda:N": that GPU
 
   // Sample weights rescaled to mean 1 (DoubleML expects normalised weights).
@@ -200,21 +200,15 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     const std::size_t off = static_cast<std::size_t>(r) * n;
     ScoreBlock& block = report.scores[r];
     for (int e_index = 0; e_index < k; ++e_index) {
-      const bool att = options.estimands[e_index] == Estimand::kAtt;
+      const ScoreSpec spec = options.Score(options.estimands[e_index]);
       double* psi = block.psi.data() + static_cast<std::size_t>(e_index) * n;
       ops::ScoreSolution sol{};
       if (session) {
-        cuda::ScoreSpec spec;
-        spec.irm = irm;
-        spec.clip = options.clip;
-        spec.normalize_ipw = options.normalize_ipw;
-        spec.att = att;
         sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.data() : nullptr,
                              clustered ? psi_b.data() : nullptr);
       } else {
         if (irm) {
-          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, options.clip, options.normalize_ipw, att), psi_a.data(),
-                         psi_b.data());
+          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, spec), psi_a.data(), psi_b.data());
         } else {
           cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.data(), psi_b.data());
         }

@@ -12,6 +12,7 @@
 
 #include "fastdml/error.h"
 #include "io/atomic_file.h"
+#include "io/report.h"
 
 namespace fastdml::io {
 namespace {
@@ -30,14 +31,6 @@ std::string Hex64(std::uint64_t v) {
   char buf[19];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
-}
-
-nlohmann::json LearnerJson(const LearnerParams& p) {
-  return {{"rounds", p.rounds},     {"max_depth", p.max_depth},
-          {"eta", p.eta},           {"subsample", p.subsample},
-          {"colsample_bytree", p.colsample_bytree}, {"min_child_weight", p.min_child_weight},
-          {"lambda", p.lambda},     {"max_bin", p.max_bin},
-          {"nthread", p.nthread},   {"seed", p.seed}};
 }
 
 // One column of the data section: bytes from the start of that section.
@@ -118,7 +111,11 @@ Options ParseOptions(const HeaderReader& h, const nlohmann::json& j) {
   o.clip = h.Get<double>(j, "clip", "options.");
   o.normalize_ipw = h.Get<bool>(j, "normalize_ipw", "options.");
   o.level = h.Get<double>(j, "level", "options.");
-  o.device = h.Get<std::string>(j, "device", "options.");
+  try {
+    o.device = ParseDevice(h.Get<std::string>(j, "device", "options."));
+  } catch (const UsageError& e) {
+    h.Fail(std::string("header field 'options.device': ") + e.what());
+  }
   o.propensity = ParseLearner(h, h.At(j, "propensity_learner", "options."), "options.propensity_learner.");
   o.outcome = ParseLearner(h, h.At(j, "outcome_learner", "options."), "options.outcome_learner.");
   return o;
@@ -168,8 +165,6 @@ void WriteFitFile(const std::string& path, const Fit& fit, const Dataset& data, 
     offset = Align8(offset + c.count * c.width);
   }
   const Options& o = fit.options;
-  std::vector<std::string> estimands;
-  for (Estimand e : o.estimands) estimands.push_back(ToString(e));
   const nlohmann::json header = {
       {"format", "fastdml-fit"},
       {"version", kFitFileVersion},
@@ -178,20 +173,7 @@ void WriteFitFile(const std::string& path, const Fit& fit, const Dataset& data, 
       {"n", p.n},
       {"reps", p.reps},
       {"folds", o.folds},
-      {"options",
-       {{"model", ToString(o.model)},
-        {"outcome_design", ToString(o.outcome_design)},
-        {"matrix_strategy", ToString(o.matrix_strategy)},
-        {"estimands", estimands},
-        {"folds", o.folds},
-        {"reps", o.reps},
-        {"seed", o.seed},
-        {"clip", o.clip},
-        {"normalize_ipw", o.normalize_ipw},
-        {"level", o.level},
-        {"device", o.device},
-        {"propensity_learner", LearnerJson(o.propensity)},
-        {"outcome_learner", LearnerJson(o.outcome)}}},
+      {"options", FitOptionsJson(o)},
       {"data",
        {{"file", source.data_path},
         {"outcome", data.outcome_name},

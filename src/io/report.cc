@@ -70,6 +70,24 @@ void EraseKeyEverywhere(nlohmann::json* j, const std::string& key) {
 
 }  // namespace
 
+nlohmann::json FitOptionsJson(const Options& o) {
+  std::vector<std::string> estimands;
+  for (Estimand e : o.estimands) estimands.push_back(ToString(e));
+  return {{"model", ToString(o.model)},
+          {"estimands", estimands},
+          {"outcome_design", ToString(o.outcome_design)},
+          {"matrix_strategy", ToString(o.matrix_strategy)},
+          {"folds", o.folds},
+          {"reps", o.reps},
+          {"seed", o.seed},
+          {"clip", o.clip},
+          {"normalize_ipw", o.normalize_ipw},
+          {"level", o.level},
+          {"device", ToString(o.device)},
+          {"propensity_learner", LearnerJson(o.propensity)},
+          {"outcome_learner", LearnerJson(o.outcome)}};
+}
+
 nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data, bool with_timings) {
   using nlohmann::json;
   const Options& o = fit.options;
@@ -134,25 +152,12 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
                   {"prediction", t.prediction}, {"download", t.download}, {"scores", t.scores},
                   {"bootstrap", report.bootstrap.seconds},
                   {"total", t.total}};
-  std::vector<std::string> estimands;
-  for (Estimand e : o.estimands) estimands.push_back(ToString(e));
-  j["options"] = {{"model", ToString(o.model)},
-                  {"estimands", estimands},
-                  {"outcome_design", ToString(o.outcome_design)},
-                  {"matrix_strategy", ToString(o.matrix_strategy)},
-                  {"folds", o.folds},
-                  {"reps", o.reps},
-                  {"seed", o.seed},
-                  {"clip", o.clip},
-                  {"normalize_ipw", o.normalize_ipw},
-                  {"level", report.level},
-                  {"device", o.device},
-                  {"outcome", data.outcome_name},
-                  {"treatment", data.treatment_name},
-                  {"features", data.feature_names},
-                  {"weighted", !data.weights.empty()},
-                  {"propensity_learner", LearnerJson(o.propensity)},
-                  {"outcome_learner", LearnerJson(o.outcome)}};
+  j["options"] = FitOptionsJson(o);
+  j["options"]["level"] = report.level;
+  j["options"]["outcome"] = data.outcome_name;
+  j["options"]["treatment"] = data.treatment_name;
+  j["options"]["features"] = data.feature_names;
+  j["options"]["weighted"] = !data.weights.empty();
   WarnNonFinite(&j, j, "");
   return j;
 }
@@ -175,7 +180,7 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
                                                              : std::string("continuous treatment"))
      << "), " << data.p << " features, "
      << o.folds << " folds x " << o.reps << " rep(s), XGBoost " << fit.xgboost_version << " on "
-     << o.device << "\n\n";
+     << ToString(o.device) << "\n\n";
   const int pct = static_cast<int>(std::lround(report.level * 100));
   std::snprintf(line, sizeof line, "%-10s %12s %11s %9s %10s %12s %12s\n", "estimand", "estimate", "std.err",
                 "t", "p-value", (std::to_string(pct) + "% lower").c_str(), (std::to_string(pct) + "% upper").c_str());

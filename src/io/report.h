@@ -15,6 +15,11 @@ namespace fastdml::io {
 // "timings" block, so that one seed gives byte-identical files whatever the
 // thread count (--no-timings). NaN or infinite numbers become null and are
 // named in a W-NONFINITE warning.
+// The settings of a fit (model, estimands, folds, seeds, learners, device) as
+// JSON: the report's "options" and the header of a fit file (io/fit_file.h)
+// are written by this one function.
+nlohmann::json FitOptionsJson(const Options& o);
+
 nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data,
                           bool with_timings = true);
 // Adds the top-level sections of `sections` (GATE, BLP, CATE model, ...) to

@@ -43,21 +43,6 @@ bool LibraryHasCuda() {
          s.find("\"USE_CUDA\": true") != std::string::npos;
 }
 
-std::string DenseInterface(const float* data, std::size_t rows, std::size_t cols) {
-  std::ostringstream os;
-  os << "{\"data\": [" << reinterpret_cast<std::uintptr_t>(data) << ", true], \"shape\": [" << rows
-     << ", " << cols << "], \"typestr\": \"<f4\", \"version\": 3}";
-  return os.str();
-}
-
-std::string CudaInterface(const float* device_data, std::size_t rows, std::size_t cols) {
-  std::ostringstream os;
-  os << "{\"data\": [" << reinterpret_cast<std::uintptr_t>(device_data) << ", false], \"shape\": [" << rows;
-  if (cols > 0) os << ", " << cols;
-  os << "], \"typestr\": \"<f4\", \"version\": 3}";
-  return os.str();
-}
-
 DMatrix& DMatrix::operator=(DMatrix&& o) noexcept {
   if (this != &o) {
     if (h_) XGDMatrixFree(h_);

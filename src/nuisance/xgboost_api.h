@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#include "ops/array_interface.h"
+
 namespace fastdml::xgb {
 
 // Throws LibraryError("XGBoost <what> failed: <last error>") when rc != 0.
@@ -18,14 +20,9 @@ std::string CheckLibraryVersion();
 // True when the loaded libxgboost was built with CUDA (XGBuildInfo USE_CUDA).
 bool LibraryHasCuda();
 
-// JSON __array_interface__ for a host row-major float32 matrix / vector.
-std::string DenseInterface(const float* data, std::size_t rows, std::size_t cols);
-
-// JSON __cuda_array_interface__ (version 3) for a DEVICE row-major float32
-// matrix, or a vector when cols == 0: {"data": [ptr, false], "shape": ...,
-// "typestr": "<f4", "version": 3}. No "stream" key, so XGBoost does not
-// synchronise a stream for it: the caller finishes writing the data first.
-std::string CudaInterface(const float* device_data, std::size_t rows, std::size_t cols);
+// The array interfaces XGBoost reads (host and CUDA), ops/array_interface.h.
+using ops::CudaInterface;
+using ops::DenseInterface;
 
 class DMatrix {
  public:

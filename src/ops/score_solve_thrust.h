@@ -2,9 +2,10 @@
 // cuda/scores.cu runs them with thrust::cuda::par on GPU memory (Thrust's
 // reductions are CUB's), and tests/thrust runs them with thrust::device on
 // Thrust's OpenMP backend, so the GPU's score code is checked on machines
-// without a GPU. The per-row maths is ops/scores.h, as in cpu/scores.cc and
-// inference/estimate.cc; only the order of the sums differs. Every pointer
-// (the argument structs' included) must be in the memory the policy addresses.
+// without a GPU. The IRM pass is ops/irm_pass.h and the per-row maths
+// ops/scores.h, as in cpu/scores.cc; only the order of the sums differs. Every
+// pointer (the argument structs' included) must be in the memory the policy
+// addresses.
 #pragma once
 #include <thrust/for_each.h>
 #include <thrust/functional.h>
@@ -15,65 +16,13 @@
 
 #include <cstddef>
 
-#include "cpu/scores.h"  // IrmScoreArgs, PlrScoreArgs
+#include "ops/irm_pass.h"
+#include "ops/score_args.h"
 #include "ops/scores.h"
 
 namespace fastdml::ops {
 
 namespace score_functors {
-
-struct Clip {
-  const double* m;
-  double clip;
-  double* out;
-  FASTDML_HD void operator()(std::size_t i) const { out[i] = ClipPropensity(m[i], clip); }
-};
-
-// D/m (treated) or (1-D)/(1-m) (control) of row i: the Hajek sums.
-struct InverseProbability {
-  const double* d;
-  const double* m;
-  bool treated;
-  FASTDML_HD double operator()(std::size_t i) const {
-    return treated ? d[i] / m[i] : (1.0 - d[i]) / (1.0 - m[i]);
-  }
-};
-
-struct Normalize {
-  const double* d;
-  double mean_ipw1, mean_ipw0;
-  double* m;
-  FASTDML_HD void operator()(std::size_t i) const {
-    m[i] = NormalizedPropensity(m[i], d[i], mean_ipw1, mean_ipw0);
-  }
-};
-
-// uw D of row i (uw = 1 unweighted): p = mean(uw D) for the ATT weights.
-struct WeightedTreatment {
-  const double* d;
-  const double* uw;
-  FASTDML_HD double operator()(std::size_t i) const { return (uw != nullptr ? uw[i] : 1.0) * d[i]; }
-};
-
-// psi_a = -w (rescaled by mean(w) afterwards) and psi_b of row i.
-struct IrmRow {
-  IrmScoreArgs a;  // m: the clipped (normalised) propensity
-  double p;        // mean(uw D); 1 for the ATE
-  double* psi_a;
-  double* psi_b;
-  FASTDML_HD void operator()(std::size_t i) const {
-    double w, wbar;
-    IrmWeights(a.att, a.d[i], a.m[i], a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
-    const ScorePair s = IrmScore(a.y[i], a.d[i], a.m[i], a.g0[i], a.g1[i], w, wbar);
-    psi_a[i] = s.a;
-    psi_b[i] = s.b;
-  }
-};
-
-struct DivideBy {
-  double divisor;
-  FASTDML_HD double operator()(double v) const { return v / divisor; }
-};
 
 struct PlrRow {
   PlrScoreArgs a;
@@ -100,33 +49,28 @@ struct Square {
 
 }  // namespace score_functors
 
-// IRM psi_a, psi_b as cpu::IrmScores computes them: clipped propensity, Hajek
-// normalisation (DoubleML normalize_ipw), ATT weights, psi_a = -w / mean(w).
+// ops::IrmPass's loops as Thrust algorithms under `policy`: for_each over
+// row indices and transform_reduce (CUB's reductions on a GPU).
+template <class Policy>
+struct ThrustLoops {
+  Policy policy;
+  template <class F>
+  void ForEach(std::size_t n, const F& f) const {
+    const thrust::counting_iterator<std::size_t> first(0);
+    thrust::for_each(policy, first, first + n, f);
+  }
+  template <class F>
+  double Sum(std::size_t n, const F& f) const {
+    const thrust::counting_iterator<std::size_t> first(0);
+    return thrust::transform_reduce(policy, first, first + n, f, 0.0, thrust::plus<double>());
+  }
+};
+
+// IRM psi_a, psi_b: ops::IrmPass (the pass cpu::IrmScores runs) under `policy`.
 // `m_work` is n doubles of scratch for the propensity actually used.
 template <class Policy>
-void ComputeIrmScores(const Policy& policy, IrmScoreArgs a, double* m_work, double* psi_a, double* psi_b) {
-  namespace f = score_functors;
-  const std::size_t n = a.n;
-  if (n == 0) return;
-  const thrust::counting_iterator<std::size_t> first(0), last(n);
-  thrust::for_each(policy, first, last, f::Clip{a.m, a.clip, m_work});
-  a.m = m_work;
-  if (a.normalize_ipw) {
-    const double s1 = thrust::transform_reduce(policy, first, last, f::InverseProbability{a.d, a.m, true}, 0.0,
-                                               thrust::plus<double>());
-    const double s0 = thrust::transform_reduce(policy, first, last, f::InverseProbability{a.d, a.m, false}, 0.0,
-                                               thrust::plus<double>());
-    thrust::for_each(policy, first, last, f::Normalize{a.d, s1 / n, s0 / n, m_work});
-  }
-  double p = 1.0;
-  if (a.att) {
-    p = thrust::transform_reduce(policy, first, last, f::WeightedTreatment{a.d, a.uw}, 0.0,
-                                 thrust::plus<double>()) / n;
-  }
-  thrust::for_each(policy, first, last, f::IrmRow{a, p, psi_a, psi_b});
-  // sum(w) = -sum(psi_a): negation is exact, so this is the CPU's sum of w up to order.
-  const double mean_w = -thrust::reduce(policy, psi_a, psi_a + n, 0.0, thrust::plus<double>()) / n;
-  thrust::transform(policy, psi_a, psi_a + n, psi_a, f::DivideBy{mean_w});
+void ComputeIrmScores(const Policy& policy, const IrmScoreArgs& a, double* m_work, double* psi_a, double* psi_b) {
+  IrmPass(ThrustLoops<Policy>{policy}, a, m_work, psi_a, psi_b);
 }
 
 // PLR psi_a, psi_b (partialling out), as cpu::PlrScores.

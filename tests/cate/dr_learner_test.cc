@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "cate/cate_test_data.h"
+#include "cate/signal.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
@@ -43,6 +44,24 @@ TEST(DrLearner, PseudoOutcomeMeanIsTheAteEstimate) {
   const Report r = Estimate(s.data, s.fit, eo);
   const double mean = std::accumulate(m.pseudo_outcome.begin(), m.pseudo_outcome.end(), 0.0) / s.data.n;
   EXPECT_NEAR(mean, r.estimates[0].estimate, 1e-9 * std::abs(mean));
+}
+
+TEST(DrLearner, PseudoOutcomeIsTheAteSignalOfTheFitsScore) {
+  // One IRM pass (ops/irm_pass.h) behind both: the fit's clipping and Hajek
+  // choice reach the pseudo-outcome exactly as they reach GATE / BLP.
+  const SellerFit& s = Seller();
+  Fit fit = s.fit;
+  fit.options.clip = 0.07;
+  fit.options.normalize_ipw = true;
+  CateModelOptions co;
+  co.learner.rounds = 2;
+  const CateModel m = FitCateModel(s.data, fit, co);
+  const cate::Signal sig = cate::MakeSignal(s.data, fit, 0, fit.options.Score(Estimand::kAte));
+  ASSERT_EQ(m.pseudo_outcome.size(), sig.y.size());
+  for (std::size_t i = 0; i < sig.y.size(); ++i) ASSERT_EQ(m.pseudo_outcome[i], sig.y[i]) << "row " << i;
+  // ... and they differ from the default score's, so the settings were read.
+  const cate::Signal plain = cate::MakeSignal(s.data, fit, 0, ScoreSpec());
+  EXPECT_NE(plain.y, sig.y);
 }
 
 TEST(DrLearner, OutOfFoldPredictionsTrackTheTrueCateOnSellerDesign) {

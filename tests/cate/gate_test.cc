@@ -17,6 +17,12 @@
 namespace fastdml {
 namespace {
 
+GateOptions AttOptions() {
+  GateOptions o;
+  o.score.estimand = Estimand::kAtt;
+  return o;
+}
+
 using testing_cate::MakeProblem;
 using testing_cate::Problem;
 
@@ -111,7 +117,7 @@ TEST(Gate, InvariantToGroupRelabelling) {
 TEST(Gate, GroupAttWithOneGroupEqualsTheAtt) {
   const Problem p = MakeProblem(1200, 3, 4);
   const GateResult g = Gate(p.data, p.fit, GroupByCategory("all", std::vector<double>(p.data.n, 1.0)),
-                            GateOptions{CateSignal::kAtt});
+                            AttOptions());
   Options o = p.fit.options;
   o.estimands = {Estimand::kAtt};
   const Report rep = Estimate(p.data, p.fit, o);
@@ -158,7 +164,7 @@ TEST(Gate, BadInputsGiveClearErrors) {
   // ATT needs the IRM model
   const Problem plr = MakeProblem(600, 1, 6, Model::kPlr);
   ExpectErrorContains(
-      [&] { Gate(plr.data, plr.fit, GroupByCategory("c", plr.category), GateOptions{CateSignal::kAtt}); },
+      [&] { Gate(plr.data, plr.fit, GroupByCategory("c", plr.category), AttOptions()); },
       "needs --model irm");
   // missing values in a group column, named by row
   c = p.category;

@@ -15,7 +15,7 @@
 
 #include "cate/cate_fixture.h"
 #include "cate/signal.h"
-#include "cuda/cate.h"
+#include "cuda/row_sums.h"
 #include "cuda/device.h"
 #include "fastdml/cate.h"
 #include "fastdml/cate_model.h"
@@ -40,7 +40,7 @@ constexpr double kTol = 1e-10;
 }
 
 Fit OnDevice(Fit fit, const std::string& device) {
-  fit.options.device = device;
+  fit.options.device = ParseDevice(device);
   return fit;
 }
 
@@ -64,11 +64,11 @@ void TestGate(const std::string& device) {
   const Problem p = ClusteredProblem();
   const Grouping g = GroupByCategory("category", p.category);
   const Fit fit = OnDevice(p.fit, device);
-  for (CateSignal signal : {CateSignal::kAte, CateSignal::kAtt}) {
+  for (Estimand signal : {Estimand::kAte, Estimand::kAtt}) {
     for (CovType cov : {CovType::kHC0, CovType::kHC1, CovType::kHC3, CovType::kCluster}) {
-      SCOPED_TRACE(std::string(signal == CateSignal::kAtt ? "ATT, " : "ATE, ") + ToString(cov));
+      SCOPED_TRACE(std::string(signal == Estimand::kAtt ? "ATT, " : "ATE, ") + ToString(cov));
       GateOptions o;
-      o.signal = signal;
+      o.score.estimand = signal;
       o.cov = cov;
       const GateResult want = Gate(p.data, p.fit, g, o), got = Gate(p.data, fit, g, o);
       ASSERT_EQ(got.groups.size(), want.groups.size());
@@ -86,7 +86,7 @@ void TestGate(const std::string& device) {
   }
   // Textbook: the ATE GATE is the group mean of the AIPW signal (repetition 0).
   const GateResult res = Gate(p.data, fit, g, GateOptions());
-  const cate::Signal s = cate::MakeSignal(p.data, p.fit, 0, false, 0.01, false);
+  const cate::Signal s = cate::MakeSignal(p.data, p.fit, 0, ScoreSpec());
   for (std::size_t k = 0; k < g.labels.size(); ++k) {
     double sum = 0, rows = 0;
     for (std::size_t i = 0; i < p.data.n; ++i) {
@@ -130,7 +130,7 @@ void TestBlp(const std::string& device) {
   }
   // Textbook: the coefficients are the least-squares fit of the signal on the basis.
   const BlpResult res = Blp(p.data, fit, basis, BlpOptions());
-  const cate::Signal s = cate::MakeSignal(p.data, p.fit, 0, false, 0.01, false);
+  const cate::Signal s = cate::MakeSignal(p.data, p.fit, 0, ScoreSpec());
   const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>> X(basis.x.data(), p.data.n, 3);
   const Eigen::Vector3d beta = X.colPivHouseholderQr().solve(Eigen::Map<const Eigen::VectorXd>(s.y.data(), p.data.n));
   for (int j = 0; j < 3; ++j) EXPECT_NEAR(res.coef_reps[0][j], beta(j), 1e-10 * (1 + std::fabs(beta(j))));

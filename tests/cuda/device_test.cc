@@ -43,28 +43,20 @@ TEST(CudaDevice, QueryRejectsMissingDevice) {
 }
 
 TEST(CudaDevice, ScopeIgnoresNonCudaDevices) {
-  EXPECT_NO_THROW(cuda::DeviceScope("cpu"));
-  EXPECT_NO_THROW(cuda::DeviceScope("auto"));
+  EXPECT_NO_THROW(cuda::DeviceScope(Device::Cpu()));
+  EXPECT_NO_THROW(cuda::DeviceScope(Device::Auto()));
 }
-
-#ifdef FASTDML_WITH_CUDA
-// Parsed before CUDA is asked anything, so this runs without a GPU too.
-TEST(CudaDevice, ScopeRejectsMalformedOrdinals) {
-  for (const char* bad : {"cuda:", "cuda:x", "cuda:1x", "cuda:-1"})
-    EXPECT_THROW(cuda::DeviceScope{bad}, UsageError) << bad;
-}
-#endif
 
 TEST(CudaDevice, ScopeSelectsTheGpuAndRestoresThePreviousOne) {
   std::string why_not;
   if (!cuda::Available(&why_not)) GTEST_SKIP() << why_not;
   const int count = cuda::Query(0).count;
   {
-    const cuda::DeviceScope scope("cuda:" + std::to_string(count - 1));
+    const cuda::DeviceScope scope(Device::Cuda(count - 1));
     EXPECT_EQ(cuda::CurrentDevice(), count - 1);
   }
   EXPECT_EQ(cuda::CurrentDevice(), 0);
-  EXPECT_THROW(cuda::DeviceScope("cuda:" + std::to_string(count)), UsageError);
+  EXPECT_THROW(cuda::DeviceScope(Device::Cuda(count)), UsageError);
 }
 
 #ifndef FASTDML_WITH_CUDA
@@ -73,7 +65,7 @@ TEST(CudaDevice, StubSaysBuiltWithoutCuda) {
   EXPECT_FALSE(cuda::Available(&why_not));
   EXPECT_EQ(why_not, "fastdml was built without CUDA (FASTDML_CUDA=OFF)");
   EXPECT_THROW(cuda::Query(0), LibraryError);
-  EXPECT_THROW(cuda::DeviceScope("cuda"), LibraryError);
+  EXPECT_THROW(cuda::DeviceScope(Device::Cuda()), LibraryError);
 }
 #endif
 

@@ -56,7 +56,7 @@ Dataset SimData(sim::Design design, std::size_t n, std::uint64_t seed) {
 
 Options SmallOptions(const std::string& device) {
   Options o;
-  o.device = device;
+  o.device = ParseDevice(device);
   o.folds = 3;
   o.reps = 2;
   o.propensity.rounds = o.outcome.rounds = 60;
@@ -87,7 +87,7 @@ TEST(FitCuda, EstimatesAgreeWithCpuWithinOneStandardError) {
                                             : std::vector<Estimand>{Estimand::kAte};
     }
     const Fit cpu = FitNuisances(data, cpu_o), gpu = FitNuisances(data, gpu_o);
-    EXPECT_EQ(gpu.options.device, "cuda");
+    EXPECT_EQ(ToString(gpu.options.device), "cuda");
     EXPECT_EQ(cpu.predictions.fold, gpu.predictions.fold) << c.name;  // same plan, integer for integer
     EXPECT_GT(gpu.timings.upload, 0.0) << c.name;
     EXPECT_GT(gpu.timings.download, 0.0) << c.name;
@@ -129,9 +129,9 @@ TEST(FitCuda, ResidentPredictionsGiveTheUploadedAndCpuResults) {
     Fit uploaded = gpu, on_cpu = gpu;
     uploaded.device_predictions.reset();
     on_cpu.device_predictions.reset();
-    on_cpu.options.device = "cpu";
+    on_cpu.options.device = Device::Cpu();
     Options cpu_o = o;
-    cpu_o.device = "cpu";
+    cpu_o.device = Device::Cpu();
     const Report resident = Estimate(data, gpu, o), upload = Estimate(data, uploaded, o),
                  host = Estimate(data, on_cpu, cpu_o);
     for (std::size_t e = 0; e < resident.estimates.size(); ++e) {

@@ -105,9 +105,9 @@ Scores RunIrm(IrmFn irm, const Rows& r, double clip, bool att, bool normalize, b
   args.g0 = r.g0.data();
   args.g1 = r.g1.data();
   args.uw = weighted ? r.uw.data() : nullptr;
-  args.clip = clip;
-  args.normalize_ipw = normalize;
-  args.att = att;
+  args.spec.clip = clip;
+  args.spec.normalize_ipw = normalize;
+  args.spec.estimand = att ? Estimand::kAtt : Estimand::kAte;
   Scores s{std::vector<double>(r.size()), std::vector<double>(r.size())};
   irm(args, s.a.data(), s.b.data());
   return s;
@@ -228,8 +228,8 @@ TEST(ScoresCuda, MatchCpuOn100kRandomRows) {
         args.g0 = g0.data();
         args.g1 = g1.data();
         args.uw = weighted ? uw.data() : nullptr;
-        args.normalize_ipw = normalize;
-        args.att = att;
+        args.spec.normalize_ipw = normalize;
+        args.spec.estimand = att ? Estimand::kAtt : Estimand::kAte;
         std::vector<double> ca(n), cb(n), ga(n), gb(n);
         cpu::IrmScores(args, ca.data(), cb.data());
         cuda::IrmScores(args, ga.data(), gb.data());
@@ -295,7 +295,7 @@ TEST(ScoresCuda, EstimateOnTheGpuMatchesTheCpu) {
     cpu_o.estimands = model == Model::kIrm ? std::vector<Estimand>{Estimand::kAte, Estimand::kAtt}
                                            : std::vector<Estimand>{Estimand::kAte};
     Options gpu_o = cpu_o;
-    gpu_o.device = "cuda";
+    gpu_o.device = Device::Cuda();
     const Report host = Estimate(data, FitFromPredictions(data, cpu_o, pred), cpu_o);
     const Report gpu = Estimate(data, FitFromPredictions(data, gpu_o, pred), gpu_o);
     ASSERT_EQ(host.estimates.size(), gpu.estimates.size());

@@ -1,4 +1,4 @@
-// The Thrust code of cuda/segmented_sums.h (what cuda/cate.cu runs on a GPU),
+// The Thrust code of cuda/segmented_sums.h (what cuda/row_sums.cu runs on a GPU),
 // here on Thrust's OpenMP backend, against the CPU passes of cate/row_sums.h:
 // integers (counts, bins, pair ids, maxima) exactly, floating sums within the
 // rounding bound of two summation orders, and bit-identical across OpenMP
@@ -100,7 +100,7 @@ TEST(CateSumsThrust, GroupTotalsMatchCpuWithinSummationBound) {
   const Rows r = MakeRows(20000, 1);
   const GroupStats st = Stats(r);
   cuda::GroupRowsOnDevice dev(r.a, r.b, r.group, r.n_groups, r.cluster);
-  const auto cpu = cate::MakeGroupRows(cate::Device::kCpu, r.a, r.b, r.group, r.n_groups, r.cluster);
+  const auto cpu = cate::MakeGroupRows(Device::Cpu(), r.a, r.b, r.group, r.n_groups, r.cluster);
   const cate::GroupTotals want = cpu->Totals(), got = dev.Totals();
   ASSERT_GT(st.rows[0], 3 * cuda::kChunkRows);  // the chunked path is exercised
   int empty = 0;
@@ -121,7 +121,7 @@ TEST(CateSumsThrust, GroupTotalsMatchCpuWithinSummationBound) {
 TEST(CateSumsThrust, ResidualSumsMatchCpuForHc0Hc3AndClusters) {
   const Rows r = MakeRows(20000, 2);
   cuda::GroupRowsOnDevice dev(r.a, r.b, r.group, r.n_groups, r.cluster);
-  const auto cpu = cate::MakeGroupRows(cate::Device::kCpu, r.a, r.b, r.group, r.n_groups, r.cluster);
+  const auto cpu = cate::MakeGroupRows(Device::Cpu(), r.a, r.b, r.group, r.n_groups, r.cluster);
   const cate::GroupTotals t = cpu->Totals();
   std::vector<double> theta(r.n_groups, 0.0), sum_a = t.sum_a;
   for (int g = 0; g < r.n_groups; ++g) {
@@ -216,7 +216,7 @@ TEST(CateSumsThrust, HcThreeOnAOneRowGroupGivesTheCpuError) {
 
 TEST(CateSumsThrust, CountsAndQuantileBinsEqualCpuExactly) {
   const Rows r = MakeRows(30000, 5);
-  const cate::GroupCounts want = cate::CountByGroup(cate::Device::kCpu, r.group, r.n_groups, &r.d);
+  const cate::GroupCounts want = cate::CountByGroup(Device::Cpu(), r.group, r.n_groups, &r.d);
   const cate::GroupCounts got = cuda::CountByGroupOnDevice(r.group, r.n_groups, &r.d);
   EXPECT_EQ(got.rows, want.rows);
   EXPECT_EQ(got.treated, want.treated);
@@ -231,7 +231,7 @@ TEST(CateSumsThrust, CountsAndQuantileBinsEqualCpuExactly) {
   for (const std::vector<double>* values : inputs) {
     for (int bins : {2, 5, 10, 97}) {
       SCOPED_TRACE(std::to_string(bins) + " bins" + (values == &tied ? ", tied values" : ""));
-      const cate::QuantileCut c = cate::CutQuantiles(cate::Device::kCpu, *values, bins);
+      const cate::QuantileCut c = cate::CutQuantiles(Device::Cpu(), *values, bins);
       const cate::QuantileCut d = cuda::CutQuantilesOnDevice(*values, bins);
       EXPECT_EQ(d.min, c.min);
       EXPECT_EQ(d.edge, c.edge);
@@ -246,7 +246,7 @@ TEST(CateSumsThrust, GroupIdOutOfRangeIsAnInternalErrorOnBothSides) {
   r.group[10] = r.n_groups;
   EXPECT_THROW(cuda::GroupRowsOnDevice(r.a, r.b, r.group, r.n_groups, {}), Error);
   EXPECT_THROW(cuda::CountByGroupOnDevice(r.group, r.n_groups, nullptr), Error);
-  EXPECT_THROW(cate::CountByGroup(cate::Device::kCpu, r.group, r.n_groups, nullptr), Error);
+  EXPECT_THROW(cate::CountByGroup(Device::Cpu(), r.group, r.n_groups, nullptr), Error);
 }
 
 template <class T>

@@ -83,9 +83,9 @@ IrmScoreArgs Args(const Rows& r, const IrmCase& c) {
   a.g0 = r.g0.data();
   a.g1 = r.g1.data();
   a.uw = c.weighted ? r.uw.data() : nullptr;
-  a.clip = c.clip;
-  a.normalize_ipw = c.normalize;
-  a.att = c.att;
+  a.spec.clip = c.clip;
+  a.spec.normalize_ipw = c.normalize;
+  a.spec.estimand = c.att ? Estimand::kAtt : Estimand::kAte;
   return a;
 }
 

@@ -1,6 +1,6 @@
-// cuda/cate.h for builds without CUDA (FASTDML_CUDA=OFF): the same symbols,
+// cuda/row_sums.h for builds without CUDA (FASTDML_CUDA=OFF): the same symbols,
 // each saying why it cannot run.
-#include "cuda/cate.h"
+#include "cuda/row_sums.h"
 
 #include "cuda/stubs/built_without_cuda.h"
 #include "fastdml/error.h"

@@ -3,7 +3,7 @@
 // the general OLS products are cuBLAS on the design uploaded once:
 // X'X = syrk, X'y and X beta = gemv, the meat X' diag(w^2) X = dgmm + syrk,
 // HC3 leverages from inv X = gemm.
-#include "cuda/cate.h"
+#include "cuda/row_sums.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -25,7 +25,7 @@
 namespace fastdml::cuda {
 namespace {
 
-// Thrust failures as LibraryError (cuda/thrust_check.h), naming the memory
+// Thrust failures as CudaError / DeviceOutOfMemory (cuda/thrust_check.h), naming the memory
 // the step needs.
 template <class F>
 auto Checked(const char* step, std::size_t bytes_needed, F&& body) -> decltype(body()) {

@@ -4,14 +4,14 @@
 // are uploaded once per object and stay on the GPU for all of its passes.
 // Group sums are Thrust algorithms from cuda/segmented_sums.h, products with
 // the design are cuBLAS. Plain C++; built without CUDA these throw
-// LibraryError (cuda/stubs/cate.cc).
+// LibraryError (cuda/stubs/row_sums.cc).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "cate/row_sums.h"
+#include "ops/row_sums.h"
 
 namespace fastdml::cuda {
 

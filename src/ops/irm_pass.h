@@ -1,0 +1,118 @@
+// The IRM score pass, written once: clip the propensity, Hajek-normalise it
+// (DoubleML normalize_ipw), the weights w and wbar (ATT: p = mean(uw D)), the
+// per-row psi_a and psi_b (ops/scores.h), and psi_a = -w / mean(w), as in
+// DoubleML's irm.py. It is generic in how it loops: SerialLoops below for the
+// CPU scores (cpu/scores.cc, hence Estimate, the CATE signal and the
+// DR-learner's pseudo-outcome), ThrustLoops (ops/score_solve_thrust.h) for
+// the CUDA twin and its OpenMP check in tests/thrust.
+#pragma once
+#include <cstddef>
+
+#include "ops/hd.h"
+#include "ops/score_args.h"
+#include "ops/scores.h"
+
+namespace fastdml::ops {
+
+namespace irm_functors {
+
+struct Clip {
+  const double* m;
+  double clip;
+  double* out;
+  FASTDML_HD void operator()(std::size_t i) const { out[i] = ClipPropensity(m[i], clip); }
+};
+
+// D/m (treated) or (1-D)/(1-m) (control) of row i: the Hajek sums.
+struct InverseProbability {
+  const double* d;
+  const double* m;
+  bool treated;
+  FASTDML_HD double operator()(std::size_t i) const {
+    return treated ? d[i] / m[i] : (1.0 - d[i]) / (1.0 - m[i]);
+  }
+};
+
+struct Normalize {
+  const double* d;
+  double mean_ipw1, mean_ipw0;
+  double* m;
+  FASTDML_HD void operator()(std::size_t i) const {
+    m[i] = NormalizedPropensity(m[i], d[i], mean_ipw1, mean_ipw0);
+  }
+};
+
+// uw D of row i (uw = 1 unweighted): p = mean(uw D) for the ATT weights.
+struct WeightedTreatment {
+  const double* d;
+  const double* uw;
+  FASTDML_HD double operator()(std::size_t i) const { return (uw != nullptr ? uw[i] : 1.0) * d[i]; }
+};
+
+// psi_a = -w (rescaled by mean(w) afterwards) and psi_b of row i.
+struct Row {
+  IrmScoreArgs a;  // m: the clipped (normalised) propensity
+  double p;        // mean(uw D); 1 for the ATE
+  double* psi_a;
+  double* psi_b;
+  FASTDML_HD void operator()(std::size_t i) const {
+    double w, wbar;
+    IrmWeights(a.spec.estimand == Estimand::kAtt, a.d[i], a.m[i], a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
+    const ScorePair s = IrmScore(a.y[i], a.d[i], a.m[i], a.g0[i], a.g1[i], w, wbar);
+    psi_a[i] = s.a;
+    psi_b[i] = s.b;
+  }
+};
+
+struct Element {
+  const double* v;
+  FASTDML_HD double operator()(std::size_t i) const { return v[i]; }
+};
+
+struct DivideInPlace {
+  double* v;
+  double divisor;
+  FASTDML_HD void operator()(std::size_t i) const { v[i] /= divisor; }
+};
+
+}  // namespace irm_functors
+
+// Host loops in row order: sums accumulate i = 0, 1, ..., n-1.
+struct SerialLoops {
+  template <class F>
+  void ForEach(std::size_t n, const F& f) const {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+  }
+  template <class F>
+  double Sum(std::size_t n, const F& f) const {
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += f(i);
+    return s;
+  }
+};
+
+// IRM psi_a, psi_b of a.n rows. `Loops` gives ForEach(n, f) and Sum(n, f)
+// over row indices, in the memory that every pointer (the arguments', m_work,
+// psi_a, psi_b) lives in. `m_work` is n doubles of scratch for the propensity
+// actually used.
+template <class Loops>
+void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, double* psi_b) {
+  namespace f = irm_functors;
+  const std::size_t n = a.n;
+  if (n == 0) return;
+  loops.ForEach(n, f::Clip{a.m, a.spec.clip, m_work});
+  a.m = m_work;
+  if (a.spec.normalize_ipw) {
+    const double s1 = loops.Sum(n, f::InverseProbability{a.d, a.m, true});
+    const double s0 = loops.Sum(n, f::InverseProbability{a.d, a.m, false});
+    loops.ForEach(n, f::Normalize{a.d, s1 / n, s0 / n, m_work});
+  }
+  double p = 1.0;
+  if (a.spec.estimand == Estimand::kAtt) p = loops.Sum(n, f::WeightedTreatment{a.d, a.uw}) / n;
+  loops.ForEach(n, f::Row{a, p, psi_a, psi_b});
+  // sum(w) = -sum(psi_a): negation is exact, so this is the sum of w itself.
+  const double mean_w = -loops.Sum(n, f::Element{psi_a}) / n;
+  loops.ForEach(n, f::DivideInPlace{psi_a, mean_w});
+}
+
+}  // namespace fastdml::ops
