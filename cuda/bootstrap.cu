@@ -46,7 +46,7 @@
 #include "cuda/check.h"
 #include "cuda/thrust_check.h"
 #include "fastdml/error.h"
-#include "inference/bootstrap_cpu.h"
+#include "ops/bootstrap_checks.h"
 #include "ops/bootstrap_tile.h"
 #include "ops/philox_weights.h"
 
@@ -158,9 +158,13 @@ void LaunchWeights(std::uint64_t seed, std::uint32_t rep, std::uint64_t b0, std:
 }  // namespace
 
 std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, int rep) {
-  ValidateBootstrap(sc, o, rep);
-  // The exact sampler needs only the k x k Gram of s and B k normal draws.
-  if (UsesExactBootstrap(o)) return fastdml::cpu::BootstrapT(sc, o, rep);
+  ops::ValidateBootstrap(sc, o, rep);
+  // The exact sampler needs only the k x k Gram of s and B k normal draws: it
+  // is host code, and fastdml::BootstrapT sends it to the CPU twin.
+  if (ops::UsesExactBootstrap(o)) {
+    throw Error("internal: cuda::BootstrapT runs the loop sampler; the exact sampler runs on the host "
+                "(call fastdml::BootstrapT)");
+  }
   const DeviceScope on_device(ParseDevice(o.device));  // "cuda:N": that GPU for this call
 
   const std::uint64_t n = sc.n;
@@ -169,7 +173,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   const std::uint64_t units = clustered ? static_cast<std::uint64_t>(sc.n_clusters) : n;
   const std::uint64_t count = n * static_cast<std::uint64_t>(k);
   std::vector<double> divisors(static_cast<std::size_t>(k));
-  for (int j = 0; j < k; ++j) divisors[static_cast<std::size_t>(j)] = UnitScoreDivisor(sc, j);
+  for (int j = 0; j < k; ++j) divisors[static_cast<std::size_t>(j)] = ops::UnitScoreDivisor(sc, j);
 
   // psi as Estimate left it on this GPU, or uploaded.
   const bool resident = sc.device_scores && sc.device_scores->n() == sc.n && sc.device_scores->k() == k &&
@@ -182,7 +186,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
   RunThrust("the bootstrap's finite check", [&] {
     first_bad = bootstrap_steps::FirstNonFinite(thrust::device, psi, count);
   });
-  if (first_bad < count) ThrowNonFinitePsi(sc, static_cast<std::size_t>(first_bad / n));
+  if (first_bad < count) ops::ThrowNonFinitePsi(sc, static_cast<std::size_t>(first_bad / n));
 
   auto s = AllocateDevice<double>(units * static_cast<std::uint64_t>(k));
   if (clustered) {

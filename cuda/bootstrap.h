@@ -1,4 +1,5 @@
-// CUDA twin of the multiplier bootstrap (inference/bootstrap.cc). Plain C++:
+// CUDA twin of the multiplier bootstrap's loop sampler (CPU twin: cpu/bootstrap.h;
+// fastdml::BootstrapT in inference/bootstrap.cc validates and dispatches). Plain C++:
 // the same declarations link against cuda/bootstrap.cu (FASTDML_CUDA=ON) or
 // cuda/stubs/bootstrap.cc, which throws LibraryError "built without CUDA".
 #pragma once
@@ -16,8 +17,10 @@ namespace fastdml::cuda {
 // comes back. Rademacher/Mammen
 // weights are the CPU's bits; t* agree with the CPU loop sampler within
 // rounding of the sums (different order; bit-identical when every partial sum
-// is exact). The exact sampler (kNormal under kAuto, or kExact) runs on the CPU:
-// it is O(n k^2 + B k^2) with k small, far below the cost of the upload.
+// is exact). The exact sampler (kNormal under kAuto, or kExact) is host code
+// (O(n k^2 + B k^2) with k small, far below the cost of an upload):
+// fastdml::BootstrapT runs it on the CPU whatever the device, and this function
+// refuses it with an internal Error.
 // options.device "cuda:N" runs on device N; anything else on the current device.
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep);
 

@@ -56,7 +56,8 @@
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
 #include "fastdml/options.h"
-#include "inference/bootstrap_cpu.h"
+#include "cpu/bootstrap.h"
+#include "ops/bootstrap_checks.h"
 #include "ops/parallel_for.h"
 #include "ops/philox_weights.h"
 
@@ -87,7 +88,7 @@ namespace {
 
 constexpr int kLanes = 8;                 // accumulation lanes per (b, j)
 constexpr int kRb = 8;                    // replicates per sub-tile
-constexpr std::size_t kPadUnits = cpu::kBootstrapPadUnits;  // units padded to the Rademacher block
+constexpr std::size_t kPadUnits = ops::kBootstrapPadUnits;  // units padded to the Rademacher block
 constexpr std::size_t kWeightTile = 512;  // units per tile, continuous weights
 constexpr std::size_t kMaxMaskTile = 2048;
 constexpr int kMaxLanesPhilox = 512;      // Philox lanes per fill call
@@ -143,7 +144,7 @@ UnitScores PrepareUnits(const ScoreBlock& sc) {
   us.s = AlignedArray<double>(k * us.padded, /*zero=*/clustered);
   constexpr std::uint64_t kExp = 0x7FF0000000000000ull;  // all-ones exponent: inf or NaN
   for (std::size_t j = 0; j < k; ++j) {
-    const double denom = UnitScoreDivisor(sc, static_cast<int>(j));
+    const double denom = ops::UnitScoreDivisor(sc, static_cast<int>(j));
     const double* p = sc.psi.data() + j * sc.n;
     double* s = us.s.data() + j * us.padded;
     std::uint64_t bad = 0;
@@ -160,7 +161,7 @@ UnitScores PrepareUnits(const ScoreBlock& sc) {
       }
       for (std::size_t c = 0; c < us.units; ++c) s[c] /= denom;
     }
-    if (bad) ThrowNonFinitePsi(sc, j);
+    if (bad) ops::ThrowNonFinitePsi(sc, j);
   }
   us.total.resize(k);
   for (std::size_t j = 0; j < k; ++j) {
@@ -810,10 +811,10 @@ std::vector<double> ExactT(const UnitScores& us, const BootstrapOptions& o, std:
 namespace cpu {
 
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep) {
-  ValidateBootstrap(scores, options, rep);
+  ops::ValidateBootstrap(scores, options, rep);
   const UnitScores us = PrepareUnits(scores);
   const std::uint32_t r = static_cast<std::uint32_t>(rep);
-  return UsesExactBootstrap(options) ? ExactT(us, options, r) : LoopT(us, options, r);
+  return ops::UsesExactBootstrap(options) ? ExactT(us, options, r) : LoopT(us, options, r);
 }
 
 }  // namespace cpu

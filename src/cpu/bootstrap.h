@@ -10,10 +10,6 @@
 
 namespace fastdml::cpu {
 
-// Units are padded with zero scores to a multiple of this (the Rademacher
-// block): the loop sampler's block counters run up to (units + 128) / U.
-constexpr std::size_t kBootstrapPadUnits = 128;
-
 // t*[b * k + j] of one repetition (threads = options.threads; ignores
 // options.device). Validates its inputs as fastdml::BootstrapT does.
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep);

@@ -17,7 +17,7 @@
 #include "cuda/device.h"
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
-#include "inference/bootstrap_cpu.h"
+#include "cpu/bootstrap.h"
 #include "inference/bootstrap_reference.h"
 #include "ops/bootstrap_tile.h"
 #include "ops/philox_weights.h"
@@ -236,7 +236,9 @@ TEST(BootstrapCuda, ExactSamplerIsTheCpuOne) {
   const ScoreBlock sc = MakeScoreBlock(5000, 3, 0, 8);
   BootstrapOptions o = LoopOptions(BootstrapMethod::kNormal);
   o.sampler = BootstrapSampler::kAuto;
-  EXPECT_TRUE(SameBits(CpuBoot(sc, o, kRep), CudaBoot(sc, o, kRep)));
+  o.device = "cuda";  // the dispatcher keeps the exact sampler on the host
+  EXPECT_TRUE(SameBits(CpuBoot(sc, o, kRep), BootstrapT(sc, o, kRep)));
+  EXPECT_THROW(CudaBoot(sc, o, kRep), Error);  // the CUDA twin runs the loop sampler only
 }
 
 // fastdml::BootstrapT routes on options.device.

@@ -22,7 +22,8 @@
 #include "cuda/bootstrap_steps.h"
 #include "fastdml/error.h"
 #include "fastdml/inference.h"
-#include "inference/bootstrap_cpu.h"
+#include "cpu/bootstrap.h"
+#include "ops/bootstrap_checks.h"
 #include "inference/bootstrap_reference.h"
 #include "ops/bootstrap_tile.h"
 #include "ops/philox_weights.h"
@@ -48,10 +49,10 @@ constexpr int kRep = 2;
 std::vector<double> DeviceUnitScores(const ScoreBlock& sc) {
   const int k = sc.k;
   std::vector<double> divisors(static_cast<std::size_t>(k));
-  for (int j = 0; j < k; ++j) divisors[static_cast<std::size_t>(j)] = UnitScoreDivisor(sc, j);
+  for (int j = 0; j < k; ++j) divisors[static_cast<std::size_t>(j)] = ops::UnitScoreDivisor(sc, j);
   const std::size_t count = sc.n * static_cast<std::size_t>(k);
   const std::uint64_t bad = bootstrap_steps::FirstNonFinite(thrust::device, sc.psi.data(), count);
-  if (bad < count) ThrowNonFinitePsi(sc, static_cast<std::size_t>(bad / sc.n));
+  if (bad < count) ops::ThrowNonFinitePsi(sc, static_cast<std::size_t>(bad / sc.n));
   if (sc.cluster.empty()) {
     std::vector<double> s(count);
     bootstrap_steps::RowUnitScores(thrust::device, sc.psi.data(), sc.n, k, divisors.data(), s.data());
