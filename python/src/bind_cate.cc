@@ -1,0 +1,130 @@
+// fastdml._ext: heterogeneous effects (include/fastdml/cate.h).
+#include "bindings.h"
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "fastdml/cate.h"
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+
+namespace fastdml {
+namespace {
+
+nb::dict GroupDict(const GroupEffect& e) {
+  nb::dict d;
+  d["label"] = e.label;
+  d["n"] = e.n;
+  d["n_treated"] = e.n_treated;
+  d["estimate"] = e.estimate;
+  d["se"] = e.se;
+  d["t"] = e.t;
+  d["p_value"] = e.p_value;
+  d["ci_lower"] = e.ci_lower;
+  d["ci_upper"] = e.ci_upper;
+  d["has_joint"] = e.has_joint;
+  d["joint_ci_lower"] = e.joint_ci_lower;
+  d["joint_ci_upper"] = e.joint_ci_upper;
+  d["p_romano_wolf"] = e.p_romano_wolf;
+  d["theta_reps"] = e.theta_reps;
+  d["se_reps"] = e.se_reps;
+  return d;
+}
+
+}  // namespace
+
+void BindCate(nb::module_& m) {
+  // --- heterogeneous effects (include/fastdml/cate.h): GATE and BLP from the
+  // stored predictions; nothing is refitted.
+  nb::class_<Grouping>(m, "Grouping")
+      .def(nb::init<>())
+      .def_rw("name", &Grouping::name)
+      .def_rw("labels", &Grouping::labels)
+      .def_rw("group", &Grouping::group);
+  m.def("group_by_category", &GroupByCategory, "name"_a, "values"_a);
+  m.def("group_by_quantiles", &GroupByQuantiles, "name"_a, "values"_a, "bins"_a);
+  m.def("gate",
+        [](const Dataset& data, const Fit& fit, const Grouping& g, const std::string& signal, const std::string& cov,
+           double level, double clip, bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
+          GateOptions o;
+          if (signal != "ate" && signal != "att") throw UsageError("signal: expected 'ate' or 'att', got '" + signal + "'");
+          o.signal = signal == "att" ? CateSignal::kAtt : CateSignal::kAte;
+          o.cov = ParseCovType(cov);
+          o.level = level;
+          o.clip = clip;
+          o.normalize_ipw = normalize_ipw;
+          o.bootstrap.replicates = replicates;
+          o.bootstrap.seed = seed;
+          const GateResult r = Gate(data, fit, g, o);
+          nb::list groups;
+          for (const auto& e : r.groups) groups.append(GroupDict(e));
+          nb::dict d;
+          d["by"] = r.by;
+          d["signal"] = r.signal;
+          d["level"] = r.level;
+          d["groups"] = groups;
+          d["joint_critical_values"] = r.joint_critical_values;
+          d["seconds"] = r.seconds;
+          return d;
+        },
+        "data"_a, "fit"_a, "grouping"_a, "signal"_a, "cov"_a, "level"_a, "clip"_a, "normalize_ipw"_a,
+        "replicates"_a, "seed"_a);
+  nb::class_<Basis>(m, "Basis")
+      .def_ro("names", &Basis::names)
+      .def_ro("k", &Basis::k)
+      .def_ro("n", &Basis::n)
+      .def_prop_ro("x", [](const Basis& b) {
+        double* buf = new double[b.x.size()];
+        std::memcpy(buf, b.x.data(), b.x.size() * sizeof(double));
+        nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<double*>(p); });
+        return nb::ndarray<nb::numpy, double, nb::ndim<2>>(buf, {b.n, static_cast<std::size_t>(b.k)}, owner);
+      }, nb::rv_policy::automatic);
+  m.def("make_basis", &MakeBasis, "spec"_a, "columns"_a, "n"_a);
+  m.def("make_basis_like", &MakeBasisLike, "fitted"_a, "columns"_a, "n"_a);
+  m.def("basis_from_matrix", [](In2 x, const std::vector<std::string>& names) {
+    Basis b;
+    b.n = x.shape(0);
+    b.k = static_cast<int>(x.shape(1));
+    if (names.size() != static_cast<std::size_t>(b.k)) throw UsageError("basis: one name per column is needed");
+    b.names = names;
+    b.x.assign(x.data(), x.data() + x.size());
+    return b;
+  });
+  nb::class_<BlpResult>(m, "BlpResult")
+      .def_ro("names", &BlpResult::names)
+      .def_ro("coef", &BlpResult::coef)
+      .def_ro("se", &BlpResult::se)
+      .def_ro("t", &BlpResult::t)
+      .def_ro("p_value", &BlpResult::p_value)
+      .def_ro("ci_lower", &BlpResult::ci_lower)
+      .def_ro("ci_upper", &BlpResult::ci_upper)
+      .def_ro("level", &BlpResult::level);
+  m.def("blp",
+        [](const Dataset& data, const Fit& fit, const Basis& basis, const std::string& cov, double level, double clip,
+           bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
+          BlpOptions o;
+          o.cov = ParseCovType(cov);
+          o.level = level;
+          o.clip = clip;
+          o.normalize_ipw = normalize_ipw;
+          o.bootstrap.replicates = replicates;
+          o.bootstrap.seed = seed;
+          return Blp(data, fit, basis, o);
+        },
+        "data"_a, "fit"_a, "basis"_a, "cov"_a, "level"_a, "clip"_a, "normalize_ipw"_a, "replicates"_a, "seed"_a);
+  m.def("predict_blp", [](const BlpResult& blp, const Basis& grid) {
+    const BlpPrediction p = PredictBlp(blp, grid);
+    nb::dict d;
+    d["estimate"] = p.estimate;
+    d["se"] = p.se;
+    d["ci_lower"] = p.ci_lower;
+    d["ci_upper"] = p.ci_upper;
+    d["has_joint"] = p.has_joint;
+    d["joint_ci_lower"] = p.joint_ci_lower;
+    d["joint_ci_upper"] = p.joint_ci_upper;
+    return d;
+  });
+}
+
+}  // namespace fastdml
