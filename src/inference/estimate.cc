@@ -3,6 +3,7 @@
 // comparison and overlap diagnostics. No nuisance model is refitted here.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cmath>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "fastdml/estimator.h"
 #include "fastdml/warnings.h"
 #include "inference/cluster.h"
+#include "inference/fit_cache.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
 
@@ -32,26 +34,6 @@ std::string FormatClip(double v) {
   return text;
 }
 
-// Names (quoted, comma-separated) of the features equal to d or 1 - d in
-// every row; empty when none. Stops at a feature's first differing row.
-std::string FeaturesEqualToTreatment(const Dataset& data) {
-  std::string names;
-  const bool binary = IsBinaryTreatment(data.d);
-  for (std::size_t j = 0; j < data.p; ++j) {
-    bool same = true, flipped = binary;
-    for (std::size_t i = 0; i < data.n && (same || flipped); ++i) {
-      const float x = data.x[i * data.p + j];
-      same = same && x == static_cast<float>(data.d[i]);
-      flipped = flipped && x == static_cast<float>(1.0 - data.d[i]);
-    }
-    if (same || flipped) {
-      const std::string name = j < data.feature_names.size() ? data.feature_names[j] : "x" + std::to_string(j + 1);
-      names += (names.empty() ? "'" : ", '") + name + "'" + (same ? "" : " (as 1 - D)");
-    }
-  }
-  return names;
-}
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t k = v.size();
@@ -60,8 +42,7 @@ double Median(std::vector<double> v) {
 
 // DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
 // psi = theta psi_a + psi_b written to `psi`.
-ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* psi) {
-  const std::size_t n = psi_a.size();
+ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::size_t n, double* psi) {
   double sa = 0, sb = 0;
   for (std::size_t i = 0; i < n; ++i) {
     sa += psi_a[i];
@@ -96,6 +77,56 @@ void FillInference(EstimateResult* r, double level) {
 
 }  // namespace
 
+// Naive difference in means with Welch's SE: the comparison DML corrects.
+// (A continuous treatment gets the OLS slope of Y on D with its HC0 SE.)
+// Computed once per fit (fit_cache.h).
+NaiveDifference NaiveDifferenceOf(const Dataset& data) {
+  const std::size_t n = data.n;
+  NaiveDifference out;
+  if (!IsBinaryTreatment(data.d)) {
+    double md = 0, my = 0;
+    for (std::size_t i = 0; i < n; ++i) md += data.d[i], my += data.y[i];
+    md /= n;
+    my /= n;
+    double sdd = 0, sdy = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      sdd += (data.d[i] - md) * (data.d[i] - md);
+      sdy += (data.d[i] - md) * (data.y[i] - my);
+    }
+    const double slope = sdy / sdd;
+    double meat = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = data.y[i] - my - slope * (data.d[i] - md);
+      meat += std::pow((data.d[i] - md) * e, 2);
+    }
+    NaiveDifference& nd = out;
+    nd.estimate = slope;
+    nd.se = std::sqrt(meat) / sdd;
+    nd.t = nd.estimate / nd.se;
+    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
+  } else {
+    double s[2] = {0, 0}, ss[2] = {0, 0};
+    std::size_t c[2] = {0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+      const int arm = data.d[i] == 1.0;
+      s[arm] += data.y[i];
+      ss[arm] += data.y[i] * data.y[i];
+      ++c[arm];
+    }
+    NaiveDifference& nd = out;
+    nd.n_treated = c[1];
+    nd.n_control = c[0];
+    const double m1 = s[1] / c[1], m0 = s[0] / c[0];
+    const double v1 = c[1] > 1 ? (ss[1] - c[1] * m1 * m1) / (c[1] - 1) : 0;
+    const double v0 = c[0] > 1 ? (ss[0] - c[0] * m0 * m0) / (c[0] - 1) : 0;
+    nd.estimate = m1 - m0;
+    nd.se = std::sqrt(v1 / c[1] + v0 / c[0]);
+    nd.t = nd.estimate / nd.se;
+    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
+  }
+  return out;
+}
+
 Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   const auto t0 = std::chrono::steady_clock::now();
   options.Validate();
@@ -114,13 +145,16 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   if (!data.weights.empty() && !irm) {
     throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
   }
-  const std::vector<double> uw = MeanOneWeights(data.weights);
+  // What no setting here changes was computed with the fit (fit_cache.h).
+  std::shared_ptr<const FitCache> local_cache;
+  const FitCache& cache = CacheFor(data, fit, &local_cache);
+  const std::vector<double>& uw = cache.uw;
 
   Report report;
   report.level = options.level;
 
   // A feature equal to D (or 1 - D) predicts the treatment by construction.
-  const std::string same_as_d = FeaturesEqualToTreatment(data);
+  const std::string& same_as_d = cache.same_as_d;
   if (!same_as_d.empty()) {
     report.warnings.push_back(std::string(kWarnFeatureIsTreatment) + ": feature(s) " + same_as_d +
                               " identical to the treatment '" + data.treatment_name +
@@ -128,17 +162,16 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   }
 
   // Overlap diagnostics and the 0/1-propensity guard (binary treatment only).
-  const bool binary_d = IsBinaryTreatment(data.d);
+  const bool binary_d = cache.binary_d;
   if (binary_d) {
-    std::vector<double> m = pred.m;
+    const std::vector<double>& m = pred.m;
     std::size_t low = 0, high = 0;
-    std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
-    for (std::size_t k = 0; k < m.size(); ++k) {
-      if (irm && options.clip == 0 && !(m[k] > 0 && m[k] < 1)) degenerate.push_back(k);
-      if (m[k] < options.clip) ++low;
-      if (m[k] > 1 - options.clip) ++high;
-    }
-    if (!degenerate.empty()) {
+    cache.ClippedCounts(pred, options.clip, &low, &high);
+    if (irm && options.clip == 0 && cache.degenerate > 0) {
+      std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
+      for (std::size_t k = 0; k < m.size(); ++k) {
+        if (!(m[k] > 0 && m[k] < 1)) degenerate.push_back(k);
+      }
       // Unclipped IPW divides by m and 1 - m: name the rows instead of
       // returning an infinite estimate.
       std::string rows;
@@ -152,32 +185,20 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                       (degenerate.size() > 5 ? ", ..." : "") +
                       ". The features predict the treatment; keep clipping on (--clip > 0) or drop those features");
     }
-    for (int r = 0; r < pred.reps; ++r) {
-      // Perfect separation: every treated row's propensity above every
-      // control row's, so no treated row has a comparable control.
-      double max_control = -1, min_treated = 2;
-      for (std::size_t i = 0; i < n; ++i) {
-        const double mi = pred.m[static_cast<std::size_t>(r) * n + i];
-        if (data.d[i] == 1.0) {
-          min_treated = std::min(min_treated, mi);
-        } else {
-          max_control = std::max(max_control, mi);
-        }
-      }
-      if (max_control < min_treated) {
-        report.warnings.push_back(std::string(kWarnSeparation) +
-                                  ": the out-of-fold propensities separate treated from control rows perfectly"
-                                  " (repetition " + std::to_string(r) +
-                                  "): the features predict the treatment, there is no overlap and the "
-                                  "estimate rests on the clipping bounds");
-        break;
-      }
+    // Perfect separation: every treated row's propensity above every control
+    // row's, so no treated row has a comparable control.
+    if (cache.separated_rep >= 0) {
+      report.warnings.push_back(std::string(kWarnSeparation) +
+                                ": the out-of-fold propensities separate treated from control rows perfectly"
+                                " (repetition " + std::to_string(cache.separated_rep) +
+                                "): the features predict the treatment, there is no overlap and the "
+                                "estimate rests on the clipping bounds");
     }
-    std::sort(m.begin(), m.end());
-    report.overlap.min = m.front();
-    report.overlap.max = m.back();
+    const std::vector<double>& sorted = cache.sorted_m;
+    report.overlap.min = sorted.front();
+    report.overlap.max = sorted.back();
     for (double q : kOverlapProbs) {
-      report.overlap.quantiles.push_back(m[static_cast<std::size_t>(q * (m.size() - 1) + 0.5)]);
+      report.overlap.quantiles.push_back(sorted[static_cast<std::size_t>(q * (sorted.size() - 1) + 0.5)]);
     }
     if (irm) {
       report.overlap.clipped_low = low;
@@ -222,7 +243,8 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   // Host psi_a/psi_b: the CPU scores, and the cluster solve on either device
   // (a GPU session without clusters keeps them on the device).
   const std::size_t host_parts = session && !clustered ? 0 : n;
-  std::vector<double> psi_a(host_parts), psi_b(host_parts);
+  // Every row is written before it is read: no zero fill (a pass over 2 x 8n bytes).
+  const std::unique_ptr<double[]> psi_a(new double[host_parts]), psi_b(new double[host_parts]);
   for (int r = 0; r < pred.reps; ++r) {
     const std::size_t off = static_cast<std::size_t>(r) * n;
     ScoreBlock& block = report.scores[r];
@@ -236,16 +258,16 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         spec.clip = options.clip;
         spec.normalize_ipw = options.normalize_ipw;
         spec.att = att;
-        sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.data() : nullptr,
-                             clustered ? psi_b.data() : nullptr);
+        sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.get() : nullptr,
+                             clustered ? psi_b.get() : nullptr);
       } else {
         if (irm) {
-          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, options.clip, options.normalize_ipw, att), psi_a.data(),
-                         psi_b.data());
+          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, options.clip, options.normalize_ipw, att), psi_a.get(),
+                         psi_b.get());
         } else {
-          cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.data(), psi_b.data());
+          cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.get(), psi_b.get());
         }
-        sol = SolveScore(psi_a, psi_b, psi);
+        sol = SolveScore(psi_a.get(), psi_b.get(), n, psi);
       }
       if (!(std::fabs(sol.j) > 0)) {
         throw DataError(std::string("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "
@@ -256,8 +278,12 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       // scaling (n J se) then gives t* unit variance.
       if (clustered) {
         // One-way cluster-robust theta and SE exactly as DoubleML computes them.
-        const ClusterSolution cs = SolveScoreClustered(psi_a.data(), psi_b.data(), n, data.cluster.data(),
-                                                       data.n_clusters, pred.fold.data() + off, fit.options.folds);
+        const ClusterSolution cs =
+            cache.cluster_index.empty()
+                ? SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
+                                      pred.fold.data() + off, fit.options.folds)
+                : SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
+                                      pred.fold.data() + off, fit.options.folds, cache.cluster_index[r]);
         sol.theta = cs.theta;
         sol.se = cs.se;
         for (std::size_t i = 0; i < n; ++i) psi[i] = sol.theta * psi_a[i] + psi_b[i];
@@ -289,50 +315,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     FillInference(&res, options.level);
     report.estimates.push_back(res);
   }
-
-  // Naive difference in means with Welch's SE: the comparison DML corrects.
-  // (A continuous treatment gets the OLS slope of Y on D with its HC0 SE.)
-  if (!binary_d) {
-    double md = 0, my = 0;
-    for (std::size_t i = 0; i < n; ++i) md += data.d[i], my += data.y[i];
-    md /= n;
-    my /= n;
-    double sdd = 0, sdy = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      sdd += (data.d[i] - md) * (data.d[i] - md);
-      sdy += (data.d[i] - md) * (data.y[i] - my);
-    }
-    const double slope = sdy / sdd;
-    double meat = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double e = data.y[i] - my - slope * (data.d[i] - md);
-      meat += std::pow((data.d[i] - md) * e, 2);
-    }
-    NaiveDifference& nd = report.naive;
-    nd.estimate = slope;
-    nd.se = std::sqrt(meat) / sdd;
-    nd.t = nd.estimate / nd.se;
-    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
-  } else {
-    double s[2] = {0, 0}, ss[2] = {0, 0};
-    std::size_t c[2] = {0, 0};
-    for (std::size_t i = 0; i < n; ++i) {
-      const int arm = data.d[i] == 1.0;
-      s[arm] += data.y[i];
-      ss[arm] += data.y[i] * data.y[i];
-      ++c[arm];
-    }
-    NaiveDifference& nd = report.naive;
-    nd.n_treated = c[1];
-    nd.n_control = c[0];
-    const double m1 = s[1] / c[1], m0 = s[0] / c[0];
-    const double v1 = c[1] > 1 ? (ss[1] - c[1] * m1 * m1) / (c[1] - 1) : 0;
-    const double v0 = c[0] > 1 ? (ss[0] - c[0] * m0 * m0) / (c[0] - 1) : 0;
-    nd.estimate = m1 - m0;
-    nd.se = std::sqrt(v1 / c[1] + v0 / c[0]);
-    nd.t = nd.estimate / nd.se;
-    nd.p_value = 2 * NormalCdf(-std::fabs(nd.t));
-  }
+  report.naive = cache.naive;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }
