@@ -12,6 +12,19 @@
 namespace fastdml {
 namespace {
 
+template <typename T>
+std::vector<T> ToStdVector(const In1<T>& a) {
+  return std::vector<T>(a.data(), a.data() + a.shape(0));
+}
+
+// A ColumnSource over a Python callable that returns a 1-D float64 array.
+ColumnSource ArrayColumns(nb::callable columns) {
+  return [columns = std::move(columns)](const std::string& name) {
+    nb::gil_scoped_acquire gil;
+    return ToStdVector(nb::cast<In1<double>>(columns(name)));
+  };
+}
+
 nb::dict GroupDict(const GroupEffect& e) {
   nb::dict d;
   d["label"] = e.label;
@@ -42,8 +55,26 @@ void BindCate(nb::module_& m) {
       .def_rw("name", &Grouping::name)
       .def_rw("labels", &Grouping::labels)
       .def_rw("group", &Grouping::group);
-  m.def("group_by_category", &GroupByCategory, "name"_a, "values"_a);
-  m.def("group_by_quantiles", &GroupByQuantiles, "name"_a, "values"_a, "bins"_a);
+  // Columns arrive as contiguous float64 / int32 arrays (numpy, or pandas and
+  // Arrow through numpy) and are copied once into the engine's vectors; a
+  // Python list of n floats costs ~20x that (issue 13, item 8).
+  m.def("group_by_category",
+        [](const std::string& name, In1<double> values) { return GroupByCategory(name, ToStdVector(values)); },
+        "name"_a, "values"_a);
+  m.def("group_by_quantiles",
+        [](const std::string& name, In1<double> values, int bins) {
+          return GroupByQuantiles(name, ToStdVector(values), bins);
+        },
+        "name"_a, "values"_a, "bins"_a);
+  m.def("grouping_from_codes",
+        [](const std::string& name, const std::vector<std::string>& labels, In1<std::int32_t> codes) {
+          Grouping g;
+          g.name = name;
+          g.labels = labels;
+          g.group = ToStdVector(codes);
+          return g;
+        },
+        "name"_a, "labels"_a, "codes"_a);
   m.def("gate",
         [](const Dataset& data, const Fit& fit, const Grouping& g, const std::string& signal, const std::string& cov,
            double level, double clip, bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
@@ -80,8 +111,17 @@ void BindCate(nb::module_& m) {
         nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<double*>(p); });
         return nb::ndarray<nb::numpy, double, nb::ndim<2>>(buf, {b.n, static_cast<std::size_t>(b.k)}, owner);
       }, nb::rv_policy::automatic);
-  m.def("make_basis", &MakeBasis, "spec"_a, "columns"_a, "n"_a);
-  m.def("make_basis_like", &MakeBasisLike, "fitted"_a, "columns"_a, "n"_a);
+  // `columns(name)` returns a float64 array: one copy into the basis column.
+  m.def("make_basis",
+        [](const std::string& spec, nb::callable columns, std::size_t n) {
+          return MakeBasis(spec, ArrayColumns(std::move(columns)), n);
+        },
+        "spec"_a, "columns"_a, "n"_a);
+  m.def("make_basis_like",
+        [](const Basis& fitted, nb::callable columns, std::size_t n) {
+          return MakeBasisLike(fitted, ArrayColumns(std::move(columns)), n);
+        },
+        "fitted"_a, "columns"_a, "n"_a);
   m.def("basis_from_matrix", [](In2 x, const std::vector<std::string>& names) {
     Basis b;
     b.n = x.shape(0);

@@ -60,6 +60,37 @@ GroupSpec ParseGroupSpec(const std::string& spec) {
 
 Grouping GroupByCategory(const std::string& name, const std::vector<double>& values) {
   CheckFinite(name, values);
+  // Few categories (the usual case): the distinct values kept sorted, each
+  // row's id the count of distinct values below it, both without a branch per
+  // row that depends on the data; no tree node per row. Same labels and ids as
+  // the map below: equal values (0.0 and -0.0 too) share the first one's
+  // label, ids follow the sorted values.
+  constexpr std::size_t kFew = 64;
+  std::vector<double> distinct;
+  bool few = true;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    bool seen = false;
+    for (double u : distinct) seen |= u == v;
+    if (seen) continue;
+    if (distinct.size() == kFew) {
+      few = false;
+      break;
+    }
+    distinct.insert(std::upper_bound(distinct.begin(), distinct.end(), v), v);
+  }
+  if (few) {
+    Grouping g;
+    g.name = name;
+    for (double v : distinct) g.labels.push_back(FormatValue(v));
+    g.group.resize(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::int32_t below = 0;
+      for (double u : distinct) below += u < values[i];
+      g.group[i] = below;
+    }
+    return g;
+  }
   std::map<double, std::int32_t> ids;
   for (double v : values) ids.emplace(v, 0);
   Grouping g;
