@@ -59,7 +59,9 @@ void BindCate(nb::module_& m) {
   // Arrow through numpy) and are copied once into the engine's vectors; a
   // Python list of n floats costs ~20x that (issue 13, item 8).
   m.def("group_by_category",
-        [](const std::string& name, In1<double> values) { return GroupByCategory(name, ToStdVector(values)); },
+        [](const std::string& name, In1<double> values) {
+          return GroupByCategory(name, values.data(), values.shape(0));
+        },
         "name"_a, "values"_a);
   m.def("group_by_quantiles",
         [](const std::string& name, In1<double> values, int bins) {

@@ -44,8 +44,20 @@ TEST(GroupByCategory, MinusZeroAndZeroAreOneGroupLabelledAsFirstSeen) {
   EXPECT_EQ(b.group, (std::vector<std::int32_t>{1, 0, 0}));
 }
 
-TEST(GroupByCategory, MissingValuesAreDataErrors) {
-  EXPECT_THROW(GroupByCategory("c", {1.0, NAN, 2.0}), DataError);
+TEST(GroupByCategory, MissingValuesAreDataErrorsNamingTheFirstRow) {
+  for (double bad : {NAN, INFINITY, -INFINITY}) {
+    std::vector<double> few = {1.0, 2.0, bad, 1.0, bad};
+    try {
+      GroupByCategory("c", few);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("row 3 "), std::string::npos) << e.what();
+    }
+    std::vector<double> many;  // past the few-category path, the bad value last
+    for (int i = 0; i < 200; ++i) many.push_back(i);
+    many.push_back(bad);
+    EXPECT_THROW(GroupByCategory("c", many), DataError);
+  }
 }
 
 }  // namespace
