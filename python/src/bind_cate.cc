@@ -56,8 +56,9 @@ void BindCate(nb::module_& m) {
       .def_rw("labels", &Grouping::labels)
       .def_rw("group", &Grouping::group);
   // Columns arrive as contiguous float64 / int32 arrays (numpy, or pandas and
-  // Arrow through numpy) and are copied once into the engine's vectors; a
-  // Python list of n floats costs ~20x that (issue 13, item 8).
+  // Arrow through numpy): read in place by group_by_category, copied once
+  // into the engine's vectors by the others. A Python list of n floats cost
+  // ~20x that (bench/RESULTS.md, re-estimation latency).
   m.def("group_by_category",
         [](const std::string& name, In1<double> values) {
           return GroupByCategory(name, values.data(), values.shape(0));

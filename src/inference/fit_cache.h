@@ -1,10 +1,10 @@
 // What re-estimation reads from a fit that no re-estimation setting (estimand,
 // clip, normalize_ipw, level) changes, computed once when the fit is made
-// (FitNuisances, FitFromPredictions) and kept with it (Fit::cache): the sorted
-// propensities behind the overlap diagnostics, the separation and
-// feature-equals-treatment checks, the naive difference, the mean-one weights and, with clusters,
-// each repetition's cluster-to-fold index. Estimate then costs the score
-// passes alone; the clipped counts come from two binary searches.
+// (FitNuisances, FitFromPredictions) and kept with it (Fit::cache): the
+// sorted propensities behind the overlap diagnostics, the separation and
+// feature-equals-treatment checks, the naive difference, the mean-one weights
+// and, with clusters, each repetition's cluster-to-fold index. Estimate then
+// costs the score passes alone; the clipped counts are two binary searches.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -28,8 +28,8 @@ struct FitCache {
 
   bool binary_d = false;
   std::string same_as_d;  // features equal to D or 1 - D, quoted ("" when none)
-  // Binary D: all reps' propensities sorted (finite ones only; with a NaN,
-  // m_has_nan and the counts fall back to a pass over the predictions).
+  // Binary D: all reps' propensities, sorted (the overlap quantiles); with a
+  // NaN among them (m_has_nan) the clipped counts take a pass over pred.m.
   std::vector<double> sorted_m;
   bool m_has_nan = false;
   std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
