@@ -194,12 +194,9 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                                 "): the features predict the treatment, there is no overlap and the "
                                 "estimate rests on the clipping bounds");
     }
-    const std::vector<double>& sorted = cache.sorted_m;
-    report.overlap.min = sorted.front();
-    report.overlap.max = sorted.back();
-    for (double q : kOverlapProbs) {
-      report.overlap.quantiles.push_back(sorted[static_cast<std::size_t>(q * (sorted.size() - 1) + 0.5)]);
-    }
+    report.overlap.min = cache.overlap.min;
+    report.overlap.max = cache.overlap.max;
+    report.overlap.quantiles = cache.overlap.quantiles;
     if (irm) {
       report.overlap.clipped_low = low;
       report.overlap.clipped_high = high;

@@ -58,7 +58,7 @@ bool FitCache::Matches(const Dataset& data, const Predictions& pred) const {
 }
 
 void FitCache::ClippedCounts(const Predictions& pred, double clip, std::size_t* low, std::size_t* high) const {
-  if (m_has_nan) {
+  if (clip > kTail) {
     *low = *high = 0;
     for (double m : pred.m) {
       if (m < clip) ++*low;
@@ -66,8 +66,9 @@ void FitCache::ClippedCounts(const Predictions& pred, double clip, std::size_t* 
     }
     return;
   }
-  *low = static_cast<std::size_t>(std::lower_bound(sorted_m.begin(), sorted_m.end(), clip) - sorted_m.begin());
-  *high = static_cast<std::size_t>(sorted_m.end() - std::upper_bound(sorted_m.begin(), sorted_m.end(), 1 - clip));
+  // clip <= kTail: every m < clip lies in low_tail, every m > 1 - clip in high_tail.
+  *low = static_cast<std::size_t>(std::lower_bound(low_tail.begin(), low_tail.end(), clip) - low_tail.begin());
+  *high = static_cast<std::size_t>(high_tail.end() - std::upper_bound(high_tail.begin(), high_tail.end(), 1 - clip));
 }
 
 std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred, int folds) {
@@ -81,10 +82,20 @@ std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predicti
   if (c->binary_d && n == data.n) {
     for (double m : pred.m) {
       if (!(m > 0 && m < 1)) ++c->degenerate;
-      if (std::isnan(m)) c->m_has_nan = true;
+      if (m < FitCache::kTail) c->low_tail.push_back(m);
+      if (m > 1 - FitCache::kTail) c->high_tail.push_back(m);
     }
-    c->sorted_m = pred.m;
-    std::sort(c->sorted_m.begin(), c->sorted_m.end());
+    std::sort(c->low_tail.begin(), c->low_tail.end());
+    std::sort(c->high_tail.begin(), c->high_tail.end());
+    if (!pred.m.empty()) {  // the overlap as Estimate computed it: quantiles of all values, sorted
+      std::vector<double> sorted = pred.m;
+      std::sort(sorted.begin(), sorted.end());
+      c->overlap.min = sorted.front();
+      c->overlap.max = sorted.back();
+      for (double q : kOverlapProbs) {
+        c->overlap.quantiles.push_back(sorted[static_cast<std::size_t>(q * (sorted.size() - 1) + 0.5)]);
+      }
+    }
     for (int r = 0; r < pred.reps && c->separated_rep < 0; ++r) {
       // Perfect separation: every treated row's propensity above every
       // control row's, so no treated row has a comparable control.

@@ -5,6 +5,7 @@
 // feature-equals-treatment checks, the naive difference, the mean-one weights
 // and, with clusters, each repetition's cluster-to-fold index. Estimate then
 // costs the score passes alone; the clipped counts are two binary searches.
+// Memory: O(reps) besides the propensity tails (and the weights, if any).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -28,10 +29,14 @@ struct FitCache {
 
   bool binary_d = false;
   std::string same_as_d;  // features equal to D or 1 - D, quoted ("" when none)
-  // Binary D: all reps' propensities, sorted (the overlap quantiles); with a
-  // NaN among them (m_has_nan) the clipped counts take a pass over pred.m.
-  std::vector<double> sorted_m;
-  bool m_has_nan = false;
+  // Binary D: the overlap of all reps' propensities (min, max, quantiles at
+  // kOverlapProbs), and the tails below kTail and above 1 - kTail, each
+  // sorted, for the clipped counts at clip <= kTail by binary search (a
+  // larger clip takes one pass over pred.m). The tails, not all n x reps
+  // values, so the cache stays small where the propensities overlap.
+  static constexpr double kTail = 0.1;
+  Overlap overlap;  // min, max, quantiles (the clipped counts are per clip)
+  std::vector<double> low_tail, high_tail;
   std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
   int separated_rep = -1;      // the first repetition whose propensities separate D perfectly
   std::vector<double> uw;      // MeanOneWeights(data.weights)

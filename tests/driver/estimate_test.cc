@@ -2,6 +2,7 @@
 // independently (DESIGN.md section 2) and against closed forms.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -162,11 +163,22 @@ TEST(Estimate, TheFitCacheChangesNoNumber) {
     ASSERT_NE(fit.cache, nullptr);
     Fit bare = fit;
     bare.cache.reset();
-    for (double clip : {0.0, 0.004, 0.01, 0.2}) {
+    for (double clip : {0.0, 0.004, 0.01, 0.1, 0.2, 0.45}) {  // both sides of FitCache::kTail
       for (bool normalize : {false, true}) {
         o.clip = clip;
         o.normalize_ipw = normalize;
-        ExpectSameReport(Estimate(s.data, fit, o), Estimate(s.data, bare, o));
+        const Report with_cache = Estimate(s.data, fit, o);
+        ExpectSameReport(with_cache, Estimate(s.data, bare, o));
+        // The overlap, computed here from the propensities directly.
+        std::size_t low = 0, high = 0;
+        for (double m : s.pred.m) low += m < clip, high += m > 1 - clip;
+        EXPECT_EQ(with_cache.overlap.clipped_low, low) << "clip " << clip;
+        EXPECT_EQ(with_cache.overlap.clipped_high, high) << "clip " << clip;
+        std::vector<double> sorted = s.pred.m;
+        std::sort(sorted.begin(), sorted.end());
+        EXPECT_EQ(with_cache.overlap.min, sorted.front());
+        EXPECT_EQ(with_cache.overlap.max, sorted.back());
+        EXPECT_EQ(with_cache.overlap.quantiles[3], sorted[static_cast<std::size_t>(0.5 * (sorted.size() - 1) + 0.5)]);
       }
     }
     // The clipped counts follow clip.
