@@ -73,11 +73,12 @@ struct Fit {
   // fit must reset it.
   std::shared_ptr<const cuda::ResidentPredictions> device_predictions;
   std::vector<NuisanceQuality> quality;
-  // What re-estimation needs and no re-estimation setting changes (sorted
-  // propensities for the overlap, the separation check, mean-one weights, the
-  // cluster-to-fold index), computed when the fit is made. Estimate recomputes
-  // it when null or made from other arrays; whoever changes `predictions` or
-  // the data in place after the fit must reset it.
+  // What re-estimation needs and no re-estimation setting changes (overlap
+  // quantiles and propensity tails, the separation check, the naive
+  // difference, mean-one weights, the cluster-to-fold index), computed when
+  // the fit is made. Estimate recomputes it when null or made from other
+  // arrays; whoever changes `predictions` or the data in place after the fit
+  // must reset it.
   std::shared_ptr<const FitCache> cache;
   Timings timings;
   std::string xgboost_version;
