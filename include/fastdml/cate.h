@@ -45,6 +45,8 @@ struct Grouping {
 // One group per distinct value, ordered by value (labels print the value).
 // DataError naming the column and row for a missing (NaN) value.
 Grouping GroupByCategory(const std::string& name, const std::vector<double>& values);
+// The same over n values in caller memory (a numpy column, without a copy).
+Grouping GroupByCategory(const std::string& name, const double* values, std::size_t n);
 
 // `bins` quantile bins: cut points edge_q = the ceil((q+1) n / bins)-th smallest
 // value, bin(x) = the first q with x <= edge_q; without ties this is

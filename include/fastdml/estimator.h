@@ -18,6 +18,7 @@ namespace fastdml {
 namespace cuda {
 class ResidentPredictions;  // cuda/device_data.h
 }  // namespace cuda
+struct FitCache;            // src/inference/fit_cache.h
 
 // Out-of-fold predictions, one block of n per repetition: value(r, i) = v[r*n+i].
 // Vectors of models that do not apply are empty (IRM: m, g0, g1; PLR: m, l).
@@ -72,6 +73,13 @@ struct Fit {
   // fit must reset it.
   std::shared_ptr<const cuda::ResidentPredictions> device_predictions;
   std::vector<NuisanceQuality> quality;
+  // What re-estimation needs and no re-estimation setting changes (overlap
+  // quantiles and propensity tails, the separation check, the naive
+  // difference, mean-one weights, the cluster-to-fold index), computed when
+  // the fit is made. Estimate recomputes it when null or made from other
+  // arrays; whoever changes `predictions` or the data in place after the fit
+  // must reset it.
+  std::shared_ptr<const FitCache> cache;
   Timings timings;
   std::string xgboost_version;
   int threads = 1;  // concurrent nuisance tasks (each XGBoost model single-threaded)

@@ -119,6 +119,49 @@ class DML:
         self._fit.set_scores_seconds(time.perf_counter() - t0)
         return self
 
+    def from_predictions(self, X, y=None, d=None, weights=None, clusters=None, *, predictions, outcome=None,
+                         treatment=None, features=None):
+        """Builds the fit from given out-of-fold predictions instead of training
+        (the CLI's ``--load-predictions``), then estimates as :meth:`fit` does.
+
+        ``predictions``: a dict as :attr:`predictions` returns it, ``m`` and
+        ``fold`` with ``g0``/``g1`` (IRM) or ``l`` (PLR), each of shape (n,) or
+        (n, n_rep); the folds are 0-based. Data arguments as in :meth:`fit`.
+        """
+        options = self._options()
+        self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
+                                   treatment=treatment, features=features, device=self.device,
+                                   binary=self.model == "irm", min_rows=2)
+        n = self._data.n
+        wanted = ("g0", "g1") if self.model == "irm" else ("l",)
+        unknown = set(predictions) - {"m", "fold", *wanted}
+        if unknown:
+            raise ValueError(f"predictions: unexpected key(s) {sorted(unknown)} for model={self.model!r}")
+        missing = [k for k in ("m", "fold", *wanted) if k not in predictions]
+        if missing:
+            raise ValueError(f"predictions lack {missing} (model={self.model!r} needs m, fold, {', '.join(wanted)})")
+
+        def reps_by_rows(key, dtype):  # (n,) or (n, n_rep) -> C-contiguous (n_rep, n)
+            a = np.asarray(predictions[key])
+            if a.ndim == 1:
+                a = a.reshape(-1, 1)
+            if a.ndim != 2 or a.shape[0] != n:
+                raise ValueError(f"predictions[{key!r}] must have shape ({n},) or ({n}, n_rep), got {a.shape}")
+            return np.ascontiguousarray(a.T, dtype=dtype)
+
+        fold = reps_by_rows("fold", np.int32)
+        mats = {k: reps_by_rows(k, np.float64) for k in ("m", *wanted)}
+        if len({a.shape for a in (fold, *mats.values())}) != 1:
+            raise ValueError("predictions: every entry needs the same number of repetitions")
+        self._fit = _ext.fit_from_predictions(self._data, options, mats["m"], mats.get("g0"), mats.get("g1"),
+                                              mats.get("l"), fold)
+        self._boot = self._blp = None
+        self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
+        t0 = time.perf_counter()
+        self._report = _ext.estimate(self._data, self._fit, options)
+        self._fit.set_scores_seconds(time.perf_counter() - t0)
+        return self
+
     def _require_fit(self):
         if self._fit is None:
             raise RuntimeError("call fit() first")
@@ -292,14 +335,14 @@ class DML:
                 if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values):
                     raise ValueError(f"by ({name}) has a missing label; every row needs a group")
                 labels, codes = np.unique(values.astype(str), return_inverse=True)
-                g = _ext.Grouping()
-                g.name, g.labels, g.group = str(name), [str(x) for x in labels], codes.astype(np.int32).tolist()
-                return g
-            values = values.astype(np.float64)
+                return _ext.grouping_from_codes(str(name), [str(x) for x in labels],
+                                                np.ascontiguousarray(codes.reshape(-1), dtype=np.int32))
+        # Contiguous float64 straight to the engine (a view where it already is).
+        values = np.ascontiguousarray(values, dtype=np.float64)
         name = str(name)
         if bins:
-            return _ext.group_by_quantiles(name, values.tolist(), int(bins))
-        return _ext.group_by_category(name, values.tolist())
+            return _ext.group_by_quantiles(name, values, int(bins))
+        return _ext.group_by_category(name, values)
 
     def gate(self, by, bins=None, signal="ate", cov="HC0", level=None, B=0, seed=None) -> pd.DataFrame:
         """Group average treatment effects from the stored fit (no retraining).
@@ -333,7 +376,7 @@ class DML:
         self._require_fit()
         n = self._data.n
         if isinstance(basis, str):
-            b = _ext.make_basis(basis, lambda c: self._column(c).tolist(), n)
+            b = _ext.make_basis(basis, lambda c: np.ascontiguousarray(self._column(c), dtype=np.float64), n)
         else:
             arr = _basis_matrix(basis, n)
             if names is None:
@@ -363,7 +406,7 @@ class DML:
             def column(c):
                 if c not in grid.columns:
                     raise ValueError(f"grid has no column {c!r}; columns: {list(grid.columns)}")
-                return np.asarray(grid[c], dtype=np.float64).tolist()
+                return np.ascontiguousarray(grid[c], dtype=np.float64)
 
             g = _ext.make_basis_like(fitted, column, m)
         else:

@@ -20,13 +20,17 @@ std::string FormatValue(double v) {
   return buf;
 }
 
-void CheckFinite(const std::string& name, const std::vector<double>& values) {
-  for (std::size_t i = 0; i < values.size(); ++i) {
+void CheckFinite(const std::string& name, const double* values, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
     if (!std::isfinite(values[i])) {
       throw DataError("--cate-by " + name + ": row " + std::to_string(i + 1) +
                       " has a missing or infinite value; fill or drop such rows first");
     }
   }
+}
+
+void CheckFinite(const std::string& name, const std::vector<double>& values) {
+  CheckFinite(name, values.data(), values.size());
 }
 
 }  // namespace
@@ -59,18 +63,62 @@ GroupSpec ParseGroupSpec(const std::string& spec) {
 }
 
 Grouping GroupByCategory(const std::string& name, const std::vector<double>& values) {
-  CheckFinite(name, values);
-  std::map<double, std::int32_t> ids;
-  for (double v : values) ids.emplace(v, 0);
+  return GroupByCategory(name, values.data(), values.size());
+}
+
+Grouping GroupByCategory(const std::string& name, const double* values, std::size_t n) {
+  // Few categories (the usual case): one pass finds each row's value among
+  // the distinct values seen so far (first-seen order) without a branch that
+  // depends on the data, then the ids are renumbered in sorted order. Same
+  // labels and ids as the map below: equal values (0.0 and -0.0 too) share
+  // the first one's label, ids follow the sorted values.
+  constexpr std::size_t kFew = 64;
+  std::vector<double> seen;  // first-seen order
   Grouping g;
   g.name = name;
+  g.group.resize(n);
+  bool finite = true, few = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = values[i];
+    finite &= std::isfinite(v);
+    std::int32_t id = -1;
+    for (std::size_t k = 0; k < seen.size(); ++k) id = seen[k] == v ? static_cast<std::int32_t>(k) : id;
+    if (id < 0) {
+      if (!std::isfinite(v)) continue;  // reported below, by row
+      if (seen.size() == kFew) {
+        few = false;
+        break;
+      }
+      id = static_cast<std::int32_t>(seen.size());
+      seen.push_back(v);
+    }
+    g.group[i] = id;
+  }
+  if (!finite || !few) CheckFinite(name, values, n);  // the first missing row, as before any grouping
+  if (few) {
+    std::vector<std::int32_t> order(seen.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<std::int32_t>(k);
+    std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return seen[a] < seen[b]; });
+    std::vector<std::int32_t> rank(seen.size());
+    for (std::size_t r = 0; r < order.size(); ++r) {
+      rank[order[r]] = static_cast<std::int32_t>(r);
+      g.labels.push_back(FormatValue(seen[order[r]]));
+    }
+    bool sorted = true;
+    for (std::size_t k = 0; k < rank.size(); ++k) sorted &= rank[k] == static_cast<std::int32_t>(k);
+    if (!sorted) {
+      for (std::size_t i = 0; i < n; ++i) g.group[i] = rank[g.group[i]];
+    }
+    return g;
+  }
+  std::map<double, std::int32_t> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.emplace(values[i], 0);
   std::int32_t next = 0;
   for (auto& [v, id] : ids) {
     id = next++;
     g.labels.push_back(FormatValue(v));
   }
-  g.group.resize(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) g.group[i] = ids[values[i]];
+  for (std::size_t i = 0; i < n; ++i) g.group[i] = ids[values[i]];
   return g;
 }
 

@@ -193,11 +193,12 @@ GroupCounts CountByGroup(Device device, const std::vector<std::int32_t>& group, 
   GroupCounts c;
   c.rows.assign(n_groups, 0);
   c.treated.assign(n_groups, 0);
+  // No branch on d per row (a random 0/1 treatment mispredicts half of them).
   for (std::size_t i = 0; i < group.size(); ++i) {
     const std::int32_t g = group[i];
     if (g < 0 || g >= n_groups) throw Error("internal: group id out of range");
     ++c.rows[g];
-    if (d != nullptr && (*d)[i] == 1.0) ++c.treated[g];
+    if (d != nullptr) c.treated[g] += (*d)[i] == 1.0;
   }
   return c;
 }

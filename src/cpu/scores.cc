@@ -1,5 +1,6 @@
 #include "cpu/scores.h"
 
+#include <memory>
 #include <vector>
 
 #include "ops/irm_pass.h"
@@ -47,8 +48,10 @@ PlrScoreArgs PlrArgsOf(const Dataset& data, const Predictions& pred, int rep) {
 namespace fastdml::cpu {
 
 void IrmScores(const IrmScoreArgs& a, double* psi_a, double* psi_b) {
-  std::vector<double> m(a.n);  // the clipped (normalised) propensity
-  ops::IrmPass(ops::SerialLoops{}, a, m.data(), psi_a, psi_b);
+  // The clipped (normalised) propensity; written before it is read, so no
+  // zero fill (a pass over 8n bytes per call).
+  const std::unique_ptr<double[]> m(new double[a.n]);
+  ops::IrmPass(ops::SerialLoops{}, a, m.get(), psi_a, psi_b);
 }
 
 void PlrScores(const PlrScoreArgs& a, double* psi_a, double* psi_b) {

@@ -19,6 +19,7 @@
 #include "driver/quality.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "inference/fit_cache.h"
 #include "nuisance/learner.h"
 #include "nuisance/xgboost_api.h"
 #include "ops/parallel_for.h"
@@ -351,6 +352,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   }
 
   fit.quality = NuisanceQualities(data, pred);
+  fit.cache = MakeFitCache(data, pred, fit.options.folds);
   fit.timings.total = Since(t_start);
   return fit;
 }
@@ -398,6 +400,7 @@ Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions 
   fit.options.reps = predictions.reps;
   fit.predictions = std::move(predictions);
   fit.quality = NuisanceQualities(data, fit.predictions);
+  fit.cache = MakeFitCache(data, fit.predictions, fit.options.folds);
   return fit;
 }
 

@@ -62,8 +62,16 @@ void ValidateFolds(const std::vector<int>& fold) {
 }  // namespace
 
 bool IsBinaryTreatment(const std::vector<double>& d) {
-  for (double v : d) {
-    if (v != 0.0 && v != 1.0) return false;
+  // One branch per block, none per row on the values: a branch on a random
+  // 0/1 treatment mispredicts about every other row (it showed as a tenth of
+  // a GATE at n = 1e6).
+  constexpr std::size_t kBlock = 1024;
+  const std::size_t n = d.size();
+  for (std::size_t i0 = 0; i0 < n; i0 += kBlock) {
+    const std::size_t i1 = std::min(n, i0 + kBlock);
+    bool binary = true;
+    for (std::size_t i = i0; i < i1; ++i) binary &= (d[i] == 0.0) | (d[i] == 1.0);
+    if (!binary) return false;
   }
   return true;
 }

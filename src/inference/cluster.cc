@@ -78,13 +78,28 @@ std::vector<std::size_t> ClustersPerFold(const std::vector<int>& cluster_fold, i
 
 }  // namespace
 
+ClusterFoldIndex IndexClusterFolds(std::size_t n, const std::int32_t* cluster, std::int32_t n_clusters,
+                                   const int* fold, int folds) {
+  if (folds < 1) throw Error("internal: SolveScoreClustered needs at least one fold");
+  if (n_clusters < 1 || n == 0) throw DataError("cluster-robust inference needs at least one cluster");
+  ClusterFoldIndex index;
+  index.cluster_fold = ClusterFolds(n, cluster, n_clusters, fold, folds);
+  index.per_fold = ClustersPerFold(index.cluster_fold, folds);
+  return index;
+}
+
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds) {
-  if (folds < 1) throw Error("internal: SolveScoreClustered needs at least one fold");
-  if (n_clusters < 1 || n == 0) throw DataError("cluster-robust inference needs at least one cluster");
-  const std::vector<int> cluster_fold = ClusterFolds(n, cluster, n_clusters, fold, folds);
-  const std::vector<std::size_t> m = ClustersPerFold(cluster_fold, folds);
+  return SolveScoreClustered(psi_a, psi_b, n, cluster, n_clusters, fold, folds,
+                             IndexClusterFolds(n, cluster, n_clusters, fold, folds));
+}
+
+ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
+                                    const std::int32_t* cluster, std::int32_t n_clusters,
+                                    const int* fold, int folds, const ClusterFoldIndex& index) {
+  const std::vector<int>& cluster_fold = index.cluster_fold;
+  const std::vector<std::size_t>& m = index.per_fold;
 
   // theta: each fold's score sums weighted by 1/|I_k| (DoubleML's scaling_factor).
   std::vector<double> sa_k(static_cast<std::size_t>(folds), 0.0), sb_k(static_cast<std::size_t>(folds), 0.0);

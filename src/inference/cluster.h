@@ -18,6 +18,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace fastdml {
 
@@ -28,11 +29,25 @@ struct ClusterSolution {
   double gamma = 0;  // DoubleML's gamma_hat (the variance of the score sum)
 };
 
+// The fold of each cluster (one-way; every cluster held out in a single fold)
+// and the clusters per fold. IndexClusterFolds throws the DataError that
+// SolveScoreClustered names for a split cluster or an empty fold.
+struct ClusterFoldIndex {
+  std::vector<int> cluster_fold;           // n_clusters
+  std::vector<std::size_t> per_fold;       // folds
+};
+ClusterFoldIndex IndexClusterFolds(std::size_t n, const std::int32_t* cluster, std::int32_t n_clusters,
+                                   const int* fold, int folds);
+
 // One-way: cluster[i] in 0..n_clusters-1 (every id used), fold[i] in 0..folds-1
 // the fold that held row i out; every cluster lies in a single fold.
 // `folds` is DoubleML's n_folds_per_cluster (= the number of folds K).
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds);
+// The same with the index of these folds (IndexClusterFolds), kept by a fit.
+ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
+                                    const std::int32_t* cluster, std::int32_t n_clusters,
+                                    const int* fold, int folds, const ClusterFoldIndex& index);
 
 }  // namespace fastdml

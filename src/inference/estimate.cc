@@ -3,6 +3,7 @@
 // comparison and overlap diagnostics. No nuisance model is refitted here.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cmath>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "fastdml/warnings.h"
 #include "inference/aggregate.h"
 #include "inference/cluster.h"
+#include "inference/fit_cache.h"
 #include "inference/naive.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
@@ -29,30 +31,9 @@ std::string FormatClip(double v) {
   return text;
 }
 
-// Names (quoted, comma-separated) of the features equal to d or 1 - d in
-// every row; empty when none. Stops at a feature's first differing row.
-std::string FeaturesEqualToTreatment(const Dataset& data) {
-  std::string names;
-  const bool binary = IsBinaryTreatment(data.d);
-  for (std::size_t j = 0; j < data.p; ++j) {
-    bool same = true, flipped = binary;
-    for (std::size_t i = 0; i < data.n && (same || flipped); ++i) {
-      const float x = data.x[i * data.p + j];
-      same = same && x == static_cast<float>(data.d[i]);
-      flipped = flipped && x == static_cast<float>(1.0 - data.d[i]);
-    }
-    if (same || flipped) {
-      const std::string name = j < data.feature_names.size() ? data.feature_names[j] : "x" + std::to_string(j + 1);
-      names += (names.empty() ? "'" : ", '") + name + "'" + (same ? "" : " (as 1 - D)");
-    }
-  }
-  return names;
-}
-
 // DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
 // psi = theta psi_a + psi_b written to `psi`.
-ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vector<double>& psi_b, double* psi) {
-  const std::size_t n = psi_a.size();
+ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::size_t n, double* psi) {
   double sa = 0, sb = 0;
   for (std::size_t i = 0; i < n; ++i) {
     sa += psi_a[i];
@@ -68,6 +49,11 @@ ops::ScoreSolution SolveScore(const std::vector<double>& psi_a, const std::vecto
 }
 
 }  // namespace
+
+// The naive comparison, computed once per fit (fit_cache.h).
+NaiveDifference NaiveDifferenceOf(const Dataset& data) {
+  return NaiveComparison(data.y, data.d, IsBinaryTreatment(data.d));
+}
 
 Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -87,13 +73,16 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   if (!data.weights.empty() && !irm) {
     throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
   }
-  const std::vector<double> uw = MeanOneWeights(data.weights);
+  // What no setting here changes was computed with the fit (fit_cache.h).
+  std::shared_ptr<const FitCache> local_cache;
+  const FitCache& cache = CacheFor(data, fit, &local_cache);
+  const std::vector<double>& uw = cache.uw;
 
   Report report;
   report.level = options.level;
 
   // A feature equal to D (or 1 - D) predicts the treatment by construction.
-  const std::string same_as_d = FeaturesEqualToTreatment(data);
+  const std::string& same_as_d = cache.same_as_d;
   if (!same_as_d.empty()) {
     report.warnings.push_back(std::string(kWarnFeatureIsTreatment) + ": feature(s) " + same_as_d +
                               " identical to the treatment '" + data.treatment_name +
@@ -101,17 +90,16 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   }
 
   // Overlap diagnostics and the 0/1-propensity guard (binary treatment only).
-  const bool binary_d = IsBinaryTreatment(data.d);
+  const bool binary_d = cache.binary_d;
   if (binary_d) {
-    std::vector<double> m = pred.m;
+    const std::vector<double>& m = pred.m;
     std::size_t low = 0, high = 0;
-    std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
-    for (std::size_t k = 0; k < m.size(); ++k) {
-      if (irm && options.clip == 0 && !(m[k] > 0 && m[k] < 1)) degenerate.push_back(k);
-      if (m[k] < options.clip) ++low;
-      if (m[k] > 1 - options.clip) ++high;
-    }
-    if (!degenerate.empty()) {
+    cache.ClippedCounts(pred, options.clip, &low, &high);
+    if (irm && options.clip == 0 && cache.degenerate > 0) {
+      std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
+      for (std::size_t k = 0; k < m.size(); ++k) {
+        if (!(m[k] > 0 && m[k] < 1)) degenerate.push_back(k);
+      }
       // Unclipped IPW divides by m and 1 - m: name the rows instead of
       // returning an infinite estimate.
       std::string rows;
@@ -125,33 +113,18 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                       (degenerate.size() > 5 ? ", ..." : "") +
                       ". The features predict the treatment; keep clipping on (--clip > 0) or drop those features");
     }
-    for (int r = 0; r < pred.reps; ++r) {
-      // Perfect separation: every treated row's propensity above every
-      // control row's, so no treated row has a comparable control.
-      double max_control = -1, min_treated = 2;
-      for (std::size_t i = 0; i < n; ++i) {
-        const double mi = pred.m[static_cast<std::size_t>(r) * n + i];
-        if (data.d[i] == 1.0) {
-          min_treated = std::min(min_treated, mi);
-        } else {
-          max_control = std::max(max_control, mi);
-        }
-      }
-      if (max_control < min_treated) {
-        report.warnings.push_back(std::string(kWarnSeparation) +
-                                  ": the out-of-fold propensities separate treated from control rows perfectly"
-                                  " (repetition " + std::to_string(r) +
-                                  "): the features predict the treatment, there is no overlap and the "
-                                  "estimate rests on the clipping bounds");
-        break;
-      }
+    // Perfect separation: every treated row's propensity above every control
+    // row's, so no treated row has a comparable control.
+    if (cache.separated_rep >= 0) {
+      report.warnings.push_back(std::string(kWarnSeparation) +
+                                ": the out-of-fold propensities separate treated from control rows perfectly"
+                                " (repetition " + std::to_string(cache.separated_rep) +
+                                "): the features predict the treatment, there is no overlap and the "
+                                "estimate rests on the clipping bounds");
     }
-    std::sort(m.begin(), m.end());
-    report.overlap.min = m.front();
-    report.overlap.max = m.back();
-    for (double q : kOverlapProbs) {
-      report.overlap.quantiles.push_back(m[static_cast<std::size_t>(q * (m.size() - 1) + 0.5)]);
-    }
+    report.overlap.min = cache.overlap.min;
+    report.overlap.max = cache.overlap.max;
+    report.overlap.quantiles = cache.overlap.quantiles;
     if (irm) {
       report.overlap.clipped_low = low;
       report.overlap.clipped_high = high;
@@ -195,7 +168,8 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   // Host psi_a/psi_b: the CPU scores, and the cluster solve on either device
   // (a GPU session without clusters keeps them on the device).
   const std::size_t host_parts = session && !clustered ? 0 : n;
-  std::vector<double> psi_a(host_parts), psi_b(host_parts);
+  // Every row is written before it is read: no zero fill (a pass over 2 x 8n bytes).
+  const std::unique_ptr<double[]> psi_a(new double[host_parts]), psi_b(new double[host_parts]);
   for (int r = 0; r < pred.reps; ++r) {
     const std::size_t off = static_cast<std::size_t>(r) * n;
     ScoreBlock& block = report.scores[r];
@@ -204,15 +178,15 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       double* psi = block.psi.data() + static_cast<std::size_t>(e_index) * n;
       ops::ScoreSolution sol{};
       if (session) {
-        sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.data() : nullptr,
-                             clustered ? psi_b.data() : nullptr);
+        sol = session->Solve(r, e_index, spec, psi, clustered ? psi_a.get() : nullptr,
+                             clustered ? psi_b.get() : nullptr);
       } else {
         if (irm) {
-          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, spec), psi_a.data(), psi_b.data());
+          cpu::IrmScores(IrmArgsOf(data, pred, r, uw, spec), psi_a.get(), psi_b.get());
         } else {
-          cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.data(), psi_b.data());
+          cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.get(), psi_b.get());
         }
-        sol = SolveScore(psi_a, psi_b, psi);
+        sol = SolveScore(psi_a.get(), psi_b.get(), n, psi);
       }
       if (!(std::fabs(sol.j) > 0)) {
         throw DataError(std::string("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "
@@ -223,8 +197,12 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       // scaling (n J se) then gives t* unit variance.
       if (clustered) {
         // One-way cluster-robust theta and SE exactly as DoubleML computes them.
-        const ClusterSolution cs = SolveScoreClustered(psi_a.data(), psi_b.data(), n, data.cluster.data(),
-                                                       data.n_clusters, pred.fold.data() + off, fit.options.folds);
+        const ClusterSolution cs =
+            cache.cluster_index.empty()
+                ? SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
+                                      pred.fold.data() + off, fit.options.folds)
+                : SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
+                                      pred.fold.data() + off, fit.options.folds, cache.cluster_index[r]);
         sol.theta = cs.theta;
         sol.se = cs.se;
         for (std::size_t i = 0; i < n; ++i) psi[i] = sol.theta * psi_a[i] + psi_b[i];
@@ -250,10 +228,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     inference::FinishInto(&res, options.level);
     report.estimates.push_back(res);
   }
-
-  // Naive difference in means with Welch's SE: the comparison DML corrects.
-  // (A continuous treatment gets the OLS slope of Y on D with its HC0 SE.)
-  report.naive = NaiveComparison(data.y, data.d, binary_d);
+  report.naive = cache.naive;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -2,6 +2,7 @@
 // independently (docs/design.md section 2) and against closed forms.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -125,6 +126,74 @@ TEST(Estimate, RepetitionsAggregateByMedianThetaAndMedianUpperBound) {
   std::sort(up.begin(), up.end());
   EXPECT_NEAR(ate.estimate, th[1], 1e-12);
   EXPECT_NEAR(ate.se, (up[1] - th[1]) / 1.96, 1e-12);
+}
+
+// Fit::cache (computed when the fit is made) must change no number: the same
+// reports with the cache, without it, and for other data passed to Estimate.
+void ExpectSameReport(const Report& a, const Report& b) {
+  ASSERT_EQ(a.estimates.size(), b.estimates.size());
+  for (std::size_t k = 0; k < a.estimates.size(); ++k) {
+    EXPECT_EQ(a.estimates[k].theta_reps, b.estimates[k].theta_reps);
+    EXPECT_EQ(a.estimates[k].se_reps, b.estimates[k].se_reps);
+    EXPECT_EQ(a.estimates[k].ci_lower, b.estimates[k].ci_lower);
+  }
+  EXPECT_EQ(a.overlap.min, b.overlap.min);
+  EXPECT_EQ(a.overlap.max, b.overlap.max);
+  EXPECT_EQ(a.overlap.quantiles, b.overlap.quantiles);
+  EXPECT_EQ(a.overlap.clipped_low, b.overlap.clipped_low);
+  EXPECT_EQ(a.overlap.clipped_high, b.overlap.clipped_high);
+  EXPECT_EQ(a.overlap.share_clipped, b.overlap.share_clipped);
+  EXPECT_EQ(a.warnings, b.warnings);
+  EXPECT_EQ(a.naive.estimate, b.naive.estimate);
+  EXPECT_EQ(a.naive.se, b.naive.se);
+}
+
+TEST(Estimate, TheFitCacheChangesNoNumber) {
+  for (bool clustered : {false, true}) {
+    Synthetic s = MakeSynthetic(3000, 3, 5);
+    if (clustered) {  // clusters of 10 rows, each held out whole
+      s.data.n_clusters = 300;
+      for (std::size_t i = 0; i < s.data.n; ++i) s.data.cluster.push_back(static_cast<std::int32_t>(i / 10));
+      for (int r = 0; r < 3; ++r) {
+        for (std::size_t i = 0; i < s.data.n; ++i) s.pred.fold[r * s.data.n + i] = static_cast<int>((i / 10 + r) % 2);
+      }
+    }
+    Options o = IrmOptions(false);
+    const Fit fit = FitFromPredictions(s.data, o, s.pred);
+    ASSERT_NE(fit.cache, nullptr);
+    Fit bare = fit;
+    bare.cache.reset();
+    for (double clip : {0.0, 0.004, 0.01, 0.1, 0.2, 0.45}) {  // both sides of FitCache::kTail
+      for (bool normalize : {false, true}) {
+        o.clip = clip;
+        o.normalize_ipw = normalize;
+        const Report with_cache = Estimate(s.data, fit, o);
+        ExpectSameReport(with_cache, Estimate(s.data, bare, o));
+        // The overlap, computed here from the propensities directly.
+        std::size_t low = 0, high = 0;
+        for (double m : s.pred.m) low += m < clip, high += m > 1 - clip;
+        EXPECT_EQ(with_cache.overlap.clipped_low, low) << "clip " << clip;
+        EXPECT_EQ(with_cache.overlap.clipped_high, high) << "clip " << clip;
+        std::vector<double> sorted = s.pred.m;
+        std::sort(sorted.begin(), sorted.end());
+        EXPECT_EQ(with_cache.overlap.min, sorted.front());
+        EXPECT_EQ(with_cache.overlap.max, sorted.back());
+        EXPECT_EQ(with_cache.overlap.quantiles[3], sorted[static_cast<std::size_t>(0.5 * (sorted.size() - 1) + 0.5)]);
+      }
+    }
+    // The clipped counts follow clip.
+    o.clip = 0.004;
+    const std::size_t low_small = Estimate(s.data, fit, o).overlap.clipped_low;
+    o.clip = 0.2;
+    EXPECT_GT(Estimate(s.data, fit, o).overlap.clipped_low, low_small);
+    // Other data (a changed copy) is estimated from itself, not from the cache.
+    Dataset other = s.data;
+    for (double& y : other.y) y += 1.0;
+    other.y[0] += 50.0;
+    const Report from_other = Estimate(other, fit, o);
+    ExpectSameReport(from_other, Estimate(other, FitFromPredictions(other, o, s.pred), o));
+    EXPECT_NE(from_other.naive.se, Estimate(s.data, fit, o).naive.se);
+  }
 }
 
 TEST(Estimate, PlrIsResidualOnResidual) {

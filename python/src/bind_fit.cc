@@ -1,0 +1,128 @@
+// fastdml._ext: the nuisance fit (trained, or from given predictions) and Estimate.
+#include "bindings.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+
+namespace fastdml {
+namespace {
+
+// Runs FitNuisances on a worker thread with the GIL released. The calling
+// (main) thread polls Python's signal handlers every 50 ms; when one raises
+// (Ctrl-C -> KeyboardInterrupt) it sets the fit's cancel flag, waits for the
+// workers to stop (within one boosting round) and re-raises that exception.
+Fit FitWithSignals(const Dataset& data, const Options& options) {
+  std::atomic<bool> cancel{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  Fit fit;
+  std::exception_ptr error;
+  std::optional<nb::python_error> interrupt;
+  {
+    nb::gil_scoped_release release;
+    std::thread worker([&] {
+      try {
+        fit = FitNuisances(data, options, &cancel);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      finished = true;
+      cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mu);
+    while (!finished) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (finished || interrupt) continue;
+      lock.unlock();
+      {
+        nb::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) {
+          interrupt.emplace();  // takes the pending exception (KeyboardInterrupt)
+          cancel = true;
+        }
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    worker.join();
+  }
+  if (interrupt) throw *interrupt;
+  if (error) std::rethrow_exception(error);
+  return fit;
+}
+
+}  // namespace
+
+void BindFit(nb::module_& m) {
+  nb::class_<Fit>(m, "Fit")
+      .def_ro("options", &Fit::options)
+      .def_ro("xgboost_version", &Fit::xgboost_version)
+      .def_ro("threads", &Fit::threads)
+      .def_prop_ro("n", [](const Fit& f) { return f.predictions.n; })
+      .def_prop_ro("reps", [](const Fit& f) { return f.predictions.reps; })
+      .def_prop_ro("m", [](const Fit& f) { return RepMatrix(f.predictions.m, f.predictions.n, f.predictions.reps); }, nb::rv_policy::automatic)
+      .def_prop_ro("g0", [](const Fit& f) { return RepMatrix(f.predictions.g0, f.predictions.n, f.predictions.reps); }, nb::rv_policy::automatic)
+      .def_prop_ro("g1", [](const Fit& f) { return RepMatrix(f.predictions.g1, f.predictions.n, f.predictions.reps); }, nb::rv_policy::automatic)
+      .def_prop_ro("l", [](const Fit& f) { return RepMatrix(f.predictions.l, f.predictions.n, f.predictions.reps); }, nb::rv_policy::automatic)
+      .def_prop_ro("fold", [](const Fit& f) { return RepMatrix(f.predictions.fold, f.predictions.n, f.predictions.reps); }, nb::rv_policy::automatic)
+      .def_prop_ro("quality",
+                   [](const Fit& f) {
+                     nb::list out;
+                     for (const auto& q : f.quality) {
+                       nb::dict d;
+                       d["name"] = q.name;
+                       d["metric"] = q.metric;
+                       d["value"] = q.value;
+                       d["auc"] = q.auc;
+                       d["rows"] = q.rows;
+                       out.append(d);
+                     }
+                     return out;
+                   })
+      .def_prop_ro("timings", [](const Fit& f) {
+        const Timings& t = f.timings;
+        nb::dict d;
+        d["setup"] = t.setup;
+        d["gather"] = t.gather;
+        d["fold_matrices"] = t.fold_matrices;
+        d["training"] = t.training;
+        d["prediction"] = t.prediction;
+        d["scores"] = t.scores;
+        d["total"] = t.total;
+        return d;
+      })
+      .def("set_scores_seconds", [](Fit& f, double s) { f.timings.scores = s; });
+
+  m.def("fit_nuisances", &FitWithSignals, "data"_a, "options"_a,
+        "Cross-fitted nuisance predictions; GIL released, Ctrl-C cancels.");
+  m.def("fit_from_predictions",
+        [](const Dataset& data, const Options& options, In2 m_hat, std::optional<In2> g0, std::optional<In2> g1,
+           std::optional<In2> l, nb::ndarray<const std::int32_t, nb::ndim<2>, nb::c_contig, nb::device::cpu> fold) {
+          Predictions p;
+          p.n = data.n;
+          p.reps = static_cast<int>(m_hat.shape(0));
+          p.m = ToVector<double>(m_hat);
+          if (g0) p.g0 = ToVector<double>(*g0);
+          if (g1) p.g1 = ToVector<double>(*g1);
+          if (l) p.l = ToVector<double>(*l);
+          p.fold.assign(fold.data(), fold.data() + fold.size());
+          return FitFromPredictions(data, options, std::move(p));
+        },
+        "data"_a, "options"_a, "m"_a, "g0"_a.none(), "g1"_a.none(), "l"_a.none(), "fold"_a);
+  m.def("estimate", &Estimate, "data"_a, "fit"_a, "options"_a, nb::call_guard<nb::gil_scoped_release>());
+  m.def("nuisance_models_trained", &NuisanceModelsTrained,
+        "XGBoost models trained by this process so far (re-estimation adds none).");
+}
+
+}  // namespace fastdml

@@ -1,0 +1,90 @@
+// fastdml._ext: the report of estimates, the multiplier bootstrap and p-value adjustment.
+#include "bindings.h"
+
+#include <cstring>
+#include <string>
+
+#include "fastdml/error.h"
+#include "fastdml/estimator.h"
+#include "io/report.h"
+
+namespace fastdml {
+namespace {
+
+nb::dict EstimateDict(const EstimateResult& e) {
+  nb::dict d;
+  d["estimand"] = e.estimand;
+  d["estimate"] = e.estimate;
+  d["se"] = e.se;
+  d["t"] = e.t;
+  d["p_value"] = e.p_value;
+  d["ci_lower"] = e.ci_lower;
+  d["ci_upper"] = e.ci_upper;
+  d["theta_reps"] = e.theta_reps;
+  d["se_reps"] = e.se_reps;
+  d["has_joint"] = e.has_joint;
+  d["joint_ci_lower"] = e.joint_ci_lower;
+  d["joint_ci_upper"] = e.joint_ci_upper;
+  d["p_adjusted"] = e.p_adjusted;
+  return d;
+}
+
+}  // namespace
+
+void BindInference(nb::module_& m) {
+  nb::class_<Report>(m, "Report")
+      .def_ro("level", &Report::level)
+      .def_ro("warnings", &Report::warnings)
+      .def_ro("seconds", &Report::seconds)
+      .def_prop_ro("estimates",
+                   [](const Report& r) {
+                     nb::list out;
+                     for (const auto& e : r.estimates) out.append(EstimateDict(e));
+                     return out;
+                   })
+      .def_prop_ro("naive",
+                   [](const Report& r) {
+                     nb::dict d;
+                     d["estimate"] = r.naive.estimate;
+                     d["se"] = r.naive.se;
+                     d["t"] = r.naive.t;
+                     d["p_value"] = r.naive.p_value;
+                     d["n_treated"] = r.naive.n_treated;
+                     d["n_control"] = r.naive.n_control;
+                     return d;
+                   })
+      .def_prop_ro("overlap",
+                   [](const Report& r) {
+                     nb::dict d;
+                     d["min"] = r.overlap.min;
+                     d["max"] = r.overlap.max;
+                     d["quantiles"] = r.overlap.quantiles;
+                     d["clipped_low"] = r.overlap.clipped_low;
+                     d["clipped_high"] = r.overlap.clipped_high;
+                     d["share_clipped"] = r.overlap.share_clipped;
+                     return d;
+                   })
+      .def_prop_ro("bootstrap_done", [](const Report& r) { return r.bootstrap.done; })
+      .def_prop_ro("bootstrap_sampler", [](const Report& r) { return r.bootstrap.sampler; })
+      .def_prop_ro("bootstrap_seconds", [](const Report& r) { return r.bootstrap.seconds; })
+      .def_prop_ro("joint_critical_values", [](const Report& r) { return r.bootstrap.joint_critical_values; })
+      // Bootstrap t-statistics of repetition `rep` as a (B, k) array.
+      .def("t_boot", [](const Report& r, int rep) {
+        if (!r.bootstrap.done) throw UsageError("no bootstrap yet: call bootstrap() first");
+        if (rep < 0 || rep >= static_cast<int>(r.bootstrap.t_boot.size())) {
+          throw UsageError("rep must be in 0.." + std::to_string(r.bootstrap.t_boot.size() - 1));
+        }
+        const auto& t = r.bootstrap.t_boot[rep];
+        const std::size_t k = r.estimates.size();
+        double* buf = new double[t.size()];
+        std::memcpy(buf, t.data(), t.size() * sizeof(double));
+        nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<double*>(p); });
+        return nb::ndarray<nb::numpy, double, nb::ndim<2>>(buf, {t.size() / k, k}, owner);
+      });
+
+  m.def("bootstrap", &Bootstrap, "report"_a, "options"_a, "joint"_a, nb::call_guard<nb::gil_scoped_release>());
+  m.def("adjust_pvalues", &AdjustPValues, "report"_a, "methods"_a);
+  m.def("report_json", [](const Report& r, const Fit& f, const Dataset& d) { return io::ReportJson(r, f, d).dump(2); });
+}
+
+}  // namespace fastdml

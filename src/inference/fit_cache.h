@@ -1,0 +1,62 @@
+// What re-estimation reads from a fit that no re-estimation setting (estimand,
+// clip, normalize_ipw, level) changes, computed once when the fit is made
+// (FitNuisances, FitFromPredictions) and kept with it (Fit::cache): the
+// sorted propensities behind the overlap diagnostics, the separation and
+// feature-equals-treatment checks, the naive difference, the mean-one weights
+// and, with clusters, each repetition's cluster-to-fold index. Estimate then
+// costs the score passes alone; the clipped counts are two binary searches.
+// Memory: O(reps) besides the propensity tails (and the weights, if any).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fastdml/dataset.h"
+#include "fastdml/estimator.h"
+#include "inference/cluster.h"
+
+namespace fastdml {
+
+struct FitCache {
+  // The arrays the cache was computed from (addresses and sizes): a Fit or
+  // Dataset copied, or other data passed to Estimate, does not match and gets
+  // a fresh cache. Changing them in place is the caller's to avoid (as for
+  // Fit::device_predictions: reset Fit::cache).
+  const void* key[9] = {};
+  std::size_t key_size[9] = {};
+
+  bool binary_d = false;
+  std::string same_as_d;  // features equal to D or 1 - D, quoted ("" when none)
+  // Binary D: the overlap of all reps' propensities (min, max, quantiles at
+  // kOverlapProbs), and the tails below kTail and above 1 - kTail, each
+  // sorted, for the clipped counts at clip <= kTail by binary search (a
+  // larger clip takes one pass over pred.m). The tails, not all n x reps
+  // values, so the cache stays small where the propensities overlap.
+  static constexpr double kTail = 0.1;
+  Overlap overlap;  // min, max, quantiles (the clipped counts are per clip)
+  std::vector<double> low_tail, high_tail;
+  std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
+  int separated_rep = -1;      // the first repetition whose propensities separate D perfectly
+  std::vector<double> uw;      // MeanOneWeights(data.weights)
+  NaiveDifference naive;       // NaiveDifferenceOf(data)
+  // With clusters, per repetition: the fold of each cluster and the clusters
+  // per fold (empty when a repetition's folds do not hold whole clusters:
+  // the solve then reports that as before).
+  std::vector<ClusterFoldIndex> cluster_index;
+
+  bool Matches(const Dataset& data, const Predictions& pred) const;
+  // Rows x reps with m < clip and m > 1 - clip.
+  void ClippedCounts(const Predictions& pred, double clip, std::size_t* low, std::size_t* high) const;
+};
+
+// The naive comparison of Y between the arms (estimate.cc): data only.
+NaiveDifference NaiveDifferenceOf(const Dataset& data);
+
+std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred, int folds);
+
+// fit.cache when it was made from these arrays, else a new cache in *local.
+const FitCache& CacheFor(const Dataset& data, const Fit& fit, std::shared_ptr<const FitCache>* local);
+
+}  // namespace fastdml
