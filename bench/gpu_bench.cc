@@ -149,7 +149,7 @@ int RunBootstrap(const Flags& f) {
   o.sampler = fastdml::BootstrapSampler::kLoop;  // the per-(replicate, row) work being measured
   // The device it will really run on ("auto" may mean the CPU); "cuda"
   // without a usable GPU stops here with the reason.
-  o.device = fastdml::ToString(fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device"))));
+  o.device = fastdml::ResolveDevice(fastdml::ParseDevice(f.Str("device")));
   o.seed = 7;
   const fastdml::ScoreBlock sc = BenchScores(n, k);
   fastdml::BootstrapT(sc, o, 0);  // warm-up
@@ -163,8 +163,8 @@ int RunBootstrap(const Flags& f) {
   }
   const double med = fastdml::inference::Median(runs);
   json out = {{"bench", "bootstrap"},
-              {"device", o.device},
-              {"machine", Machine(o.device)},
+              {"device", fastdml::ToString(o.device)},
+              {"machine", Machine(fastdml::ToString(o.device))},
               {"n", n},
               {"k", k},
               {"replicates", o.replicates},
@@ -243,7 +243,7 @@ int RunFit(const Flags& f) {
     const fastdml::GateResult gate = fastdml::Gate(data, fit, groups, go);
     phase["gate"] = Seconds(t);
     t = Clock::now();
-    bo.device = fastdml::ToString(fit.options.device);
+    bo.device = fit.options.device;
     fastdml::Bootstrap(&report, bo, /*joint=*/true);
     phase["bootstrap"] = Seconds(t);
     const double total = Seconds(t0);

@@ -165,7 +165,7 @@ std::vector<double> BootstrapT(const ScoreBlock& sc, const BootstrapOptions& o, 
     throw Error("internal: cuda::BootstrapT runs the loop sampler; the exact sampler runs on the host "
                 "(call fastdml::BootstrapT)");
   }
-  const DeviceScope on_device(ParseDevice(o.device));  // "cuda:N": that GPU for this call
+  const DeviceScope on_device(o.device);  // "cuda:N": that GPU for this call
 
   const std::uint64_t n = sc.n;
   const int k = sc.k;

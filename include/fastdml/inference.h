@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "fastdml/device.h"
+
 namespace fastdml {
 
 namespace cuda {
@@ -32,10 +34,10 @@ struct BootstrapOptions {
   BootstrapSampler sampler = BootstrapSampler::kAuto;
   std::uint64_t seed = 0;
   int threads = 0;  // 0: all hardware threads; results never depend on it
-  // Where the replicates are computed: cpu | cuda | cuda:N | auto (the fit's
+  // Where the replicates are computed: cpu, cuda, cuda:N or auto (the fit's
   // device is the natural choice). Rademacher/Mammen multipliers are the same
   // bits on every device; t* agree within rounding of the sums.
-  std::string device = "cpu";
+  Device device = Device::Cpu();
 };
 
 // The scores of k estimands for one repetition, as the bootstrap needs them.

@@ -115,7 +115,8 @@ NB_MODULE(_ext, m) {
                    })
       .def_rw("seed", &BootstrapOptions::seed)
       .def_rw("threads", &BootstrapOptions::threads)
-      .def_rw("device", &BootstrapOptions::device);
+      .def_prop_rw("device", [](const BootstrapOptions& o) { return ToString(o.device); },
+                   [](BootstrapOptions& o, const std::string& v) { o.device = ParseDevice(v); });
 
   BindFit(m);
   BindInference(m);

@@ -111,7 +111,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
                                                  : fastdml::BootstrapSampler::kAuto;
     bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;  // --load-fit: the fit's seed
     bo.threads = opt.threads;
-    bo.device = ToString(fit.options.device);  // resolved by the fit: cpu, cuda or cuda:N
+    bo.device = fit.options.device;  // resolved by the fit: cpu, cuda or cuda:N
     fastdml::Bootstrap(&report, bo, a.joint);
   }
   if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));

@@ -45,19 +45,17 @@ BootstrapMethod ParseBootstrapMethod(const std::string& s) {
 
 namespace {
 
-// "cpu" or "cuda" (or "cuda:N") for BootstrapOptions::device: "auto" is CUDA
-// when cuda::Available, else the CPU with no error; an explicit cuda request
-// without a usable GPU throws LibraryError saying what is missing.
-std::string ResolveBootstrapDevice(const std::string& requested) {
-  if (requested == "cpu") return "cpu";
-  const bool cuda_requested = requested == "cuda" || requested.rfind("cuda:", 0) == 0;
-  if (requested != "auto" && !cuda_requested) {
-    throw UsageError("bootstrap device: expected cpu, cuda, cuda:N or auto (got '" + requested + "')");
-  }
+// Where BootstrapOptions::device runs: "auto" is CUDA when cuda::Available,
+// else the CPU with no error; an explicit cuda request without a usable GPU
+// throws LibraryError saying what is missing.
+Device ResolveBootstrapDevice(const Device& requested) {
+  if (requested.kind == Device::Kind::kCpu) return requested;
   std::string why;
   const bool usable = cuda::Available(&why);
-  if (requested == "auto") return usable ? "cuda" : "cpu";
-  if (!usable) throw LibraryError("bootstrap on --device " + requested + ": CUDA is not usable: " + why);
+  if (requested.kind == Device::Kind::kAuto) return usable ? Device::Cuda() : Device::Cpu();
+  if (!usable) {
+    throw LibraryError("bootstrap on --device " + ToString(requested) + ": CUDA is not usable: " + why);
+  }
   return requested;
 }
 
@@ -65,9 +63,9 @@ std::string ResolveBootstrapDevice(const std::string& requested) {
 }  // namespace
 
 std::vector<double> BootstrapT(const ScoreBlock& scores, const BootstrapOptions& options, int rep) {
-  const std::string device = ResolveBootstrapDevice(options.device);
+  const Device device = ResolveBootstrapDevice(options.device);
   // The exact sampler is host code on every device (cuda/bootstrap.h says why).
-  if (device == "cpu" || ops::UsesExactBootstrap(options)) return cpu::BootstrapT(scores, options, rep);
+  if (!device.is_cuda() || ops::UsesExactBootstrap(options)) return cpu::BootstrapT(scores, options, rep);
   return cuda::BootstrapT(scores, options, rep);
 }
 

@@ -154,7 +154,7 @@ TEST(FitCuda, ResidentPredictionsGiveTheUploadedAndCpuResults) {
     bo.method = BootstrapMethod::kRademacher;
     bo.sampler = BootstrapSampler::kLoop;
     bo.seed = 4;
-    bo.device = "cuda";
+    bo.device = Device::Cuda();
     ScoreBlock without_device = resident.scores[1];
     without_device.device_scores.reset();
     EXPECT_EQ(BootstrapT(resident.scores[1], bo, 1), BootstrapT(without_device, bo, 1)) << c.name;

@@ -319,7 +319,7 @@ TEST(ScoresCuda, EstimateOnTheGpuMatchesTheCpu) {
     bo.method = BootstrapMethod::kMammen;
     bo.sampler = BootstrapSampler::kLoop;
     bo.seed = 3;
-    bo.device = "cuda";
+    bo.device = Device::Cuda();
     ScoreBlock uploaded = gpu.scores[1];
     uploaded.device_scores.reset();
     EXPECT_EQ(BootstrapT(gpu.scores[1], bo, 1), BootstrapT(uploaded, bo, 1));

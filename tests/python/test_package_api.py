@@ -510,7 +510,7 @@ def test_bad_options_raise_value_errors():
         fastdml.DML(model="iv")
     with pytest.raises(ValueError, match="unknown setting 'depth'"):
         fastdml.DML(outcome_learner={"depth": 3})
-    with pytest.raises(ValueError, match="device must be"):
+    with pytest.raises(ValueError, match="device: expected cpu, cuda, cuda:N or auto"):
         fastdml.DML(device="tpu")
     with pytest.raises(ValueError, match="folds"):
         fastdml.DML(n_folds=1)
