@@ -1,4 +1,4 @@
-// CUDA twins of cate/row_sums.h. Group sums, counts and quantile bins are the
+// CUDA twins of cate/ols/row_sums.h. Group sums, counts and quantile bins are the
 // Thrust code of cuda/segmented_sums.h (also tested on the OpenMP backend);
 // the general OLS products are cuBLAS on the design uploaded once:
 // X'X = syrk, X'y and X beta = gemv, the meat X' diag(w^2) X = dgmm + syrk,

@@ -1,5 +1,5 @@
 // CUDA twins of the CPU passes over the rows behind GATE, BLP and sorted
-// GATES (cate/row_sums.h): same signatures and results within rounding of
+// GATES (cate/ols/row_sums.h): same signatures and results within rounding of
 // sums taken in another order. Host vectors in, host vectors out; the rows
 // are uploaded once per object and stay on the GPU for all of its passes.
 // Group sums are Thrust algorithms from cuda/segmented_sums.h, products with

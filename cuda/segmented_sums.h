@@ -1,5 +1,5 @@
 // Deterministic group sums as Thrust algorithms, for the CUDA twins of
-// cate/row_sums.h. One source, two compilers: cuda/row_sums.cu builds it with
+// cate/ols/row_sums.h. One source, two compilers: cuda/row_sums.cu builds it with
 // nvcc for Thrust's CUDA backend, tests/thrust/cate_sums_test.cc with g++ for
 // the OpenMP backend, so CI runs this device logic without a GPU. Needs the
 // Thrust headers, so src/ never includes it.

@@ -8,9 +8,9 @@
 #include <set>
 #include <string>
 
-#include "cate/ols.h"
+#include "cate/ols/ols.h"
 #include "cuda/device.h"
-#include "cate/row_sums.h"
+#include "cate/ols/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/error.h"
 #include "inference/aggregate.h"

@@ -1,14 +1,14 @@
 // Group average treatment effects: OLS of the orthogonal signal on group
 // dummies (Semenova and Chernozhukov 2021, section 2; DoubleML gate()), and
 // the group-wise ATT as the ATT score solved within each group. The passes
-// over the rows run on the fit's device (cate/row_sums.h).
+// over the rows run on the fit's device (cate/ols/row_sums.h).
 #include <chrono>
 #include <cmath>
 #include <string>
 
-#include "cate/ols.h"
+#include "cate/ols/ols.h"
 #include "cuda/device.h"
-#include "cate/row_sums.h"
+#include "cate/ols/row_sums.h"
 #include "cate/signal.h"
 #include "inference/aggregate.h"
 #include "fastdml/error.h"

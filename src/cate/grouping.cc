@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "cate/ols.h"
-#include "cate/row_sums.h"
+#include "cate/ols/ols.h"
+#include "cate/ols/row_sums.h"
 #include "fastdml/cate.h"
 #include "fastdml/error.h"
 

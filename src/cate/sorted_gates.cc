@@ -9,9 +9,9 @@
 #include <cmath>
 #include <string>
 
-#include "cate/ols.h"
+#include "cate/ols/ols.h"
 #include "cuda/device.h"
-#include "cate/row_sums.h"
+#include "cate/ols/row_sums.h"
 #include "cate/signal.h"
 #include "fastdml/cate_model.h"
 #include "fastdml/error.h"

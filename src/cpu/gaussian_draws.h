@@ -1,6 +1,6 @@
 // The exact Gaussian multiplier sampler, written once: the ATE/ATT bootstrap
 // with normal weights (cpu/bootstrap.cc) and the joint bands of GATE, BLP and
-// sorted GATES (cate/bootstrap.cc) both draw t*_b = F z_b with F F^T = Sigma
+// sorted GATES (cate/ols/bands.cc) both draw t*_b = F z_b with F F^T = Sigma
 // and z_bj standard normal from the counter-based Philox stream
 // (ops/philox_weights.h), keyed by (seed, rep, b, j, stream).
 #pragma once

@@ -1,7 +1,7 @@
 // What the passes over the rows behind GATE, BLP and sorted GATES hand back,
 // and the row objects they run on: plain types shared by the CPU twin
-// (cate/row_sums.cc) and the CUDA twin (cuda/row_sums.cu), so that cuda/
-// needs nothing above ops/. The dispatch by Device is cate/row_sums.h.
+// (cate/ols/row_sums.cc) and the CUDA twin (cuda/row_sums.cu), so that cuda/
+// needs nothing above ops/. The dispatch by Device is cate/ols/row_sums.h.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +14,7 @@
 namespace fastdml::cate {
 
 // ---------------------------------------------------------------------------
-// Group-ratio OLS (GroupRatio in cate/ols.h): theta_g = sum_g b / sum_g a.
+// Group-ratio OLS (GroupRatio in cate/ols/ols.h): theta_g = sum_g b / sum_g a.
 
 // Pass 1, per group g (0..G-1; a group without rows has zeros).
 struct GroupTotals {

@@ -1,4 +1,4 @@
-// One test body per device for the heterogeneity passes (cate/row_sums.h):
+// One test body per device for the heterogeneity passes (cate/ols/row_sums.h):
 // GATE (HC0, HC1, HC3, cluster; ATE and ATT signals), BLP coefficients and
 // covariance, and sorted GATES with the fit's device set to "cpu" or "cuda".
 // Each body checks the device against textbook values (group means, the

@@ -1,5 +1,5 @@
 // The Thrust code of cuda/segmented_sums.h (what cuda/row_sums.cu runs on a GPU),
-// here on Thrust's OpenMP backend, against the CPU passes of cate/row_sums.h:
+// here on Thrust's OpenMP backend, against the CPU passes of cate/ols/row_sums.h:
 // integers (counts, bins, pair ids, maxima) exactly, floating sums within the
 // rounding bound of two summation orders, and bit-identical across OpenMP
 // thread counts.
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "cate/ols.h"
-#include "cate/row_sums.h"
+#include "cate/ols/ols.h"
+#include "cate/ols/row_sums.h"
 #include "cuda/segmented_sums.h"
 #include "fastdml/error.h"
 

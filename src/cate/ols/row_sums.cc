@@ -1,7 +1,7 @@
-// CPU passes over the rows (cate/row_sums.h) and the device dispatch; the CUDA
+// CPU passes over the rows (cate/ols/row_sums.h) and the device dispatch; the CUDA
 // twins are in cuda/row_sums.cu. Sums run in row order, as before the split, so
 // CPU results are unchanged.
-#include "cate/row_sums.h"
+#include "cate/ols/row_sums.h"
 
 #include <algorithm>
 #include <string>

@@ -1,5 +1,5 @@
 // The Gaussian multiplier draws behind the GATE/BLP/sorted GATES joint bands
-// (src/cate/bootstrap.cc): t* has unit variance and the correlation of the
+// (src/cate/ols/bands.cc): t* has unit variance and the correlation of the
 // coefficient covariance, also when that covariance is only semi-definite;
 // each consumer draws from its own Philox stream.
 // Tolerances: 5 Monte-Carlo standard errors at B = 20000 (variance: 5
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "cate/ols.h"
+#include "cate/ols/ols.h"
 #include "ops/philox_weights.h"
 
 namespace fastdml {

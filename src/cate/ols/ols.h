@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cate/row_sums.h"
+#include "cate/ols/row_sums.h"
 #include "fastdml/cate.h"
 
 namespace fastdml::cate {

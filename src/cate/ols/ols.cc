@@ -10,8 +10,8 @@
 
 #include <Eigen/Dense>
 
-#include "cate/ols.h"
-#include "cate/row_sums.h"
+#include "cate/ols/ols.h"
+#include "cate/ols/row_sums.h"
 #include "fastdml/error.h"
 
 namespace fastdml {

@@ -1,4 +1,4 @@
-// OlsRobust and OlsOnGroups (src/cate/ols.cc) against textbook formulas
+// OlsRobust and OlsOnGroups (src/cate/ols/ols.cc) against textbook formulas
 // computed here independently: coefficients from a Householder QR solve, HC0
 // = (X'X)^-1 X' diag(e^2) X (X'X)^-1, HC1 = n/(n-k) HC0, HC3 with h_ii from
 // the explicit hat matrix X (X'X)^-1 X', cluster with statsmodels' factor

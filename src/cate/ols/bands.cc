@@ -6,7 +6,7 @@
 // (seed, rep, b, j, stream).
 #include <Eigen/Dense>
 
-#include "cate/ols.h"
+#include "cate/ols/ols.h"
 #include "cpu/gaussian_draws.h"
 #include "fastdml/error.h"
 
