@@ -109,13 +109,7 @@ class DML:
         before = _ext.nuisance_models_trained()
         self._fit = _ext.fit_nuisances(self._data, options)
         self.models_trained += _ext.nuisance_models_trained() - before
-        self._boot = self._blp = None
-        # Kept (a reference, no copy) so that gate()/blp() can name its columns.
-        self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
-        t0 = time.perf_counter()
-        self._report = _ext.estimate(self._data, self._fit, options)
-        self._fit.set_scores_seconds(time.perf_counter() - t0)
-        return self
+        return self._estimate_new_fit(X, outcome, options)
 
     def from_predictions(self, X, y=None, d=None, weights=None, clusters=None, *, predictions, outcome=None,
                          treatment=None, features=None):
@@ -153,7 +147,12 @@ class DML:
             raise ValueError("predictions: every entry needs the same number of repetitions")
         self._fit = _ext.fit_from_predictions(self._data, options, mats["m"], mats.get("g0"), mats.get("g1"),
                                               mats.get("l"), fold)
+        return self._estimate_new_fit(X, outcome, options)
+
+    def _estimate_new_fit(self, X, outcome, options):
+        """The first report of a new fit (fit or from_predictions)."""
         self._boot = self._blp = None
+        # Kept (a reference, no copy) so that gate()/blp() can name its columns.
         self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
         t0 = time.perf_counter()
         self._report = _ext.estimate(self._data, self._fit, options)

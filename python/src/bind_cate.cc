@@ -26,22 +26,11 @@ ColumnSource ArrayColumns(nb::callable columns) {
 }
 
 nb::dict GroupDict(const GroupEffect& e) {
-  nb::dict d;
+  nb::dict d = InferenceDict(e);
   d["label"] = e.label;
   d["n"] = e.n;
   d["n_treated"] = e.n_treated;
-  d["estimate"] = e.estimate;
-  d["se"] = e.se;
-  d["t"] = e.t;
-  d["p_value"] = e.p_value;
-  d["ci_lower"] = e.ci_lower;
-  d["ci_upper"] = e.ci_upper;
-  d["has_joint"] = e.has_joint;
-  d["joint_ci_lower"] = e.joint_ci_lower;
-  d["joint_ci_upper"] = e.joint_ci_upper;
   d["p_romano_wolf"] = e.p_romano_wolf;
-  d["theta_reps"] = e.theta_reps;
-  d["se_reps"] = e.se_reps;
   return d;
 }
 

@@ -12,19 +12,8 @@ namespace fastdml {
 namespace {
 
 nb::dict EstimateDict(const EstimateResult& e) {
-  nb::dict d;
+  nb::dict d = InferenceDict(e);
   d["estimand"] = e.estimand;
-  d["estimate"] = e.estimate;
-  d["se"] = e.se;
-  d["t"] = e.t;
-  d["p_value"] = e.p_value;
-  d["ci_lower"] = e.ci_lower;
-  d["ci_upper"] = e.ci_upper;
-  d["theta_reps"] = e.theta_reps;
-  d["se_reps"] = e.se_reps;
-  d["has_joint"] = e.has_joint;
-  d["joint_ci_lower"] = e.joint_ci_lower;
-  d["joint_ci_upper"] = e.joint_ci_upper;
   d["p_adjusted"] = e.p_adjusted;
   return d;
 }

@@ -49,4 +49,24 @@ void BindInference(nb::module_& m);  // bind_inference.cc: report, bootstrap, p-
 void BindCate(nb::module_& m);       // bind_cate.cc: GATE, BLP, bases
 void BindSim(nb::module_& m);        // bind_sim.cc: simulated designs
 
+// The fields every inferred quantity shares (EstimateResult, GroupEffect):
+// the aggregated estimate and its inference, the per-repetition values and
+// the joint band (src/inference/aggregate.h fills them all alike).
+template <typename Result>
+nb::dict InferenceDict(const Result& e) {
+  nb::dict d;
+  d["estimate"] = e.estimate;
+  d["se"] = e.se;
+  d["t"] = e.t;
+  d["p_value"] = e.p_value;
+  d["ci_lower"] = e.ci_lower;
+  d["ci_upper"] = e.ci_upper;
+  d["theta_reps"] = e.theta_reps;
+  d["se_reps"] = e.se_reps;
+  d["has_joint"] = e.has_joint;
+  d["joint_ci_lower"] = e.joint_ci_lower;
+  d["joint_ci_upper"] = e.joint_ci_upper;
+  return d;
+}
+
 }  // namespace fastdml
