@@ -31,12 +31,7 @@
 
 // No FMA contraction in this file (and no libm in the weights): every
 // instruction-set path gives the same bits.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "cpu/no_fp_contract.h"  // first: the rest of the file rounds alike everywhere
 
 #include "cpu/bootstrap.h"
 

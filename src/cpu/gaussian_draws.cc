@@ -1,11 +1,6 @@
 // See cpu/gaussian_draws.h. No FMA contraction here (as in cpu/bootstrap.cc):
 // the draws are the same bits on every host.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "cpu/no_fp_contract.h"  // first: the rest of the file rounds alike everywhere
 
 #include "cpu/gaussian_draws.h"
 
