@@ -48,9 +48,9 @@ PlrScoreArgs PlrArgsOf(const Dataset& data, const Predictions& pred, int rep) {
 namespace fastdml::cpu {
 
 void IrmScores(const IrmScoreArgs& a, double* psi_a, double* psi_b) {
-  // The clipped (normalised) propensity; written before it is read, so no
-  // zero fill (a pass over 8n bytes per call).
-  const std::unique_ptr<double[]> m(new double[a.n]);
+  // Scratch for the normalised propensity (only normalize_ipw writes it);
+  // written before it is read, so no zero fill (a pass over 8n bytes per call).
+  const std::unique_ptr<double[]> m(a.spec.normalize_ipw ? new double[a.n] : nullptr);
   ops::IrmPass(ops::SerialLoops{}, a, m.get(), psi_a, psi_b);
 }
 

@@ -51,14 +51,16 @@ struct WeightedTreatment {
 
 // psi_a = -w (rescaled by mean(w) afterwards) and psi_b of row i.
 struct Row {
-  IrmScoreArgs a;  // m: the clipped (normalised) propensity
+  IrmScoreArgs a;  // m: the propensity, already clipped (and normalised) unless clip_here
   double p;        // mean(uw D); 1 for the ATE
+  bool clip_here;  // clip a.m[i] in this pass (no separate clip pass)
   double* psi_a;
   double* psi_b;
   FASTDML_HD void operator()(std::size_t i) const {
+    const double m = clip_here ? ClipPropensity(a.m[i], a.spec.clip) : a.m[i];
     double w, wbar;
-    IrmWeights(a.spec.estimand == Estimand::kAtt, a.d[i], a.m[i], a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
-    const ScorePair s = IrmScore(a.y[i], a.d[i], a.m[i], a.g0[i], a.g1[i], w, wbar);
+    IrmWeights(a.spec.estimand == Estimand::kAtt, a.d[i], m, a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
+    const ScorePair s = IrmScore(a.y[i], a.d[i], m, a.g0[i], a.g1[i], w, wbar);
     psi_a[i] = s.a;
     psi_b[i] = s.b;
   }
@@ -93,23 +95,32 @@ struct SerialLoops {
 
 // IRM psi_a, psi_b of a.n rows. `Loops` gives ForEach(n, f) and Sum(n, f)
 // over row indices, in the memory that every pointer (the arguments', m_work,
-// psi_a, psi_b) lives in. `m_work` is n doubles of scratch for the propensity
-// actually used.
+// psi_a, psi_b) lives in. `m_work` is n doubles of scratch for the normalised
+// propensity (untouched without normalize_ipw).
+//
+// Passes over the rows, the memory traffic of a re-estimation: the clip is
+// fused into the score pass unless the Hajek sums need the clipped values
+// first; the rescale by mean(w) runs only where w is not 1 in every row (ATT
+// or sample weights): for the unweighted ATE, sum(w) = n exactly, mean(w) = 1
+// and the division would change no bit.
 template <class Loops>
 void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, double* psi_b) {
   namespace f = irm_functors;
   const std::size_t n = a.n;
   if (n == 0) return;
-  loops.ForEach(n, f::Clip{a.m, a.spec.clip, m_work});
-  a.m = m_work;
-  if (a.spec.normalize_ipw) {
+  const bool normalize = a.spec.normalize_ipw;
+  if (normalize) {
+    loops.ForEach(n, f::Clip{a.m, a.spec.clip, m_work});
+    a.m = m_work;
     const double s1 = loops.Sum(n, f::InverseProbability{a.d, a.m, true});
     const double s0 = loops.Sum(n, f::InverseProbability{a.d, a.m, false});
     loops.ForEach(n, f::Normalize{a.d, s1 / n, s0 / n, m_work});
   }
+  const bool att = a.spec.estimand == Estimand::kAtt;
   double p = 1.0;
-  if (a.spec.estimand == Estimand::kAtt) p = loops.Sum(n, f::WeightedTreatment{a.d, a.uw}) / n;
-  loops.ForEach(n, f::Row{a, p, psi_a, psi_b});
+  if (att) p = loops.Sum(n, f::WeightedTreatment{a.d, a.uw}) / n;
+  loops.ForEach(n, f::Row{a, p, /*clip_here=*/!normalize, psi_a, psi_b});
+  if (!att && a.uw == nullptr) return;  // w = 1 in every row: psi_a = -1 already
   // sum(w) = -sum(psi_a): negation is exact, so this is the sum of w itself.
   const double mean_w = -loops.Sum(n, f::Element{psi_a}) / n;
   loops.ForEach(n, f::DivideInPlace{psi_a, mean_w});
