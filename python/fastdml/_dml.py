@@ -137,8 +137,9 @@ class DML:
             a = np.asarray(predictions[key])
             if a.ndim == 1:
                 a = a.reshape(-1, 1)
-            if a.ndim != 2 or a.shape[0] != n:
-                raise ValueError(f"predictions[{key!r}] must have shape ({n},) or ({n}, n_rep), got {a.shape}")
+            if a.ndim != 2 or a.shape[0] != n or a.shape[1] < 1:
+                raise ValueError(f"predictions[{key!r}] must have shape ({n},) or ({n}, n_rep) with n_rep >= 1, "
+                                 f"got {a.shape}")
             return np.ascontiguousarray(a.T, dtype=dtype)
 
         fold = reps_by_rows("fold", np.int32)

@@ -797,7 +797,7 @@ std::vector<double> ExactT(const UnitScores& us, const BootstrapOptions& o, std:
   sigma.triangularView<Eigen::StrictlyUpper>() = sigma.transpose();
   if (!sigma.allFinite()) throw Error("bootstrap: the scores' covariance is not finite");
 
-  const Eigen::MatrixXd f = cpu::CovarianceRoot(sigma);
+  const Eigen::MatrixXd f = cpu::CovarianceRoot(sigma, "bootstrap: cannot factor the scores' covariance");
   return cpu::GaussianDraws(f, o.replicates, o.seed, rep, ops::kStreamExactNormal, o.threads);
 }
 

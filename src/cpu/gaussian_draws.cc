@@ -13,7 +13,7 @@
 
 namespace fastdml::cpu {
 
-Eigen::MatrixXd CovarianceRoot(const Eigen::MatrixXd& sigma) {
+Eigen::MatrixXd CovarianceRoot(const Eigen::MatrixXd& sigma, const char* error) {
   // Sigma = P^T L D L^T P (pivoted, D >= 0 up to rounding) => F = P^T L D^{1/2}.
   Eigen::MatrixXd f;
   Eigen::LDLT<Eigen::MatrixXd> ldlt(sigma);
@@ -24,7 +24,7 @@ Eigen::MatrixXd CovarianceRoot(const Eigen::MatrixXd& sigma) {
     f = ldlt.transpositionsP().transpose() * f;
   } else {
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(sigma);
-    if (eig.info() != Eigen::Success) throw Error("bootstrap: cannot factor the scores' covariance");
+    if (eig.info() != Eigen::Success) throw Error(error);
     f = eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
   }
   return f;

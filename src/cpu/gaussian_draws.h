@@ -15,7 +15,9 @@ namespace fastdml::cpu {
 // pivoted LDL^T, F = P^T L D^{1/2} (D clipped at 0, so semi-definite is
 // fine); should rounding make LDL^T give up, the eigen-decomposition
 // V diag(sqrt(max(lambda, 0))).
-Eigen::MatrixXd CovarianceRoot(const Eigen::MatrixXd& sigma);
+// `error` is the message thrown when it cannot be factored, in the caller's
+// words.
+Eigen::MatrixXd CovarianceRoot(const Eigen::MatrixXd& sigma, const char* error);
 
 // t[b * m + i] = sum_c f(i, c) z_bc for b < replicates (f is m x k), with
 // z_bc = ops::ExactNormalDraw(seed, rep, b, c, stream). Each sum runs over c

@@ -352,7 +352,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   }
 
   fit.quality = NuisanceQualities(data, pred);
-  fit.cache = MakeFitCache(data, pred, fit.options.folds);
+  fit.cache = MakeFitCache(data, pred);
   fit.timings.total = Since(t_start);
   return fit;
 }
@@ -365,7 +365,16 @@ Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions 
     throw DataError("the predictions cover " + std::to_string(predictions.n) + " rows but the data has " +
                     std::to_string(n));
   }
+  if (predictions.reps < 1) {
+    throw DataError("the predictions hold " + std::to_string(predictions.reps) +
+                    " repetitions; at least one is needed");
+  }
   const std::size_t total = n * static_cast<std::size_t>(predictions.reps);
+  if (predictions.fold.size() != total) {
+    throw DataError("the predictions hold " + std::to_string(predictions.fold.size()) + " fold ids for " +
+                    std::to_string(n) + " rows x " + std::to_string(predictions.reps) +
+                    " repetitions; one per row and repetition is needed");
+  }
   auto need = [&](const std::vector<double>& v, const char* name) {
     if (v.size() != total) {
       throw DataError(std::string("the predictions lack ") + name + " (needed by --model " +
@@ -400,7 +409,7 @@ Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions 
   fit.options.reps = predictions.reps;
   fit.predictions = std::move(predictions);
   fit.quality = NuisanceQualities(data, fit.predictions);
-  fit.cache = MakeFitCache(data, fit.predictions, fit.options.folds);
+  fit.cache = MakeFitCache(data, fit.predictions);
   return fit;
 }
 

@@ -98,6 +98,10 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds, const ClusterFoldIndex& index) {
+  if (n_clusters < 1 || folds < 1 || index.cluster_fold.size() != static_cast<std::size_t>(n_clusters) ||
+      index.per_fold.size() != static_cast<std::size_t>(folds)) {
+    throw Error("internal: the cluster-fold index was made for other clusters or folds");
+  }
   const std::vector<int>& cluster_fold = index.cluster_fold;
   const std::vector<std::size_t>& m = index.per_fold;
 

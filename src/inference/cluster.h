@@ -45,7 +45,8 @@ ClusterFoldIndex IndexClusterFolds(std::size_t n, const std::int32_t* cluster, s
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds);
-// The same with the index of these folds (IndexClusterFolds), kept by a fit.
+// The same with the index of these folds (IndexClusterFolds); an index of
+// another size is an internal Error.
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds, const ClusterFoldIndex& index);

@@ -76,7 +76,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   // What no setting here changes was computed with the fit (fit_cache.h).
   std::shared_ptr<const FitCache> local_cache;
   const FitCache& cache = CacheFor(data, fit, &local_cache);
-  const std::vector<double>& uw = cache.uw;
+  const std::vector<double> uw = MeanOneWeights(data.weights);  // read now: may change between estimates
 
   Report report;
   report.level = options.level;
@@ -197,12 +197,8 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       // scaling (n J se) then gives t* unit variance.
       if (clustered) {
         // One-way cluster-robust theta and SE exactly as DoubleML computes them.
-        const ClusterSolution cs =
-            cache.cluster_index.empty()
-                ? SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
-                                      pred.fold.data() + off, fit.options.folds)
-                : SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(), data.n_clusters,
-                                      pred.fold.data() + off, fit.options.folds, cache.cluster_index[r]);
+        const ClusterSolution cs = SolveScoreClustered(psi_a.get(), psi_b.get(), n, data.cluster.data(),
+                                                       data.n_clusters, pred.fold.data() + off, fit.options.folds);
         sol.theta = cs.theta;
         sol.se = cs.se;
         for (std::size_t i = 0; i < n; ++i) psi[i] = sol.theta * psi_a[i] + psi_b[i];

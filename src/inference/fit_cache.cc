@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cpu/scores.h"  // MeanOneWeights
 #include "fastdml/error.h"
 
 namespace fastdml {
@@ -39,12 +38,12 @@ void Keys(const Dataset& data, const Predictions& pred, FitCache* c) {
   SetKey(c, 0, data.x);
   SetKey(c, 1, data.y);
   SetKey(c, 2, data.d);
-  SetKey(c, 3, data.weights);
-  SetKey(c, 4, data.cluster);
-  SetKey(c, 5, pred.m);
-  SetKey(c, 6, pred.g0);
-  SetKey(c, 7, pred.g1);
-  SetKey(c, 8, pred.fold);
+  SetKey(c, 3, pred.m);
+  SetKey(c, 4, pred.g0);
+  SetKey(c, 5, pred.g1);
+  SetKey(c, 6, pred.fold);
+  SetKey(c, 7, data.feature_names);  // same_as_d names them
+  c->key_size[7] = data.p;
 }
 
 }  // namespace
@@ -71,13 +70,12 @@ void FitCache::ClippedCounts(const Predictions& pred, double clip, std::size_t* 
   *high = static_cast<std::size_t>(high_tail.end() - std::upper_bound(high_tail.begin(), high_tail.end(), 1 - clip));
 }
 
-std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred, int folds) {
+std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred) {
   auto c = std::make_shared<FitCache>();
   Keys(data, pred, c.get());
   const std::size_t n = pred.n;
   c->binary_d = IsBinaryTreatment(data.d);
   c->same_as_d = FeaturesEqualToTreatment(data);
-  c->uw = MeanOneWeights(data.weights);
   c->naive = NaiveDifferenceOf(data);
   if (c->binary_d && n == data.n) {
     for (double m : pred.m) {
@@ -111,22 +109,12 @@ std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predicti
       if (max_control < min_treated) c->separated_rep = r;
     }
   }
-  if (!data.cluster.empty() && n == data.n && folds > 0) {
-    try {
-      for (int r = 0; r < pred.reps; ++r) {
-        c->cluster_index.push_back(IndexClusterFolds(n, data.cluster.data(), data.n_clusters,
-                                                     pred.fold.data() + static_cast<std::size_t>(r) * n, folds));
-      }
-    } catch (const Error&) {
-      c->cluster_index.clear();  // Estimate's solve raises the same error where it did before
-    }
-  }
   return c;
 }
 
 const FitCache& CacheFor(const Dataset& data, const Fit& fit, std::shared_ptr<const FitCache>* local) {
   if (fit.cache && fit.cache->Matches(data, fit.predictions)) return *fit.cache;
-  *local = MakeFitCache(data, fit.predictions, fit.options.folds);
+  *local = MakeFitCache(data, fit.predictions);
   return **local;
 }
 

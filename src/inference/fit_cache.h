@@ -2,10 +2,15 @@
 // clip, normalize_ipw, level) changes, computed once when the fit is made
 // (FitNuisances, FitFromPredictions) and kept with it (Fit::cache): the
 // sorted propensities behind the overlap diagnostics, the separation and
-// feature-equals-treatment checks, the naive difference, the mean-one weights
-// and, with clusters, each repetition's cluster-to-fold index. Estimate then
+// feature-equals-treatment checks and the naive difference. Estimate then
 // costs the score passes alone; the clipped counts are two binary searches.
-// Memory: O(reps) besides the propensity tails (and the weights, if any).
+// Memory: O(1) besides the propensity tails.
+//
+// What enters the scores themselves is never cached: sample weights and
+// cluster ids are read from the Dataset at every Estimate (one pass each,
+// and only when given), so re-weighting or re-clustering a Dataset in place
+// cannot meet a stale value. The cache holds only what the fit's own data
+// (X, y, d and the predictions) decide.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -15,17 +20,18 @@
 
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
-#include "inference/cluster.h"
 
 namespace fastdml {
 
 struct FitCache {
-  // The arrays the cache was computed from (addresses and sizes): a Fit or
-  // Dataset copied, or other data passed to Estimate, does not match and gets
-  // a fresh cache. Changing them in place is the caller's to avoid (as for
+  // The arrays the cache was computed from (addresses and sizes, and the
+  // feature count): a Fit or Dataset copied, or other data passed to
+  // Estimate, does not match and gets a fresh cache. Changing X, y, d or the
+  // predictions in place is the caller's to avoid (they make the fit; as for
   // Fit::device_predictions: reset Fit::cache).
-  const void* key[9] = {};
-  std::size_t key_size[9] = {};
+  static constexpr int kKeys = 8;
+  const void* key[kKeys] = {};
+  std::size_t key_size[kKeys] = {};
 
   bool binary_d = false;
   std::string same_as_d;  // features equal to D or 1 - D, quoted ("" when none)
@@ -39,12 +45,7 @@ struct FitCache {
   std::vector<double> low_tail, high_tail;
   std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
   int separated_rep = -1;      // the first repetition whose propensities separate D perfectly
-  std::vector<double> uw;      // MeanOneWeights(data.weights)
   NaiveDifference naive;       // NaiveDifferenceOf(data)
-  // With clusters, per repetition: the fold of each cluster and the clusters
-  // per fold (empty when a repetition's folds do not hold whole clusters:
-  // the solve then reports that as before).
-  std::vector<ClusterFoldIndex> cluster_index;
 
   bool Matches(const Dataset& data, const Predictions& pred) const;
   // Rows x reps with m < clip and m > 1 - clip.
@@ -54,7 +55,7 @@ struct FitCache {
 // The naive comparison of Y between the arms (estimate.cc): data only.
 NaiveDifference NaiveDifferenceOf(const Dataset& data);
 
-std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred, int folds);
+std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred);
 
 // fit.cache when it was made from these arrays, else a new cache in *local.
 const FitCache& CacheFor(const Dataset& data, const Fit& fit, std::shared_ptr<const FitCache>* local);

@@ -91,10 +91,11 @@ struct SerialLoops {
     for (std::size_t i = 0; i < n; ++i) s += f(i);
     return s;
   }
+  double SumArray(std::size_t n, const double* v) const { return Sum(n, irm_functors::Element{v}); }
 };
 
 // IRM psi_a, psi_b of a.n rows. `Loops` gives ForEach(n, f) and Sum(n, f)
-// over row indices, in the memory that every pointer (the arguments', m_work,
+// over row indices and SumArray(n, v) over an array, in the memory that every pointer (the arguments', m_work,
 // psi_a, psi_b) lives in. `m_work` is n doubles of scratch for the normalised
 // propensity (untouched without normalize_ipw).
 //
@@ -122,7 +123,7 @@ void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, 
   loops.ForEach(n, f::Row{a, p, /*clip_here=*/!normalize, psi_a, psi_b});
   if (!att && a.uw == nullptr) return;  // w = 1 in every row: psi_a = -1 already
   // sum(w) = -sum(psi_a): negation is exact, so this is the sum of w itself.
-  const double mean_w = -loops.Sum(n, f::Element{psi_a}) / n;
+  const double mean_w = -loops.SumArray(n, psi_a) / n;
   loops.ForEach(n, f::DivideInPlace{psi_a, mean_w});
 }
 

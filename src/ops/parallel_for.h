@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,8 @@ inline int ResolveThreads(int threads) {
 }
 
 // Runs body(i, worker) for every i in [0, count) on min(threads, count)
-// workers; worker 0 is the calling thread (a CUDA caller keeps its device).
+// workers (fewer if the system refuses a thread); worker 0 is the calling
+// thread (a CUDA caller keeps its device).
 // Indices are handed out in increasing order as workers become free. The
 // first exception thrown (in time) stops the handing out and is rethrown
 // once every worker has returned.
@@ -51,7 +53,15 @@ void ParallelFor(std::int64_t count, int threads, const Body& body) {
   };
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(nt - 1));
-  for (int w = 1; w < nt; ++w) pool.emplace_back(worker, w);
+  // A thread that cannot be started (the system's limit) leaves the work to
+  // the threads that did start: never std::terminate on a joinable thread.
+  for (int w = 1; w < nt; ++w) {
+    try {
+      pool.emplace_back(worker, w);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   worker(0);
   for (std::thread& th : pool) th.join();
   if (error) std::rethrow_exception(error);

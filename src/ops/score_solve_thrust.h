@@ -64,6 +64,10 @@ struct ThrustLoops {
     const thrust::counting_iterator<std::size_t> first(0);
     return thrust::transform_reduce(policy, first, first + n, f, 0.0, thrust::plus<double>());
   }
+  // The sum of an array as a plain reduce over its pointer (the order the
+  // CUDA twin had before IrmPass was shared: CUB loads a raw pointer in
+  // vectors, which a counting iterator would not).
+  double SumArray(std::size_t n, const double* v) const { return thrust::reduce(policy, v, v + n, 0.0); }
 };
 
 // IRM psi_a, psi_b: ops::IrmPass (the pass cpu::IrmScores runs) under `policy`.

@@ -18,7 +18,7 @@ TEST(CovarianceRoot, RootTimesItsTransposeIsSigmaAlsoWhenSemiDefinite) {
   const Eigen::MatrixXd full = a.transpose() * a;  // 3 x 3, definite
   const Eigen::MatrixXd rank1 = Eigen::MatrixXd::Constant(3, 3, 2.0);  // semi-definite, rank 1
   for (const Eigen::MatrixXd* sigma : {&full, &rank1}) {
-    const Eigen::MatrixXd f = cpu::CovarianceRoot(*sigma);
+    const Eigen::MatrixXd f = cpu::CovarianceRoot(*sigma, "test: cannot factor");
     EXPECT_LT((f * f.transpose() - *sigma).cwiseAbs().maxCoeff(), 1e-12 * sigma->cwiseAbs().maxCoeff());
   }
 }

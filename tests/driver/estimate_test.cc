@@ -196,6 +196,45 @@ TEST(Estimate, TheFitCacheChangesNoNumber) {
   }
 }
 
+// Weights and cluster ids enter the scores, so they are read at every
+// Estimate, never from the fit's cache: changing them in place (same size,
+// same buffer) gives what a fresh fit on the changed data gives.
+TEST(Estimate, WeightsAndClustersChangedInPlaceAreReadAgain) {
+  Synthetic s = MakeSynthetic(3000, 1, 9);
+  s.data.weights.assign(s.data.n, 1.0);
+  for (std::size_t i = 0; i < s.data.n; i += 3) s.data.weights[i] = 2.0;
+  s.data.n_clusters = 300;
+  s.data.cluster.resize(s.data.n);
+  for (std::size_t i = 0; i < s.data.n; ++i) {
+    s.data.cluster[i] = static_cast<std::int32_t>(i / 10);
+    s.pred.fold[i] = static_cast<int>((i / 10) % 2);
+  }
+  const Options o = IrmOptions(false);
+  const Fit fit = FitFromPredictions(s.data, o, s.pred);
+  const Report before = Estimate(s.data, fit, o);
+  const double* weights_buffer = s.data.weights.data();
+  for (std::size_t i = 0; i < s.data.n; ++i) s.data.weights[i] = i % 4 == 0 ? 3.0 : 0.5;
+  // Coarser clusters: merge clusters c and c + 2 (same fold), 150 in all.
+  for (std::size_t i = 0; i < s.data.n; ++i) s.data.cluster[i] = static_cast<std::int32_t>((i / 40) * 2 + (i / 10) % 2);
+  s.data.n_clusters = 150;
+  ASSERT_EQ(s.data.weights.data(), weights_buffer);  // the cache's key cannot see the change
+  const Report after = Estimate(s.data, fit, o);
+  ExpectSameReport(after, Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o));
+  EXPECT_NE(after.estimates[0].theta_reps, before.estimates[0].theta_reps);  // the new weights
+  EXPECT_NE(after.estimates[0].se_reps, before.estimates[0].se_reps);
+}
+
+TEST(Estimate, PredictionsWithoutRepetitionsOrWithShortFoldsAreDataErrors) {
+  const Synthetic s = MakeSynthetic(500, 2, 10);
+  const Options o = IrmOptions(false);
+  Predictions short_folds = s.pred;
+  short_folds.fold.resize(s.data.n);  // one repetition's folds for two
+  EXPECT_THROW(FitFromPredictions(s.data, o, short_folds), DataError);
+  Predictions none = s.pred;
+  none.reps = 0;
+  EXPECT_THROW(FitFromPredictions(s.data, o, none), DataError);
+}
+
 TEST(Estimate, PlrIsResidualOnResidual) {
   Synthetic s = MakeSynthetic(2000, 1, 3);
   Options o;

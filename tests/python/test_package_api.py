@@ -260,6 +260,9 @@ def test_from_predictions_rebuilds_the_fit_exactly(seller):
     with pytest.raises(ValueError, match="lack"):
         fastdml.DML(device="cpu").from_predictions(df, outcome="y", treatment="d",
                                                    predictions={"m": dml.predictions["m"]})
+    empty = {k: np.asarray(v)[:, :0] for k, v in dml.predictions.items()}  # (n, 0): no repetition
+    with pytest.raises(ValueError, match="n_rep >= 1"):
+        fastdml.DML(model="plr", device="cpu").from_predictions(df, outcome="y", treatment="d", predictions=empty)
 
 
 def test_extension_finds_libxgboost_beside_itself():

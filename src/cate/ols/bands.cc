@@ -27,7 +27,7 @@ std::vector<double> GaussianT(const std::vector<double>& omega, int k, const std
   }
   // A root R (R R' = Omega); semi-definite Omega (clusters fewer than
   // coefficients) is fine.
-  const Eigen::MatrixXd root = cpu::CovarianceRoot(om);
+  const Eigen::MatrixXd root = cpu::CovarianceRoot(om, "joint bands: cannot factor the coefficients' covariance");
   Eigen::MatrixXd lm = l.empty() ? root : Eigen::MatrixXd(Eigen::Map<const RowMat>(l.data(), m, k) * root);
   // Standardise each functional: t*_bj = (L R z_b)_j / se_j.
   for (int j = 0; j < m; ++j) {
