@@ -36,6 +36,15 @@ struct NuisanceQuality {
   double value = 0.0;
   double auc = -1.0;     // propensity only
   std::size_t rows = 0;  // rows the metric is computed on
+  // The same metric for the constant model of each fold (the mean of the
+  // target over the training folds' rows of the same arm), the baseline a
+  // model must beat; NaN when a fold has no training rows to average.
+  double constant = 0.0;
+  // How many standard errors the model's loss lies above the constant's: the
+  // t-statistic of the per-row loss differences (model minus constant) on the
+  // same held-out rows, averaged over repetitions. Above
+  // kWorseThanConstantT, Estimate warns (W-NUISANCE-WORSE-THAN-CONSTANT).
+  double worse_t = 0.0;
 };
 
 struct Overlap {

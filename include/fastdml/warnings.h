@@ -16,6 +16,15 @@ inline constexpr char kWarnSeparation[] = "W-SEPARATION";
 // A feature equals the treatment (or 1 - D) in every row: perfect prediction
 // of D by construction; drop the feature.
 inline constexpr char kWarnFeatureIsTreatment[] = "W-FEATURE-IS-D";
+// A nuisance model's out-of-fold loss is above that of the constant model of
+// cross-fitting (each fold predicted by its training folds' mean): the model
+// overfits, or its features carry no signal for it. Its residuals then add
+// noise to the scores and widen the interval.
+// It fires when the loss is above the constant's by more than
+// kWorseThanConstantT standard errors of the paired per-row difference, so
+// that a model merely as good as the constant (sampling noise) stays quiet.
+inline constexpr char kWarnWorseThanConstant[] = "W-NUISANCE-WORSE-THAN-CONSTANT";
+inline constexpr double kWorseThanConstantT = 2.0;
 // A number of the report is NaN or infinite; it is written as JSON null.
 inline constexpr char kWarnNonFinite[] = "W-NONFINITE";
 

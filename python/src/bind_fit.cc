@@ -86,6 +86,8 @@ void BindFit(nb::module_& m) {
                        d["value"] = q.value;
                        d["auc"] = q.auc;
                        d["rows"] = q.rows;
+                       d["constant"] = q.constant;
+                       d["worse_t"] = q.worse_t;
                        out.append(d);
                      }
                      return out;

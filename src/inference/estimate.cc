@@ -89,6 +89,24 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                               "' in every row: perfect prediction of D, no overlap; drop it from the features");
   }
 
+  // A nuisance no better than predicting its training folds' mean.
+  for (const NuisanceQuality& q : fit.quality) {
+    if (!(q.value > q.constant && q.worse_t > kWorseThanConstantT)) continue;  // NaN: no baseline, no warning
+    const bool propensity = q.name == "m";
+    char losses[128];
+    std::snprintf(losses, sizeof losses, "%.4g, above the %.4g (by %.1f standard errors)", q.value, q.constant,
+                  q.worse_t);
+    report.warnings.push_back(
+        std::string(kWarnWorseThanConstant) + ": the out-of-fold " + q.metric + " of the " +
+        (propensity ? "propensity model m" : "outcome model " + q.name) + " is " + losses +
+        " of a constant model (each fold predicted by its training folds' mean): it overfits, or its features "
+        "carry no signal for it, and its noise widens the interval; use fewer rounds or shallower, more "
+        "regularised trees (" + (propensity ? "--propensity-rounds, --propensity-max-depth, "
+                                              "--propensity-min-child-weight"
+                                            : "--outcome-rounds, --outcome-max-depth, --outcome-min-child-weight") +
+        ")");
+  }
+
   // Overlap diagnostics and the 0/1-propensity guard (binary treatment only).
   const bool binary_d = cache.binary_d;
   if (binary_d) {

@@ -123,6 +123,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
   for (const auto& q : fit.quality) {
     json e = {{q.metric, q.value}, {"rows", q.rows}};
     if (q.auc >= 0) e["auc"] = q.auc;
+    if (std::isfinite(q.constant)) e["constant_" + q.metric] = q.constant;  // the baseline to beat
     quality[q.name] = e;
   }
   json quantiles = json::object();
