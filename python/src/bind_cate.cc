@@ -34,6 +34,18 @@ nb::dict GroupDict(const GroupEffect& e) {
   return d;
 }
 
+// The settings GATE and BLP share, as the Python calls pass them.
+template <class CateOptions>
+void SetCateOptions(CateOptions* o, const std::string& cov, double level, double clip, bool normalize_ipw,
+                    std::int64_t replicates, std::uint64_t seed) {
+  o->cov = ParseCovType(cov);
+  o->level = level;
+  o->score.clip = clip;
+  o->score.normalize_ipw = normalize_ipw;
+  o->bootstrap.replicates = replicates;
+  o->bootstrap.seed = seed;
+}
+
 }  // namespace
 
 void BindCate(nb::module_& m) {
@@ -73,12 +85,7 @@ void BindCate(nb::module_& m) {
           GateOptions o;
           if (signal != "ate" && signal != "att") throw UsageError("signal: expected 'ate' or 'att', got '" + signal + "'");
           o.score = fit.options.Score(signal == "att" ? Estimand::kAtt : Estimand::kAte);
-          o.cov = ParseCovType(cov);
-          o.level = level;
-          o.score.clip = clip;
-          o.score.normalize_ipw = normalize_ipw;
-          o.bootstrap.replicates = replicates;
-          o.bootstrap.seed = seed;
+          SetCateOptions(&o, cov, level, clip, normalize_ipw, replicates, seed);
           const GateResult r = Gate(data, fit, g, o);
           nb::list groups;
           for (const auto& e : r.groups) groups.append(GroupDict(e));
@@ -136,12 +143,7 @@ void BindCate(nb::module_& m) {
         [](const Dataset& data, const Fit& fit, const Basis& basis, const std::string& cov, double level, double clip,
            bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
           BlpOptions o;
-          o.cov = ParseCovType(cov);
-          o.level = level;
-          o.score.clip = clip;
-          o.score.normalize_ipw = normalize_ipw;
-          o.bootstrap.replicates = replicates;
-          o.bootstrap.seed = seed;
+          SetCateOptions(&o, cov, level, clip, normalize_ipw, replicates, seed);
           return Blp(data, fit, basis, o);
         },
         "data"_a, "fit"_a, "basis"_a, "cov"_a, "level"_a, "clip"_a, "normalize_ipw"_a, "replicates"_a, "seed"_a);
