@@ -90,9 +90,14 @@ def one_dataset(job: dict) -> dict:
         out_json = directory / "out.json"
         cmd = [job["cli"], "estimate", "--data", csv, "--outcome", outcome, "--treatment", treatment,
                "--features", ",".join(features), "--model", model, "--estimand", ",".join(estimands),
-               "--folds", job["folds"], "--seed", job["seed"], "--threads", 1, "--rounds", job["rounds"],
-               "--max-depth", job["max_depth"], "--level", job["level"], "--bootstrap", job["bootstrap"],
-               "--bootstrap-method", job["method"], "--joint", "--quiet", "--json", out_json]
+               "--folds", job["folds"], "--seed", job["seed"], "--threads", 1, "--level", job["level"],
+               "--bootstrap", job["bootstrap"], "--bootstrap-method", job["method"], "--joint", "--quiet",
+               "--json", out_json]
+        # Learner flags only where given: "default" leaves fastdml's defaults.
+        for flag, value in (("--rounds", job["rounds"]), ("--max-depth", job["max_depth"])):
+            if value != "default":
+                cmd += [flag, value]
+        cmd += job["extra"].split()
         if cluster:
             cmd += ["--cluster", cluster]
         run(cmd)
@@ -141,8 +146,9 @@ def main():
     ap.add_argument("--n", type=int, default=2000, help="rows per data set (default 2000)")
     ap.add_argument("--p", type=int, default=10, help="features (default 10; the seller design needs >= 8)")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=50)
-    ap.add_argument("--max-depth", type=int, default=3)
+    ap.add_argument("--rounds", default="50", help="a count, auto, or default (fastdml's own; default 50)")
+    ap.add_argument("--max-depth", default="3", help="a depth, or default (fastdml's own; default 3)")
+    ap.add_argument("--extra", default="", help="more estimate flags, e.g. \"--tune\" (default none)")
     ap.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
     ap.add_argument("--method", default="normal", help="--bootstrap-method (default normal)")
     ap.add_argument("--level", type=float, default=0.95)
@@ -176,7 +182,7 @@ def main():
             att_pop[design] = population_att(cli, design, args.truth_n, args.p, 10 ** 6 + 7, tmp)
             print(f"population ATT of design {design} (n = {args.truth_n}): {att_pop[design]:.4f}", file=sys.stderr)
         jobs = [dict(config=c, seed=args.seed0 + i, cli=str(cli), n=args.n, p=args.p, folds=args.folds,
-                     rounds=args.rounds, max_depth=args.max_depth, bootstrap=args.bootstrap, method=args.method,
+                     rounds=args.rounds, max_depth=args.max_depth, extra=args.extra, bootstrap=args.bootstrap, method=args.method,
                      level=args.level, tmp=tmp)
                 for c in configs for i in range(args.datasets)]
         results = []
@@ -197,7 +203,7 @@ def main():
     pct = round(100 * args.level)
     print(f"## Coverage of fastdml's {pct}% intervals\n")
     print(f"{args.datasets} data sets per configuration, n = {args.n}, p = {args.p}, {args.folds} folds, "
-          f"XGBoost {args.rounds} rounds depth {args.max_depth}, bootstrap {args.bootstrap} x {args.method}, "
+          f"XGBoost rounds {args.rounds}, depth {args.max_depth}{(', ' + args.extra) if args.extra else ''}, bootstrap {args.bootstrap} x {args.method}, "
           f"{args.workers} workers, {time.perf_counter() - t0:.0f}s in all. Coverage ± binomial MC SE.\n")
     print("| model | design | clusters | estimand | truth | coverage pointwise | coverage joint "
           "| mean CI width | mean joint width | pointwise vs sample truth | data sets (failed) |")

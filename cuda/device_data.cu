@@ -137,6 +137,13 @@ void DeviceData::SelectRows(int rep, int fold, ops::RowArm arm) {
   });
 }
 
+void DeviceData::UseTrainingRows(const std::vector<std::uint32_t>& rows) {
+  Impl& s = *impl_;
+  if (rows.size() > s.shape.n) throw Error("internal: more training rows than the data has");
+  Upload(rows.data(), rows.size(), s.training);
+  s.training_count = rows.size();
+}
+
 std::size_t DeviceData::training_count() const { return impl_->training_count; }
 std::size_t DeviceData::held_out_count() const { return impl_->held_out_count; }
 

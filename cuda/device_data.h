@@ -84,6 +84,11 @@ class DeviceData {
   void SelectRows(int rep, int fold, ops::RowArm arm);
   std::size_t training_count() const;
   std::size_t held_out_count() const;
+  // Replaces the training row list with `rows` (host, ascending, at most n):
+  // the early-stopping split's inner training or validation part, which the
+  // driver draws on the host (driver/fold_plan.h SplitValidationRows). The
+  // held-out list is left as SelectRows made it.
+  void UseTrainingRows(const std::vector<std::uint32_t>& rows);
 
   // Gathers the training rows of X ([X | D] with with_d) into the gather
   // block; returns its CUDA interface (training_count() x cols(with_d)).

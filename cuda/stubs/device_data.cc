@@ -25,6 +25,7 @@ std::size_t DeviceData::cols(bool) const { ThrowBuiltWithoutCuda(); }
 std::size_t DeviceData::bytes() const { ThrowBuiltWithoutCuda(); }
 std::string DeviceData::FeaturesInterface(bool) const { ThrowBuiltWithoutCuda(); }
 void DeviceData::SelectRows(int, int, ops::RowArm) { ThrowBuiltWithoutCuda(); }
+void DeviceData::UseTrainingRows(const std::vector<std::uint32_t>&) { ThrowBuiltWithoutCuda(); }
 std::size_t DeviceData::training_count() const { ThrowBuiltWithoutCuda(); }
 std::size_t DeviceData::held_out_count() const { ThrowBuiltWithoutCuda(); }
 std::string DeviceData::GatherTraining(bool) { ThrowBuiltWithoutCuda(); }

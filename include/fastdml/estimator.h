@@ -55,6 +55,35 @@ struct Overlap {
 };
 inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
 
+// How one nuisance's models were sized: the rounds each (rep, fold) model
+// kept and, with --tune, the search behind its hyperparameters
+// (docs/tuning.md; JSON diagnostics.nuisance_tuning).
+struct NuisanceTuning {
+  // One hyperparameter candidate and its inner-validation result.
+  struct Candidate {
+    int max_depth = 0;
+    double eta = 0, min_child_weight = 0;
+    int rounds = 0;     // rounds at the best validation loss (fixed count without early stopping)
+    double loss = 0;    // validation loss there
+  };
+  // One tuning search: where it ran and what it tried, in grid order.
+  struct Search {
+    int rep = 0, fold = 0;  // whose training rows it split
+    std::vector<Candidate> candidates;
+    std::size_t chosen = 0;  // index into candidates (smallest loss; ties: first)
+  };
+  std::string name;          // "m", "g0", "g1", "g" (pooled), "l"
+  std::string metric;        // validation loss: "logloss" or "rmse"
+  bool early_stopping = false;
+  // Per (rep, fold) model, at rep * folds + fold: its hyperparameters, the
+  // rounds it predicts with, the validation loss there (NaN without a
+  // validation split), and the rounds boosted to find them (best + patience,
+  // or max_rounds).
+  std::vector<Candidate> models;
+  std::vector<int> rounds_run;
+  std::vector<Search> searches;  // empty without --tune; one, or one per fold with --tune-per-fold
+};
+
 // Wall seconds per phase. Nuisance tasks run concurrently on the CPU, so the
 // nuisance phase's wall time is split into fold_matrices / training /
 // prediction in proportion to the thread-seconds each took (on CUDA they run
@@ -66,6 +95,7 @@ struct Timings {
   double gather = 0;         // copying each model's training rows (ours)
   double fold_matrices = 0;  // per-model training matrices (XGBoost quantisation)
   double training = 0;       // XGBoost boosting rounds
+  double tuning = 0;         // --tune's search (its own models), before the cross-fitting models
   double prediction = 0;     // XGBoost prediction of held-out rows
   double scores = 0;         // scores, theta, SE, diagnostics
   double download = 0;       // device fits: out-of-fold predictions copied back once, at the
@@ -82,6 +112,7 @@ struct Fit {
   // fit must reset it.
   std::shared_ptr<const cuda::ResidentPredictions> device_predictions;
   std::vector<NuisanceQuality> quality;
+  std::vector<NuisanceTuning> tuning;  // one per nuisance (m first); empty for fits from predictions
   // What re-estimation needs and no re-estimation setting changes (overlap
   // quantiles and propensity tails, the separation check, the naive
   // difference, mean-one weights, the cluster-to-fold index), computed when

@@ -18,9 +18,19 @@ enum class OutcomeDesign { kSeparate, kPooled };
 // measurements behind the default).
 enum class MatrixStrategy { kSharedCuts, kPerFold, kZeroWeight };
 
+// LearnerParams::rounds for "auto": each nuisance model stops early on an
+// inner validation split of its own training rows (docs/tuning.md).
+inline constexpr int kAutoRounds = 0;
+
 // Gradient-boosted trees (XGBoost, tree_method=hist) for one nuisance.
 struct LearnerParams {
-  int rounds = 200;
+  // Boosting rounds: a fixed count, or kAutoRounds (the nuisances' default):
+  // boost until the validation loss has not improved for
+  // early_stopping_rounds rounds, at most max_rounds. The DR-learner's CATE
+  // model (cate_model.h) takes a fixed count only.
+  int rounds = kAutoRounds;
+  int max_rounds = 1000;
+  int early_stopping_rounds = 20;
   int max_depth = 6;
   double eta = 0.1;
   double subsample = 1.0;
@@ -35,6 +45,28 @@ struct LearnerParams {
   // Each (rep, fold) model mixes it with its indices, so models still differ.
   std::int64_t seed = -1;
 };
+
+// After early stopping, predict with the early-stopped model (trained on the
+// inner training part, its trees up to the best round) or refit on all the
+// training rows with the chosen count. Measured in bench/RESULTS.md.
+enum class EarlyStopModel { kKeep, kRefit };
+
+// The hyperparameters `--tune` can search (docs/tuning.md).
+enum class TuneParam { kMaxDepth, kEta, kMinChildWeight };
+
+// Hyperparameter search per nuisance by the inner validation loss: a grid over
+// the listed parameters' candidate values (kTuneMaxDepth, ...), each candidate
+// early-stopped (or boosted for the fixed count) on the same split.
+struct TuneOptions {
+  bool enabled = false;
+  std::vector<TuneParam> params = {TuneParam::kMaxDepth, TuneParam::kEta, TuneParam::kMinChildWeight};
+  // false: tune once per nuisance on the first fold's training rows (rep 0),
+  // and use the winner in every fold; true: tune inside every fold.
+  bool per_fold = false;
+};
+inline constexpr int kTuneMaxDepth[] = {2, 3, 4, 6, 8};
+inline constexpr double kTuneEta[] = {0.03, 0.1, 0.3};
+inline constexpr double kTuneMinChildWeight[] = {1, 5, 20, 50};
 
 // DoubleML's clipping_threshold: propensities clipped to [clip, 1 - clip].
 // The one declaration of the default (CLI, Python and every option struct).
@@ -73,6 +105,12 @@ struct Options {
   bool progress = false;       // progress lines on stderr
   LearnerParams propensity;    // m(X) = P(D=1|X), binary:logistic
   LearnerParams outcome;       // g0, g1, pooled g, PLR l: reg:squarederror
+  // Inner split of every model's training rows for early stopping and tuning:
+  // this share of them (stratified by a binary D, whole clusters with a
+  // cluster column) is the validation part. The held-out fold is never in it.
+  double validation_fraction = 0.2;
+  EarlyStopModel early_stopping_model = EarlyStopModel::kRefit;
+  TuneOptions tune;
 
   // Throws UsageError naming the option at fault.
   void Validate() const;
@@ -83,11 +121,14 @@ struct Options {
 
 // Throws UsageError naming the flag "--<prefix><field>" (e.g. "--cate-eta")
 // for a learner setting XGBoost cannot take.
-void ValidateLearner(const LearnerParams& p, const std::string& prefix);
+// allow_auto: rounds may be kAutoRounds (the nuisances; not the CATE model).
+void ValidateLearner(const LearnerParams& p, const std::string& prefix, bool allow_auto = false);
 
 const char* ToString(Model m);
 const char* ToString(Estimand e);
 const char* ToString(OutcomeDesign o);
 const char* ToString(MatrixStrategy s);
+const char* ToString(EarlyStopModel m);
+const char* ToString(TuneParam t);
 
 }  // namespace fastdml

@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "fastdml/error.h"
@@ -8,7 +9,13 @@
 namespace fastdml::cli {
 
 void LearnerFlags::Add(CLI::App* app, const std::string& prefix, const std::string& who) {
-  app->add_option("--" + prefix + "rounds", rounds, "boosting rounds" + who + " (default 200)");
+  app->add_option("--" + prefix + "rounds", rounds,
+                  "boosting rounds" + who + ": auto (default; early stopping on an inner validation split) or a "
+                  "fixed count");
+  app->add_option("--" + prefix + "max-rounds", max_rounds, "most rounds with --rounds auto" + who + " (default 1000)");
+  app->add_option("--" + prefix + "early-stopping-rounds", early_stopping_rounds,
+                  "--rounds auto stops after this many rounds without a better validation loss" + who +
+                      " (default 20)");
   app->add_option("--" + prefix + "max-depth", max_depth, "tree depth" + who + " (default 6)");
   app->add_option("--" + prefix + "eta", eta, "learning rate" + who + " (default 0.1)");
   app->add_option("--" + prefix + "subsample", subsample, "row subsample per tree" + who + " (default 1)");
@@ -24,8 +31,26 @@ void LearnerFlags::Add(CLI::App* app, const std::string& prefix, const std::stri
   }
 }
 
-void LearnerFlags::ApplyTo(LearnerParams* p) const {
-  if (rounds) p->rounds = *rounds;
+// "auto" or a positive count; throws UsageError naming the flag.
+int ParseRounds(const std::string& text, const std::string& flag) {
+  if (text == "auto") return kAutoRounds;
+  std::size_t used = 0;
+  int value = 0;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 1) {
+    throw UsageError(flag + ": expected auto or a number of rounds of at least 1, got '" + text + "'");
+  }
+  return value;
+}
+
+void LearnerFlags::ApplyTo(LearnerParams* p, const std::string& prefix) const {
+  if (rounds) p->rounds = ParseRounds(*rounds, "--" + prefix + "rounds");
+  if (max_rounds) p->max_rounds = *max_rounds;
+  if (early_stopping_rounds) p->early_stopping_rounds = *early_stopping_rounds;
   if (max_depth) p->max_depth = *max_depth;
   if (max_bin) p->max_bin = *max_bin;
   if (eta) p->eta = *eta;
@@ -78,6 +103,18 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
                   "one bootstrap multiplier per cluster");
   est->add_option("--threads", a.opt.threads, "concurrent nuisance models (default 0 = all cores)");
   est->add_option("--device", a.device, "cpu, cuda, cuda:N or auto (default cpu)");
+  est->add_option("--validation-fraction", a.opt.validation_fraction,
+                  "share of each model's training rows that early stopping and --tune validate on (default 0.2)");
+  est->add_option("--early-stopping-model", a.early_stopping_model,
+                  "after early stopping: refit (default; all training rows, the chosen rounds) or keep (the "
+                  "early-stopped model)")
+      ->check(CLI::IsMember({"keep", "refit"}));
+  a.tune_flag = est->add_option("--tune", a.tune,
+                                "search depth {2,3,4,6,8}, eta {0.03,0.1,0.3}, min-child-weight {1,5,20,50} per "
+                                "nuisance by the inner validation loss; or only the listed ones (e.g. --tune depth,eta)")
+                    ->expected(0, 1);
+  est->add_flag("--tune-per-fold", a.opt.tune.per_fold,
+                "with --tune: search in every fold instead of once per nuisance (folds x the cost)");
   a.all.Add(est, "", " for every nuisance");
   a.propensity.Add(est, "propensity-", " for the propensity model m");
   a.outcome_model.Add(est, "outcome-", " for the outcome models (g0, g1, g, l)");
@@ -136,10 +173,29 @@ void ResolveEstimateOptions(EstimateArgs& a) {
       throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att)");
     }
   }
-  a.all.ApplyTo(&opt.propensity);
-  a.all.ApplyTo(&opt.outcome);
-  a.propensity.ApplyTo(&opt.propensity);
-  a.outcome_model.ApplyTo(&opt.outcome);
+  a.all.ApplyTo(&opt.propensity, "");
+  a.all.ApplyTo(&opt.outcome, "");
+  a.propensity.ApplyTo(&opt.propensity, "propensity-");
+  a.outcome_model.ApplyTo(&opt.outcome, "outcome-");
+  opt.early_stopping_model = a.early_stopping_model == "keep" ? EarlyStopModel::kKeep : EarlyStopModel::kRefit;
+  if (a.tune_flag != nullptr && a.tune_flag->count() > 0) {
+    opt.tune.enabled = true;
+    if (!a.tune.empty()) {
+      opt.tune.params.clear();
+      for (const auto& name : SplitList(a.tune)) {
+        const TuneParam t = name == "depth" || name == "max-depth"  ? TuneParam::kMaxDepth
+                            : name == "eta"                         ? TuneParam::kEta
+                            : name == "min-child-weight"            ? TuneParam::kMinChildWeight
+                                                                    : throw UsageError("--tune: unknown parameter '" + name +
+                                                                                       "' (expected depth, eta, min-child-weight)");
+        if (std::find(opt.tune.params.begin(), opt.tune.params.end(), t) == opt.tune.params.end()) {
+          opt.tune.params.push_back(t);
+        }
+      }
+    }
+  } else if (opt.tune.per_fold) {
+    throw UsageError("--tune-per-fold tunes in every fold: add --tune");
+  }
   opt.progress = !a.quiet;
   opt.device = ParseDevice(a.device);
   opt.Validate();

@@ -14,12 +14,13 @@ namespace fastdml::cli {
 
 // Learner options given on the command line; unset fields keep the defaults.
 struct LearnerFlags {
-  std::optional<int> rounds, max_depth, max_bin, nthread;
+  std::optional<std::string> rounds;  // "auto" or a count
+  std::optional<int> max_rounds, early_stopping_rounds, max_depth, max_bin, nthread;
   std::optional<std::int64_t> seed;
   std::optional<double> eta, subsample, colsample, min_child_weight, lambda;
 
   void Add(CLI::App* app, const std::string& prefix, const std::string& who);
-  void ApplyTo(LearnerParams* p) const;
+  void ApplyTo(LearnerParams* p, const std::string& prefix) const;
 };
 
 struct EstimateArgs {
@@ -35,6 +36,9 @@ struct EstimateArgs {
   std::optional<std::uint64_t> bootstrap_seed;
   bool joint = false;
   std::string device = "cpu";  // parsed into opt.device by ResolveEstimateOptions
+  std::string early_stopping_model = "refit";
+  std::string tune;                     // --tune's list (empty: all three)
+  CLI::Option* tune_flag = nullptr;     // --tune given (with or without a list)
   Options opt;
   LearnerFlags all, propensity, outcome_model;
 };

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -51,6 +52,91 @@ struct Task {
   int rep, fold;
   Target target;
 };
+
+const char* NuisanceName(Target t) {
+  switch (t) {
+    case Target::kPropensity: return "m";
+    case Target::kOutcome0: return "g0";
+    case Target::kOutcome1: return "g1";
+    case Target::kOutcomePooled: return "g";
+    case Target::kOutcomeAll: return "l";
+  }
+  return "?";
+}
+
+std::vector<float> LabelsOf(const std::vector<std::uint32_t>& rows, const std::vector<float>& source) {
+  std::vector<float> labels(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) labels[k] = source[rows[k]];
+  return labels;
+}
+
+NuisanceTuning::Candidate CandidateOf(const LearnerParams& p) {
+  NuisanceTuning::Candidate c;
+  c.max_depth = p.max_depth;
+  c.eta = p.eta;
+  c.min_child_weight = p.min_child_weight;
+  return c;
+}
+
+// --tune's grid: the cartesian product of the searched parameters' values
+// (options.h), depth slowest; parameters not searched keep `base`'s value.
+std::vector<LearnerParams> TuningGrid(const LearnerParams& base, const std::vector<TuneParam>& params) {
+  auto searched = [&](TuneParam t) { return std::find(params.begin(), params.end(), t) != params.end(); };
+  const std::vector<int> depths =
+      searched(TuneParam::kMaxDepth) ? std::vector<int>(std::begin(kTuneMaxDepth), std::end(kTuneMaxDepth))
+                                     : std::vector<int>{base.max_depth};
+  const std::vector<double> etas = searched(TuneParam::kEta)
+                                       ? std::vector<double>(std::begin(kTuneEta), std::end(kTuneEta))
+                                       : std::vector<double>{base.eta};
+  const std::vector<double> weights =
+      searched(TuneParam::kMinChildWeight)
+          ? std::vector<double>(std::begin(kTuneMinChildWeight), std::end(kTuneMinChildWeight))
+          : std::vector<double>{base.min_child_weight};
+  std::vector<LearnerParams> grid;
+  for (int depth : depths) {
+    for (double eta : etas) {
+      for (double weight : weights) {
+        LearnerParams p = base;
+        p.max_depth = depth;
+        p.eta = eta;
+        p.min_child_weight = weight;
+        grid.push_back(p);
+      }
+    }
+  }
+  return grid;
+}
+
+// The inner split's two matrices, built once and shared by every candidate
+// of a tuning search and by early stopping.
+struct SplitMatrices {
+  xgb::DMatrix train, valid;
+};
+
+// Runs a search's candidates on one split (`boost` trains one, given its
+// params); returns them with their rounds and losses, and the winner.
+template <class BoostCandidate>
+NuisanceTuning::Search RunSearch(const std::vector<LearnerParams>& grid, BoostCandidate boost) {
+  NuisanceTuning::Search search;
+  for (const LearnerParams& p : grid) {
+    const nuisance::Boosted b = boost(p);
+    NuisanceTuning::Candidate c = CandidateOf(p);
+    c.rounds = b.rounds;
+    c.loss = b.validation_loss;
+    search.candidates.push_back(c);
+  }
+  return search;
+}
+
+// The candidate with the smallest validation loss (the first on ties, so
+// the grid order decides and the choice is reproducible).
+std::size_t Best(const std::vector<NuisanceTuning::Candidate>& candidates) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < candidates.size(); ++i) {
+    if (candidates[i].loss < candidates[best].loss) best = i;
+  }
+  return best;
+}
 
 // Prints "fastdml: training nuisances 42% (630/1500 rounds)" on stderr while
 // the workers run; only when asked and stderr is a terminal.
@@ -171,19 +257,67 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     pred.l.assign(total, NAN);
   }
 
+  // --- how each model is sized (docs/tuning.md) -------------------------------------
+  // Fixed rounds: trained on all its training rows. --rounds auto (the
+  // default): an inner split of those rows (SplitValidationRows; the held-out
+  // fold is never in it) early-stops the model, which then predicts with its
+  // best round (--early-stopping-model keep) or is refitted on all its
+  // training rows with that many rounds (refit). --tune searches a grid of
+  // hyperparameters on the same kind of split, once per nuisance on the first
+  // fold of the first repetition, or in every fold (--tune-per-fold).
+  auto params_of = [&](Target t) -> const LearnerParams& {
+    return t == Target::kPropensity ? options.propensity : options.outcome;
+  };
+  auto is_auto = [&](Target t) { return params_of(t).rounds == kAutoRounds; };
+  const bool tune = options.tune.enabled;
+  const bool tune_per_fold = tune && options.tune.per_fold;
+  const bool keep = options.early_stopping_model == EarlyStopModel::kKeep;
+  auto needs_split = [&](Target t) { return tune || is_auto(t); };
+  // Rounds a model may boost: the bar counts these and skips what is not run.
+  auto limit = [&](Target t) { return is_auto(t) ? params_of(t).max_rounds : params_of(t).rounds; };
+
+  // One NuisanceTuning per nuisance, in the order of the first fold's tasks (m first).
+  std::vector<Target> targets;
+  for (const Task& t : tasks) {
+    if (std::find(targets.begin(), targets.end(), t.target) == targets.end()) targets.push_back(t.target);
+  }
+  std::sort(targets.begin(), targets.end());
+  auto slot_of = [&](Target t) {
+    return static_cast<std::size_t>(std::find(targets.begin(), targets.end(), t) - targets.begin());
+  };
+  const std::size_t models_per_nuisance = static_cast<std::size_t>(plan.reps) * static_cast<std::size_t>(plan.folds);
+  fit.tuning.resize(targets.size());
+  for (Target t : targets) {
+    NuisanceTuning& rec = fit.tuning[slot_of(t)];
+    rec.name = NuisanceName(t);
+    rec.metric = t == Target::kPropensity && binary_d ? "logloss" : "rmse";
+    rec.early_stopping = is_auto(t);
+    rec.models.assign(models_per_nuisance, NuisanceTuning::Candidate{});
+    rec.rounds_run.assign(models_per_nuisance, 0);
+  }
+  std::vector<std::vector<LearnerParams>> grids(targets.size());
+  for (Target t : targets) {
+    grids[slot_of(t)] = tune ? TuningGrid(params_of(t), options.tune.params) : std::vector<LearnerParams>{};
+  }
+
   long total_rounds = 0;
   for (const Task& t : tasks) {
-    total_rounds += t.target == Target::kPropensity ? options.propensity.rounds : options.outcome.rounds;
+    const long per_model = limit(t.target) * ((is_auto(t.target) && !keep) || (tune && !is_auto(t.target)) ? 2 : 1);
+    total_rounds += per_model;
+    if (tune_per_fold) total_rounds += static_cast<long>(grids[slot_of(t.target)].size()) * limit(t.target);
+  }
+  if (tune && !tune_per_fold) {
+    for (Target t : targets) total_rounds += static_cast<long>(grids[slot_of(t)].size()) * limit(t);
   }
   Progress progress(options.progress, total_rounds);
 
   std::vector<nuisance::TaskClock> clocks(fit.threads);
 
-  auto make_spec = [&](const Task& t) {
+  auto make_spec = [&](const Task& t, const LearnerParams& params) {
     nuisance::TrainSpec spec;
     const bool is_m = t.target == Target::kPropensity;
     spec.objective = is_m && binary_d ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
-    spec.params = is_m ? options.propensity : options.outcome;
+    spec.params = params;
     spec.strategy = options.matrix_strategy;
     // Per-task seed: a pure function of (seed, rep, fold, nuisance).
     const std::uint64_t base_seed =
@@ -199,35 +333,14 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     return spec;
   };
 
-  auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
-    // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
-    std::vector<std::uint32_t> train, held_out;
-    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out);
-    const nuisance::TrainSpec spec = make_spec(t);
-    const std::vector<float>& label_src = t.target == Target::kPropensity ? d_f : y_f;
-    std::vector<float> labels(train.size());
-    for (std::size_t k = 0; k < train.size(); ++k) labels[k] = label_src[train[k]];
-
-    const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
-    xgb::Booster booster = nuisance::Train(fm, train, labels, spec, clock);
-    const std::size_t base = static_cast<std::size_t>(t.rep) * n;
-    // Predict the held-out rows into this repetition's block of `dst`; the
-    // pooled model predicts twice, with its D column set to 0 and to 1.
-    auto predict_into = [&](std::optional<float> d_value, std::vector<double>* dst) {
-      std::vector<double> out;
-      nuisance::Predict(booster, fm, held_out, d_value, &out, clock);
-      for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = out[k];
-    };
-    switch (t.target) {
-      case Target::kPropensity: predict_into(std::nullopt, &pred.m); break;
-      case Target::kOutcome0: predict_into(std::nullopt, &pred.g0); break;
-      case Target::kOutcome1: predict_into(std::nullopt, &pred.g1); break;
-      case Target::kOutcomeAll: predict_into(std::nullopt, &pred.l); break;
-      case Target::kOutcomePooled:
-        predict_into(0.0f, &pred.g0);
-        predict_into(1.0f, &pred.g1);
-        break;
-    }
+  // The inner split of a model's training rows, seeded per (rep, fold, nuisance).
+  auto split_rows = [&](const Task& t, const std::vector<std::uint32_t>& train, std::vector<std::uint32_t>* inner,
+                        std::vector<std::uint32_t>* valid) {
+    const std::uint64_t seed = ops::DeriveSeed(options.seed, ops::SeedStream::kValidationSplit,
+                                               (static_cast<std::uint64_t>(t.rep) << 32) |
+                                                   (static_cast<std::uint64_t>(t.fold) << 8) |
+                                                   static_cast<std::uint64_t>(t.target));
+    SplitValidationRows(train, data.d, data.cluster, options.validation_fraction, seed, inner, valid);
   };
 
   // --- device path: data on the GPU from upload to download -----------------------
@@ -262,22 +375,206 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     fit.timings.setup += Since(t_refs);
   }
 
+  // One backend's way to build a model's matrices and boost: host blocks and
+  // FeatureMatrix on the CPU; device blocks gathered by DeviceData on CUDA.
+  auto training_matrix = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
+                             nuisance::TaskClock* clock) {
+    const bool is_m = t.target == Target::kPropensity;
+    if (!on_device) {
+      const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
+      return nuisance::TrainingMatrix(fm, rows, LabelsOf(rows, is_m ? d_f : y_f), spec, clock);
+    }
+    const bool with_d = t.target == Target::kOutcomePooled;
+    const auto t0 = Clock::now();
+    device_data->UseTrainingRows(rows);
+    const std::string block = device_data->GatherTraining(with_d);
+    const std::string labels = device_data->GatherTrainingLabels(is_m);
+    if (clock) clock->gather += Since(t0);
+    return nuisance::DeviceTrainingMatrix(with_d ? *device_features_d : *device_features, block, labels, spec, clock);
+  };
+  auto validation_matrix = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
+                               nuisance::TaskClock* clock) {
+    const bool is_m = t.target == Target::kPropensity;
+    if (!on_device) {
+      const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
+      return nuisance::ValidationMatrix(fm, rows, LabelsOf(rows, is_m ? d_f : y_f), spec, clock);
+    }
+    device_data->UseTrainingRows(rows);
+    const std::string block = device_data->GatherTraining(t.target == Target::kOutcomePooled);
+    const std::string labels = device_data->GatherTrainingLabels(is_m);
+    return nuisance::DeviceValidationMatrix(block, labels, spec, clock);
+  };
+  auto boost = [&](const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const nuisance::TrainSpec& spec,
+                   nuisance::TaskClock* clock) {
+    return on_device ? nuisance::BoostOnDevice(dtrain, dvalid, spec, clock) : nuisance::Boost(dtrain, dvalid, spec, clock);
+  };
+  auto split_matrices = [&](const Task& t, const std::vector<std::uint32_t>& train, const nuisance::TrainSpec& spec,
+                            nuisance::TaskClock* clock) {
+    std::vector<std::uint32_t> inner, valid;
+    split_rows(t, train, &inner, &valid);
+    SplitMatrices m;
+    m.train = training_matrix(t, inner, spec, clock);
+    m.valid = validation_matrix(t, valid, spec, clock);
+    return m;
+  };
+  // Boosts every candidate of `grid` on the split; the winner's booster is
+  // kept in *best_booster when asked (reused by --early-stopping-model keep).
+  auto search = [&](const Task& t, const std::vector<LearnerParams>& grid, const SplitMatrices& m,
+                    nuisance::Boosted* best_booster) {
+    NuisanceTuning::Search s;
+    s.rep = t.rep;
+    s.fold = t.fold;
+    for (const LearnerParams& p : grid) {
+      nuisance::Boosted b = boost(m.train, &m.valid, make_spec(t, p), nullptr);
+      NuisanceTuning::Candidate c = CandidateOf(p);
+      c.rounds = b.rounds;
+      c.loss = b.validation_loss;
+      s.candidates.push_back(c);
+      if (best_booster != nullptr && Best(s.candidates) == s.candidates.size() - 1) *best_booster = std::move(b);
+    }
+    s.chosen = Best(s.candidates);
+    return s;
+  };
+
+  // --tune, once per nuisance: each search on the first fold's training rows
+  // (rep 0) of its nuisance; candidates run on the workers, each a pure
+  // function of its inputs, so the choice does not depend on the thread count.
+  std::vector<LearnerParams> tuned(targets.size());
+  for (Target t : targets) tuned[slot_of(t)] = params_of(t);
+  auto tune_once = [&] {
+    const auto t_tune = Clock::now();
+    std::vector<SplitMatrices> splits(targets.size());
+    std::vector<Task> first(targets.size());
+    std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (nuisance slot, candidate)
+    for (Target t : targets) {
+      const std::size_t slot = slot_of(t);
+      first[slot] = Task{0, 0, t};
+      std::vector<std::uint32_t> train, held_out;
+      SplitFoldRows(plan, data.d, 0, 0, ArmTreatment(t), &train, &held_out);
+      splits[slot] = split_matrices(first[slot], train, make_spec(first[slot], params_of(t)), nullptr);
+      for (std::size_t c = 0; c < grids[slot].size(); ++c) jobs.emplace_back(slot, c);
+    }
+    std::vector<nuisance::Boosted> results(jobs.size());
+    ops::ParallelFor(static_cast<std::int64_t>(jobs.size()), on_device ? 1 : fit.threads, [&](std::int64_t i, int) {
+      const auto [slot, c] = jobs[static_cast<std::size_t>(i)];
+      nuisance::Boosted b =
+          boost(splits[slot].train, &splits[slot].valid, make_spec(first[slot], grids[slot][c]), nullptr);
+      results[static_cast<std::size_t>(i)].rounds = b.rounds;
+      results[static_cast<std::size_t>(i)].validation_loss = b.validation_loss;
+    });
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const auto [slot, c] = jobs[i];
+      NuisanceTuning& rec = fit.tuning[slot];
+      if (rec.searches.empty()) rec.searches.push_back(NuisanceTuning::Search{});
+      NuisanceTuning::Candidate cand = CandidateOf(grids[slot][c]);
+      cand.rounds = results[i].rounds;
+      cand.loss = results[i].validation_loss;
+      rec.searches[0].candidates.push_back(cand);
+    }
+    for (Target t : targets) {
+      NuisanceTuning::Search& s = fit.tuning[slot_of(t)].searches[0];
+      s.chosen = Best(s.candidates);
+      tuned[slot_of(t)] = grids[slot_of(t)][s.chosen];
+    }
+    fit.timings.tuning = Since(t_tune);
+  };
+
+  std::mutex searches_mutex;  // --tune-per-fold: tasks append their searches
+  // Trains the model of task `t` that predicts its held-out fold on `train`
+  // (its training rows); returns it with the rounds to predict with (0: all).
+  auto train_model = [&](const Task& t, const std::vector<std::uint32_t>& train, nuisance::TaskClock* clock,
+                         int* trees) {
+    const std::size_t slot = slot_of(t.target);
+    NuisanceTuning& rec = fit.tuning[slot];
+    const std::size_t at = static_cast<std::size_t>(t.rep) * static_cast<std::size_t>(plan.folds) +
+                           static_cast<std::size_t>(t.fold);
+    LearnerParams params = tuned[slot];
+    *trees = 0;
+    if (!needs_split(t.target)) {
+      rec.models[at] = CandidateOf(params);
+      rec.models[at].rounds = params.rounds;
+      rec.models[at].loss = NAN;
+      rec.rounds_run[at] = params.rounds;
+      return nuisance::Boost(training_matrix(t, train, make_spec(t, params), clock), nullptr,
+                             make_spec(t, params), clock)
+          .booster;
+    }
+    const SplitMatrices m = split_matrices(t, train, make_spec(t, params), clock);
+    std::optional<nuisance::Boosted> winner;
+    if (tune_per_fold) {
+      const auto t_tune = Clock::now();
+      nuisance::Boosted best;
+      NuisanceTuning::Search s = search(t, grids[slot], m, is_auto(t.target) && keep ? &best : nullptr);
+      params = grids[slot][s.chosen];
+      if (is_auto(t.target) && keep) winner = std::move(best);
+      {
+        std::lock_guard<std::mutex> lock(searches_mutex);
+        rec.searches.push_back(std::move(s));
+      }
+      clock->tuning += Since(t_tune);
+    }
+    const nuisance::TrainSpec spec = make_spec(t, params);
+    nuisance::Boosted sized = winner ? std::move(*winner) : boost(m.train, &m.valid, spec, clock);
+    rec.models[at] = CandidateOf(params);
+    rec.models[at].rounds = sized.rounds;
+    rec.models[at].loss = sized.validation_loss;
+    rec.rounds_run[at] = sized.rounds_run;
+    if (is_auto(t.target) && keep) {
+      *trees = sized.rounds;
+      return std::move(sized.booster);
+    }
+    // Refit on all the training rows with the chosen count (early stopping),
+    // or the fixed count (a tuned fixed-rounds model).
+    nuisance::TrainSpec full = spec;
+    full.params.rounds = sized.rounds;
+    xgb::Booster booster = boost(training_matrix(t, train, full, clock), nullptr, full, clock).booster;
+    if (limit(t.target) > sized.rounds) progress.Add(limit(t.target) - sized.rounds);
+    return booster;
+  };
+
+  auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
+    std::vector<std::uint32_t> train, held_out;
+    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out);
+    int trees = 0;
+    xgb::Booster booster = train_model(t, train, clock, &trees);
+    const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
+    const std::size_t base = static_cast<std::size_t>(t.rep) * n;
+    // Predict the held-out rows into this repetition's block of `dst`; the
+    // pooled model predicts twice, with its D column set to 0 and to 1.
+    auto predict_into = [&](std::optional<float> d_value, std::vector<double>* dst) {
+      std::vector<double> out;
+      nuisance::Predict(booster, fm, held_out, d_value, &out, clock, trees);
+      for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = out[k];
+    };
+    switch (t.target) {
+      case Target::kPropensity: predict_into(std::nullopt, &pred.m); break;
+      case Target::kOutcome0: predict_into(std::nullopt, &pred.g0); break;
+      case Target::kOutcome1: predict_into(std::nullopt, &pred.g1); break;
+      case Target::kOutcomeAll: predict_into(std::nullopt, &pred.l); break;
+      case Target::kOutcomePooled:
+        predict_into(0.0f, &pred.g0);
+        predict_into(1.0f, &pred.g1);
+        break;
+    }
+  };
+
   auto run_device_task = [&](const Task& t, nuisance::TaskClock* clock) {
     cuda::DeviceData& dev = *device_data;
     const bool with_d = t.target == Target::kOutcomePooled;
-    auto t0 = Clock::now();
+    // The row lists the host split reads; the device builds the held-out list.
+    std::vector<std::uint32_t> train, held_out_host;
+    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out_host);
+    held_out_host.clear();
+    const auto t0 = Clock::now();
     dev.SelectRows(t.rep, t.fold, ArmOf(t.target));
-    const std::string block = dev.GatherTraining(with_d);
-    const std::string labels = dev.GatherTrainingLabels(t.target == Target::kPropensity);
     clock->gather += Since(t0);
-    nuisance::TrainSpec spec = make_spec(t);
-    spec.nthread = fit.threads;
-    const xgb::Booster booster =
-        nuisance::TrainOnDevice(with_d ? *device_features_d : *device_features, block, labels, spec, clock);
+    int trees = 0;
+    const xgb::Booster booster = train_model(t, train, clock, &trees);
     auto predict_into = [&](std::optional<float> d_value, cuda::PredictionArray into) {
       const auto t_predict = Clock::now();
       const std::string held_out = dev.GatherHeldOut(with_d, d_value);
-      const float* out = nuisance::PredictOnDevice(booster, held_out, dev.held_out_count(), nullptr);
+      const float* out = nuisance::PredictOnDevice(booster, held_out, dev.held_out_count(), nullptr, trees);
       dev.ScatterHeldOut(out, t.rep, into);
       clock->prediction += Since(t_predict);
     };
@@ -311,6 +608,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     }
   });
   try {
+    if (tune && !tune_per_fold) tune_once();
     // Worker 0 is the calling thread: on CUDA the one that set the device.
     ops::ParallelFor(static_cast<std::int64_t>(tasks.size()), workers, run_one);
   } catch (...) {
@@ -321,7 +619,14 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   done = true;
   ticker.join();
   progress.Print(true);
-  const double nuisance_wall = Since(t_nuisance);
+  // Per-fold searches were appended as tasks finished: order them by (rep, fold).
+  for (NuisanceTuning& rec : fit.tuning) {
+    std::sort(rec.searches.begin(), rec.searches.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.rep, a.fold) < std::make_pair(b.rep, b.fold);
+    });
+  }
+  // The once-per-nuisance search ran first, timed on its own (timings.tuning).
+  const double nuisance_wall = Since(t_nuisance) - fit.timings.tuning;
 
   nuisance::TaskClock sum;
   for (const auto& c : clocks) {
@@ -329,13 +634,15 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     sum.matrix += c.matrix;
     sum.training += c.training;
     sum.prediction += c.prediction;
+    sum.tuning += c.tuning;
   }
-  const double busy = sum.gather + sum.matrix + sum.training + sum.prediction;
+  const double busy = sum.gather + sum.matrix + sum.training + sum.prediction + sum.tuning;
   const double scale = busy > 0 ? nuisance_wall / busy : 0;
   fit.timings.gather = sum.gather * scale;
   fit.timings.fold_matrices = sum.matrix * scale;
   fit.timings.training = sum.training * scale;
   fit.timings.prediction = sum.prediction * scale;
+  fit.timings.tuning += sum.tuning * scale;
 
   if (on_device) {
     // The one copy back, for what reads predictions on the host (quality,

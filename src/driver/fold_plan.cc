@@ -1,7 +1,9 @@
 #include "driver/fold_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
+#include <unordered_map>
 
 #include "fastdml/dataset.h"
 #include "fastdml/error.h"
@@ -183,6 +185,66 @@ void SplitFoldRows(const FoldPlan& plan, const std::vector<double>& d, int rep, 
     } else if (!arm_d || d[i] == *arm_d) {
       train->push_back(static_cast<std::uint32_t>(i));
     }
+  }
+}
+
+namespace {
+
+// Moves round(fraction x size) of `units` (shuffled with `state`) to the
+// front; returns that count, kept in [min_take, size - 1] when size >= 2.
+std::size_t TakeShuffled(std::vector<std::size_t>* units, double fraction, std::uint64_t* state) {
+  Shuffle(units, state);
+  const std::size_t size = units->size();
+  if (size < 2) return 0;
+  auto take = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(size)));
+  return std::clamp<std::size_t>(take, 1, size - 1);
+}
+
+}  // namespace
+
+void SplitValidationRows(const std::vector<std::uint32_t>& train, const std::vector<double>& d,
+                         const std::vector<std::int32_t>& cluster, double fraction, std::uint64_t seed,
+                         std::vector<std::uint32_t>* inner, std::vector<std::uint32_t>* valid) {
+  std::vector<char> validates(train.size(), 0);  // by position in `train`
+  std::uint64_t state = seed;
+  if (!cluster.empty()) {
+    // The training rows' distinct clusters, in order of first appearance
+    // (train is ascending, so this order is a function of the rows alone).
+    std::vector<std::int32_t> ids;
+    std::vector<std::size_t> slot(train.size());
+    std::unordered_map<std::int32_t, std::size_t> index;
+    for (std::size_t k = 0; k < train.size(); ++k) {
+      auto [it, added] = index.emplace(cluster[train[k]], ids.size());
+      if (added) ids.push_back(cluster[train[k]]);
+      slot[k] = it->second;
+    }
+    if (ids.size() < 2) {
+      throw DataError("early stopping needs two clusters in every model's training rows to split off a "
+                      "validation part, and one fold's training rows hold " + std::to_string(ids.size()) +
+                      " (--cluster): use more clusters, or fixed rounds (--rounds N)");
+    }
+    std::vector<std::size_t> order(ids.size());
+    for (std::size_t c = 0; c < order.size(); ++c) order[c] = c;
+    const std::size_t take = TakeShuffled(&order, fraction, &state);
+    std::vector<char> cluster_validates(ids.size(), 0);
+    for (std::size_t c = 0; c < take; ++c) cluster_validates[order[c]] = 1;
+    for (std::size_t k = 0; k < train.size(); ++k) validates[k] = cluster_validates[slot[k]];
+  } else {
+    const bool binary = IsBinaryTreatment(d);
+    std::vector<std::size_t> arms[2];
+    for (std::size_t k = 0; k < train.size(); ++k) arms[binary && d[train[k]] == 1.0].push_back(k);
+    for (auto& arm : arms) {
+      const std::size_t take = TakeShuffled(&arm, fraction, &state);
+      for (std::size_t j = 0; j < take; ++j) validates[arm[j]] = 1;
+    }
+  }
+  inner->clear();
+  valid->clear();
+  for (std::size_t k = 0; k < train.size(); ++k) (validates[k] ? valid : inner)->push_back(train[k]);
+  if (inner->empty() || valid->empty()) {
+    throw DataError("early stopping needs at least two training rows per model to split off a validation "
+                    "part, and one model has " + std::to_string(train.size()) +
+                    ": use fewer --folds, or fixed rounds (--rounds N)");
   }
 }
 

@@ -58,4 +58,19 @@ void SplitFoldRows(const FoldPlan& plan, const std::vector<double>& d, int rep, 
                    std::optional<double> arm_d, std::vector<std::uint32_t>* train,
                    std::vector<std::uint32_t>* held_out);
 
+// The inner split of one model's training rows for early stopping and tuning:
+// about `fraction` of `train` goes to `valid`, the rest to `inner`; both are
+// ascending subsets of `train`, so the held-out fold never enters either.
+// Seeded by `seed` (the driver derives one per repetition, fold and nuisance:
+// ops::SeedStream::kValidationSplit). With a non-empty `cluster`, whole
+// clusters: the training rows' clusters are shuffled and the first
+// round(fraction x count) of them validate (at least one, at most all but one).
+// Otherwise stratified by a binary `d`: each arm is shuffled and
+// round(fraction x its size) of its rows validate (at least one row of an arm
+// of two or more); a continuous `d` is one stratum. Throws DataError naming
+// the option to change when a part would be empty.
+void SplitValidationRows(const std::vector<std::uint32_t>& train, const std::vector<double>& d,
+                         const std::vector<std::int32_t>& cluster, double fraction, std::uint64_t seed,
+                         std::vector<std::uint32_t>* inner, std::vector<std::uint32_t>* valid);
+
 }  // namespace fastdml

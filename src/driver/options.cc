@@ -6,11 +6,15 @@
 
 namespace fastdml {
 
-void ValidateLearner(const LearnerParams& p, const std::string& prefix) {
+void ValidateLearner(const LearnerParams& p, const std::string& prefix, bool allow_auto) {
   auto bad = [&](const std::string& opt, const std::string& why) {
     throw UsageError("--" + prefix + opt + ": " + why);
   };
-  if (p.rounds < 1) bad("rounds", "must be at least 1");
+  if (p.rounds < 0 || (!allow_auto && p.rounds == kAutoRounds)) {
+    bad("rounds", allow_auto ? "must be auto or at least 1" : "must be at least 1");
+  }
+  if (p.max_rounds < 1 || p.max_rounds > 100000) bad("max-rounds", "must be in 1..100000");
+  if (p.early_stopping_rounds < 1) bad("early-stopping-rounds", "must be at least 1");
   if (p.max_depth < 1 || p.max_depth > 30) bad("max-depth", "must be in 1..30");
   if (!(p.eta > 0 && p.eta <= 1)) bad("eta", "must be in (0, 1]");
   if (!(p.subsample > 0 && p.subsample <= 1)) bad("subsample", "must be in (0, 1]");
@@ -39,8 +43,14 @@ void Options::Validate() const {
       if (e == Estimand::kAtt) throw UsageError("--estimand att: the PLR model estimates one constant effect; use --model irm for the ATT");
     }
   }
-  ValidateLearner(propensity, "propensity-");
-  ValidateLearner(outcome, "outcome-");
+  ValidateLearner(propensity, "propensity-", true);
+  ValidateLearner(outcome, "outcome-", true);
+  if (!(validation_fraction > 0 && validation_fraction < 1)) {
+    throw UsageError("--validation-fraction: must be in (0, 1)");
+  }
+  if (tune.enabled && tune.params.empty()) {
+    throw UsageError("--tune: name at least one of depth, eta, min-child-weight");
+  }
 }
 
 const char* ToString(Model m) { return m == Model::kIrm ? "irm" : "plr"; }
@@ -51,6 +61,16 @@ const char* ToString(MatrixStrategy s) {
     case MatrixStrategy::kSharedCuts: return "shared-cuts";
     case MatrixStrategy::kPerFold: return "per-fold";
     case MatrixStrategy::kZeroWeight: return "zero-weight";
+  }
+  return "?";
+}
+
+const char* ToString(EarlyStopModel m) { return m == EarlyStopModel::kKeep ? "keep" : "refit"; }
+const char* ToString(TuneParam t) {
+  switch (t) {
+    case TuneParam::kMaxDepth: return "depth";
+    case TuneParam::kEta: return "eta";
+    case TuneParam::kMinChildWeight: return "min-child-weight";
   }
   return "?";
 }

@@ -72,7 +72,14 @@ class HeaderReader {
 
 LearnerParams ParseLearner(const HeaderReader& h, const nlohmann::json& j, const std::string& where) {
   LearnerParams p;
-  p.rounds = h.Get<int>(j, "rounds", where);
+  const nlohmann::json& rounds = h.At(j, "rounds", where);
+  if (rounds.is_string() && rounds.get<std::string>() == "auto") {
+    p.rounds = kAutoRounds;
+    p.max_rounds = h.Get<int>(j, "max_rounds", where);
+    p.early_stopping_rounds = h.Get<int>(j, "early_stopping_rounds", where);
+  } else {
+    p.rounds = h.Get<int>(j, "rounds", where);
+  }
   p.max_depth = h.Get<int>(j, "max_depth", where);
   p.eta = h.Get<double>(j, "eta", where);
   p.subsample = h.Get<double>(j, "subsample", where);
@@ -118,6 +125,27 @@ Options ParseOptions(const HeaderReader& h, const nlohmann::json& j) {
   }
   o.propensity = ParseLearner(h, h.At(j, "propensity_learner", "options."), "options.propensity_learner.");
   o.outcome = ParseLearner(h, h.At(j, "outcome_learner", "options."), "options.outcome_learner.");
+  if (j.contains("validation_fraction")) {
+    o.validation_fraction = h.Get<double>(j, "validation_fraction", "options.");
+    o.early_stopping_model =
+        ParseEnum(h, j, "early_stopping_model", {EarlyStopModel::kKeep, EarlyStopModel::kRefit});
+  }
+  if (j.contains("tune")) {
+    const nlohmann::json& t = h.At(j, "tune", "options.");
+    o.tune.enabled = true;
+    o.tune.per_fold = h.Get<bool>(t, "per_fold", "options.tune.");
+    o.tune.params.clear();
+    for (const auto& name : h.Get<std::vector<std::string>>(t, "params", "options.tune.")) {
+      bool known = false;
+      for (TuneParam p : {TuneParam::kMaxDepth, TuneParam::kEta, TuneParam::kMinChildWeight}) {
+        if (name == ToString(p)) {
+          o.tune.params.push_back(p);
+          known = true;
+        }
+      }
+      if (!known) h.Fail("header field 'options.tune.params' has the unknown value '" + name + "'");
+    }
+  }
   return o;
 }
 
@@ -165,7 +193,7 @@ void WriteFitFile(const std::string& path, const Fit& fit, const Dataset& data, 
     offset = Align8(offset + c.count * c.width);
   }
   const Options& o = fit.options;
-  const nlohmann::json header = {
+  nlohmann::json header = {
       {"format", "fastdml-fit"},
       {"version", kFitFileVersion},
       {"fastdml_version", FASTDML_VERSION},
@@ -186,6 +214,9 @@ void WriteFitFile(const std::string& path, const Fit& fit, const Dataset& data, 
         {"d_hash", Hex64(ColumnHash(data.d))}}},
       {"columns", cols},
       {"data_bytes", offset}};
+  // Early stopping and --tune: how each model was sized (absent otherwise, so
+  // fixed-round fits write the same header as before).
+  if (UsesValidationSplit(o)) header["nuisance_tuning"] = TuningJson(fit.tuning);
   const std::string json = header.dump();
 
   std::string head(kFitFileMagic, sizeof kFitFileMagic);
@@ -266,6 +297,13 @@ FitFile ReadFitFile(const std::string& path) {
   out.fastdml_version = h.Get<std::string>(root, "fastdml_version");
   out.xgboost_version = h.Get<std::string>(root, "xgboost_version");
   out.options = ParseOptions(h, h.At(root, "options", ""));
+  if (root.contains("nuisance_tuning")) {
+    try {
+      out.tuning = ParseTuningJson(root.at("nuisance_tuning"));
+    } catch (const nlohmann::json::exception& e) {
+      h.Fail(std::string("header field 'nuisance_tuning' is malformed (") + e.what() + ")");
+    }
+  }
   const nlohmann::json& d = h.At(root, "data", "");
   out.source.data_path = h.Get<std::string>(d, "file", "data.");
   out.source.weights = h.Get<std::string>(d, "weights", "data.");
@@ -388,8 +426,12 @@ Fit FitFromFitFile(FitFile file, const std::string& path, const Dataset& data, c
   merged.seed = file.options.seed;
   merged.propensity = file.options.propensity;
   merged.outcome = file.options.outcome;
+  merged.validation_fraction = file.options.validation_fraction;
+  merged.early_stopping_model = file.options.early_stopping_model;
+  merged.tune = file.options.tune;
   Fit fit = FitFromPredictions(data, merged, std::move(file.predictions));
   fit.xgboost_version = file.xgboost_version;
+  fit.tuning = std::move(file.tuning);
   return fit;
 }
 

@@ -43,6 +43,7 @@ struct FitFile {
   std::vector<std::string> features;
   std::uint64_t y_hash = 0, d_hash = 0;  // ColumnHash of the data's y and d
   Predictions predictions;
+  std::vector<NuisanceTuning> tuning;  // empty unless the fit early-stopped or tuned
 };
 
 // FNV-1a over the 64-bit patterns of the values:

@@ -17,12 +17,24 @@
 namespace fastdml::io {
 namespace {
 
+// A fixed count writes exactly what it always did; "auto" adds its limits.
 nlohmann::json LearnerJson(const LearnerParams& p) {
-  return {{"rounds", p.rounds},           {"max_depth", p.max_depth},
-          {"eta", p.eta},                 {"subsample", p.subsample},
-          {"colsample_bytree", p.colsample_bytree}, {"min_child_weight", p.min_child_weight},
-          {"lambda", p.lambda},           {"max_bin", p.max_bin},
-          {"nthread", p.nthread},         {"seed", p.seed}};
+  nlohmann::json j = {{"rounds", p.rounds},           {"max_depth", p.max_depth},
+                      {"eta", p.eta},                 {"subsample", p.subsample},
+                      {"colsample_bytree", p.colsample_bytree}, {"min_child_weight", p.min_child_weight},
+                      {"lambda", p.lambda},           {"max_bin", p.max_bin},
+                      {"nthread", p.nthread},         {"seed", p.seed}};
+  if (p.rounds == kAutoRounds) {
+    j["rounds"] = "auto";
+    j["max_rounds"] = p.max_rounds;
+    j["early_stopping_rounds"] = p.early_stopping_rounds;
+  }
+  return j;
+}
+
+nlohmann::json CandidateJson(const NuisanceTuning::Candidate& c) {
+  return {{"max_depth", c.max_depth}, {"eta", c.eta}, {"min_child_weight", c.min_child_weight},
+          {"rounds", c.rounds}, {"validation_loss", c.loss}};
 }
 
 // Shortest text that reads back to the same double.
@@ -70,10 +82,75 @@ void EraseKeyEverywhere(nlohmann::json* j, const std::string& key) {
 
 }  // namespace
 
+bool UsesValidationSplit(const Options& o) {
+  return o.tune.enabled || o.propensity.rounds == kAutoRounds || o.outcome.rounds == kAutoRounds;
+}
+
+nlohmann::json TuningJson(const std::vector<NuisanceTuning>& tuning) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const NuisanceTuning& t : tuning) {
+    nlohmann::json models = nlohmann::json::array();
+    for (std::size_t k = 0; k < t.models.size(); ++k) {
+      nlohmann::json m = CandidateJson(t.models[k]);
+      m["rounds_run"] = k < t.rounds_run.size() ? t.rounds_run[k] : 0;
+      models.push_back(m);
+    }
+    nlohmann::json e = {{"metric", t.metric}, {"early_stopping", t.early_stopping}, {"models", models}};
+    if (!t.searches.empty()) {
+      nlohmann::json searches = nlohmann::json::array();
+      for (const auto& s : t.searches) {
+        nlohmann::json candidates = nlohmann::json::array();
+        for (const auto& c : s.candidates) candidates.push_back(CandidateJson(c));
+        searches.push_back({{"rep", s.rep}, {"fold", s.fold}, {"chosen", s.chosen}, {"candidates", candidates}});
+      }
+      e["searches"] = searches;
+    }
+    out[t.name] = e;
+  }
+  return out;
+}
+
+std::vector<NuisanceTuning> ParseTuningJson(const nlohmann::json& j) {
+  std::vector<NuisanceTuning> out;
+  auto candidate = [](const nlohmann::json& c) {
+    NuisanceTuning::Candidate x;
+    x.max_depth = c.at("max_depth").get<int>();
+    x.eta = c.at("eta").get<double>();
+    x.min_child_weight = c.at("min_child_weight").get<double>();
+    x.rounds = c.at("rounds").get<int>();
+    x.loss = c.at("validation_loss").is_null() ? NAN : c.at("validation_loss").get<double>();
+    return x;
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    NuisanceTuning t;
+    t.name = it.key();
+    t.metric = it->at("metric").get<std::string>();
+    t.early_stopping = it->at("early_stopping").get<bool>();
+    for (const auto& m : it->at("models")) {
+      t.models.push_back(candidate(m));
+      t.rounds_run.push_back(m.at("rounds_run").get<int>());
+    }
+    if (it->contains("searches")) {
+      for (const auto& s : it->at("searches")) {
+        NuisanceTuning::Search search;
+        search.rep = s.at("rep").get<int>();
+        search.fold = s.at("fold").get<int>();
+        search.chosen = s.at("chosen").get<std::size_t>();
+        for (const auto& c : s.at("candidates")) search.candidates.push_back(candidate(c));
+        t.searches.push_back(std::move(search));
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  // m first, as the fit orders them (JSON objects are sorted by key).
+  std::stable_partition(out.begin(), out.end(), [](const NuisanceTuning& t) { return t.name == "m"; });
+  return out;
+}
+
 nlohmann::json FitOptionsJson(const Options& o) {
   std::vector<std::string> estimands;
   for (Estimand e : o.estimands) estimands.push_back(ToString(e));
-  return {{"model", ToString(o.model)},
+  nlohmann::json j = {{"model", ToString(o.model)},
           {"estimands", estimands},
           {"outcome_design", ToString(o.outcome_design)},
           {"matrix_strategy", ToString(o.matrix_strategy)},
@@ -86,6 +163,17 @@ nlohmann::json FitOptionsJson(const Options& o) {
           {"device", ToString(o.device)},
           {"propensity_learner", LearnerJson(o.propensity)},
           {"outcome_learner", LearnerJson(o.outcome)}};
+  // Written only when used, so that fixed rounds write what they always did.
+  if (UsesValidationSplit(o)) {
+    j["validation_fraction"] = o.validation_fraction;
+    j["early_stopping_model"] = ToString(o.early_stopping_model);
+  }
+  if (o.tune.enabled) {
+    std::vector<std::string> params;
+    for (TuneParam t : o.tune.params) params.push_back(ToString(t));
+    j["tune"] = {{"params", params}, {"per_fold", o.tune.per_fold}};
+  }
+  return j;
 }
 
 nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data, bool with_timings) {
@@ -153,6 +241,8 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
                   {"prediction", t.prediction}, {"download", t.download}, {"scores", t.scores},
                   {"bootstrap", report.bootstrap.seconds},
                   {"total", t.total}};
+  if (with_timings && o.tune.enabled) j["timings"]["tuning"] = t.tuning;
+  if (!fit.tuning.empty() && UsesValidationSplit(o)) j["diagnostics"]["nuisance_tuning"] = TuningJson(fit.tuning);
   j["options"] = FitOptionsJson(o);
   j["options"]["level"] = report.level;
   j["options"]["outcome"] = data.outcome_name;

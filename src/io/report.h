@@ -20,6 +20,14 @@ namespace fastdml::io {
 // are written by this one function.
 nlohmann::json FitOptionsJson(const Options& o);
 
+// True when some nuisance early-stops or --tune searches (an inner validation split).
+bool UsesValidationSplit(const Options& o);
+// diagnostics.nuisance_tuning: per nuisance, each (rep, fold) model's
+// hyperparameters, rounds and validation loss, and the tuning searches.
+nlohmann::json TuningJson(const std::vector<NuisanceTuning>& tuning);
+// Reads TuningJson back (the fit file keeps it); throws nlohmann's exceptions.
+std::vector<NuisanceTuning> ParseTuningJson(const nlohmann::json& j);
+
 nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& data,
                           bool with_timings = true);
 // Adds the top-level sections of `sections` (GATE, BLP, CATE model, ...) to

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -66,6 +68,14 @@ xgb::DMatrix PlainMatrix(const float* x, std::size_t rows, std::size_t cols, int
   return out;
 }
 
+xgb::DMatrix PlainDeviceMatrix(const std::string& block, int nthread) {
+  const std::string config = "{\"missing\": NaN, \"nthread\": " + std::to_string(nthread) + "}";
+  xgb::DMatrix m;
+  xgb::XgbCheck(XGDMatrixCreateFromCudaArrayInterface(block.c_str(), config.c_str(), m.out()),
+                "XGDMatrixCreateFromCudaArrayInterface");
+  return m;
+}
+
 std::string Num(double v) {
   std::ostringstream os;
   os.precision(17);
@@ -73,10 +83,12 @@ std::string Num(double v) {
   return os.str();
 }
 
-// In-place prediction of all trees, probabilities for binary:logistic.
-constexpr const char* kPredictConfig =
-    "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
-    "\"strict_shape\": false, \"missing\": NaN}";
+// In-place prediction of the first `trees` rounds (0: all), probabilities for
+// binary:logistic.
+std::string PredictConfig(int trees) {
+  return "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": " +
+         std::to_string(trees) + ", \"strict_shape\": false, \"missing\": NaN}";
+}
 
 // XGBoost's GPU allocations fail inside XGBoost, with its own text; say what
 // the user can change. Other errors pass through unchanged.
@@ -99,15 +111,32 @@ auto WithGpuMemoryHint(Call call) -> decltype(call()) {
 // Process-wide count of models trained (relaxed: only its value matters).
 std::atomic<std::uint64_t> g_train_count{0};
 
+// The loss XGBoost's EvalOneIter reports for the one evaluation matrix
+// ("[r]\tvalid-logloss:0.69..."; printed with max_digits10, so exact).
+double EvalLoss(const xgb::Booster& booster, int round, const xgb::DMatrix& dvalid) {
+  DMatrixHandle mats[] = {dvalid.get()};
+  const char* names[] = {"valid"};
+  const char* text = nullptr;
+  xgb::XgbCheck(XGBoosterEvalOneIter(booster.get(), round, mats, names, 1, &text), "XGBoosterEvalOneIter");
+  const char* colon = text != nullptr ? std::strrchr(text, ':') : nullptr;
+  if (colon == nullptr) throw LibraryError(std::string("XGBoost evaluation printed no loss: ") + (text ? text : ""));
+  return std::strtod(colon + 1, nullptr);
+}
+
 // Creates the booster on `dtrain` and runs the rounds (spec.device says where).
-xgb::Booster Boost(const xgb::DMatrix& dtrain, const TrainSpec& spec, TaskClock* clock) {
+Boosted BoostImpl(const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const TrainSpec& spec,
+                  TaskClock* clock) {
   const LearnerParams& lp = spec.params;
+  const bool early = lp.rounds == kAutoRounds;
+  if (early && dvalid == nullptr) throw Error("internal: early stopping without a validation matrix");
   const auto t0 = Clock::now();
-  xgb::Booster booster;
+  Boosted out;
+  xgb::Booster& booster = out.booster;
   DMatrixHandle mats[] = {dtrain.get()};
   xgb::XgbCheck(XGBoosterCreate(mats, 1, booster.out()), "XGBoosterCreate");
-  booster.SetParam("objective",
-                   spec.objective == Objective::kLogistic ? "binary:logistic" : "reg:squarederror");
+  const bool logistic = spec.objective == Objective::kLogistic;
+  booster.SetParam("objective", logistic ? "binary:logistic" : "reg:squarederror");
+  booster.SetParam("eval_metric", logistic ? "logloss" : "rmse");
   booster.SetParam("tree_method", "hist");
   booster.SetParam("device", spec.device);
   booster.SetParam("nthread", std::to_string(spec.nthread));
@@ -120,15 +149,37 @@ xgb::Booster Boost(const xgb::DMatrix& dtrain, const TrainSpec& spec, TaskClock*
   booster.SetParam("lambda", Num(lp.lambda));
   booster.SetParam("max_bin", std::to_string(lp.max_bin));
   booster.SetParam("verbosity", "0");
-  for (int r = 0; r < lp.rounds; ++r) {
+  const int limit = early ? lp.max_rounds : lp.rounds;
+  out.validation_loss = NAN;
+  int best = -1;
+  for (int r = 0; r < limit; ++r) {
     if (spec.cancel != nullptr && spec.cancel->load(std::memory_order_relaxed)) {
       throw Cancelled("the fit was cancelled");
     }
     xgb::XgbCheck(XGBoosterUpdateOneIter(booster.get(), r, dtrain.get()), "XGBoosterUpdateOneIter");
+    out.rounds_run = r + 1;
     if (spec.on_rounds) spec.on_rounds(1);
+    if (!early) continue;
+    // Early stopping: the first round with the smallest loss wins; stop
+    // after early_stopping_rounds rounds without a strictly smaller one.
+    const double loss = EvalLoss(booster, r, *dvalid);
+    if (best < 0 || loss < out.validation_loss) {
+      best = r;
+      out.validation_loss = loss;
+    } else if (r - best >= lp.early_stopping_rounds) {
+      break;
+    }
+  }
+  if (early) {
+    out.rounds = best + 1;
+    // The progress bar counts max_rounds for this model: the rest is skipped.
+    if (spec.on_rounds && limit > out.rounds_run) spec.on_rounds(limit - out.rounds_run);
+  } else {
+    out.rounds = lp.rounds;
+    if (dvalid != nullptr) out.validation_loss = EvalLoss(booster, lp.rounds - 1, *dvalid);
   }
   if (clock) clock->training += Since(t0);
-  return booster;
+  return out;
 }
 
 }  // namespace
@@ -160,9 +211,8 @@ void FeatureMatrix::Gather(const std::vector<std::uint32_t>& rows, std::vector<f
   }
 }
 
-xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
-                   const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock) {
-  g_train_count.fetch_add(1, std::memory_order_relaxed);
+xgb::DMatrix TrainingMatrix(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                            const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock) {
   auto t0 = Clock::now();
   const LearnerParams& lp = spec.params;
   xgb::DMatrix dtrain;
@@ -199,12 +249,35 @@ xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_
     }
   }
   if (clock) clock->matrix += Since(t0);
-  return Boost(dtrain, spec, clock);
+  return dtrain;
+}
+
+xgb::DMatrix ValidationMatrix(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                              const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock) {
+  auto t0 = Clock::now();
+  std::vector<float> block;
+  features.Gather(rows, &block);
+  xgb::DMatrix m = PlainMatrix(block.data(), rows.size(), features.cols(), spec.nthread);
+  m.SetInfo("label", labels.data(), labels.size());
+  if (clock) clock->matrix += Since(t0);
+  return m;
+}
+
+Boosted Boost(const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const TrainSpec& spec, TaskClock* clock) {
+  g_train_count.fetch_add(1, std::memory_order_relaxed);
+  return BoostImpl(dtrain, dvalid, spec, clock);
+}
+
+xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                   const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock) {
+  if (spec.params.rounds == kAutoRounds) throw Error("internal: Train() takes a fixed number of rounds");
+  const xgb::DMatrix dtrain = TrainingMatrix(features, rows, labels, spec, clock);
+  return Boost(dtrain, nullptr, spec, clock).booster;
 }
 
 void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
              const std::vector<std::uint32_t>& rows, std::optional<float> last_col,
-             std::vector<double>* out, TaskClock* clock) {
+             std::vector<double>* out, TaskClock* clock, int trees) {
   auto t0 = Clock::now();
   std::vector<float> block;
   features.Gather(rows, &block, last_col);
@@ -213,7 +286,7 @@ void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
   const float* result = nullptr;
   xgb::XgbCheck(XGBoosterPredictFromDense(booster.get(),
                                           xgb::DenseInterface(block.data(), rows.size(), features.cols()).c_str(),
-                                          kPredictConfig, nullptr, &shape, &dim, &result),
+                                          PredictConfig(trees).c_str(), nullptr, &shape, &dim, &result),
                 "XGBoosterPredictFromDense");
   out->assign(result, result + rows.size());
   if (clock) clock->prediction += Since(t0);
@@ -246,9 +319,8 @@ const xgb::DMatrix& DeviceFeatureMatrix::Reference(int max_bin) const {
   return *it->second;
 }
 
-xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::string& block,
-                           const std::string& labels, const TrainSpec& spec, TaskClock* clock) {
-  g_train_count.fetch_add(1, std::memory_order_relaxed);
+xgb::DMatrix DeviceTrainingMatrix(const DeviceFeatureMatrix& features, const std::string& block,
+                                  const std::string& labels, const TrainSpec& spec, TaskClock* clock) {
   const auto t0 = Clock::now();
   const LearnerParams& lp = spec.params;
   xgb::DMatrix dtrain = WithGpuMemoryHint([&] {
@@ -257,12 +329,9 @@ xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::strin
       case MatrixStrategy::kSharedCuts:
         m = QuantileMatrixFrom(block, true, lp.max_bin, spec.nthread, features.Reference(lp.max_bin).get());
         break;
-      case MatrixStrategy::kPerFold: {
-        const std::string config = "{\"missing\": NaN, \"nthread\": " + std::to_string(spec.nthread) + "}";
-        xgb::XgbCheck(XGDMatrixCreateFromCudaArrayInterface(block.c_str(), config.c_str(), m.out()),
-                      "XGDMatrixCreateFromCudaArrayInterface");
+      case MatrixStrategy::kPerFold:
+        m = PlainDeviceMatrix(block, spec.nthread);
         break;
-      }
       case MatrixStrategy::kZeroWeight:
         throw Error("internal: --matrix-strategy zero-weight reached the device learner");
     }
@@ -270,17 +339,41 @@ xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::strin
     return m;
   });
   if (clock) clock->matrix += Since(t0);
-  return WithGpuMemoryHint([&] { return Boost(dtrain, spec, clock); });
+  return dtrain;
+}
+
+xgb::DMatrix DeviceValidationMatrix(const std::string& block, const std::string& labels, const TrainSpec& spec,
+                                    TaskClock* clock) {
+  const auto t0 = Clock::now();
+  xgb::DMatrix m = WithGpuMemoryHint([&] {
+    xgb::DMatrix v = PlainDeviceMatrix(block, spec.nthread);
+    v.SetInfoFromInterface("label", labels);
+    return v;
+  });
+  if (clock) clock->matrix += Since(t0);
+  return m;
+}
+
+Boosted BoostOnDevice(const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const TrainSpec& spec,
+                      TaskClock* clock) {
+  return WithGpuMemoryHint([&] { return Boost(dtrain, dvalid, spec, clock); });
+}
+
+xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::string& block,
+                           const std::string& labels, const TrainSpec& spec, TaskClock* clock) {
+  if (spec.params.rounds == kAutoRounds) throw Error("internal: TrainOnDevice() takes a fixed number of rounds");
+  const xgb::DMatrix dtrain = DeviceTrainingMatrix(features, block, labels, spec, clock);
+  return BoostOnDevice(dtrain, nullptr, spec, clock).booster;
 }
 
 const float* PredictOnDevice(const xgb::Booster& booster, const std::string& block, std::size_t rows,
-                             TaskClock* clock) {
+                             TaskClock* clock, int trees) {
   const auto t0 = Clock::now();
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
   WithGpuMemoryHint([&] {
-    xgb::XgbCheck(XGBoosterPredictFromCudaArray(booster.get(), block.c_str(), kPredictConfig, nullptr, &shape,
+    xgb::XgbCheck(XGBoosterPredictFromCudaArray(booster.get(), block.c_str(), PredictConfig(trees).c_str(), nullptr, &shape,
                                                 &dim, &result),
                   "XGBoosterPredictFromCudaArray");
   });

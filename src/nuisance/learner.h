@@ -74,6 +74,7 @@ struct TaskClock {
   double matrix = 0;      // XGBoost: building / quantising the training matrix
   double training = 0;    // XGBoost: boosting rounds
   double prediction = 0;  // XGBoost: predicting held-out rows (gather included)
+  double tuning = 0;      // --tune-per-fold: boosting the search's candidates
 };
 
 struct TrainSpec {
@@ -90,14 +91,41 @@ struct TrainSpec {
 // Models Train() has started, process-wide (for NuisanceModelsTrained()).
 std::uint64_t TrainCount();
 
+// A booster and the trees to predict with. Fixed rounds: all of them.
+// Early stopping (spec.params.rounds == kAutoRounds, with a validation
+// matrix): the booster holds every round it ran, `rounds` is the best round
+// + 1 and `validation_loss` the validation loss there (log loss for the
+// logistic objective, RMSE otherwise; NaN without validation).
+struct Boosted {
+  xgb::Booster booster;
+  int rounds = 0;
+  double validation_loss = 0;
+  int rounds_run = 0;  // rounds boosted (best round + early_stopping_rounds, or max_rounds)
+};
+
+// The training matrix of `rows` (labels: one per listed row), as spec.strategy builds it.
+xgb::DMatrix TrainingMatrix(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                            const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock);
+// A plain matrix of `rows` to evaluate on: prediction reads raw feature
+// values, so it needs no cuts, and it is the same for every strategy.
+xgb::DMatrix ValidationMatrix(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
+                              const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock);
+
+// Boosts on `dtrain`: spec.params.rounds rounds, or with kAutoRounds until the
+// loss on `dvalid` (required then) has not improved for
+// spec.params.early_stopping_rounds rounds, at most spec.params.max_rounds.
+// With a fixed count and a `dvalid`, validation_loss is the loss after the last round.
+Boosted Boost(const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const TrainSpec& spec, TaskClock* clock);
+
 // Trains on `rows` with labels `labels` (one per listed row).
 xgb::Booster Train(const FeatureMatrix& features, const std::vector<std::uint32_t>& rows,
                    const std::vector<float>& labels, const TrainSpec& spec, TaskClock* clock);
 
-// Predicts the listed rows; out[k] is the prediction for rows[k].
+// Predicts the listed rows; out[k] is the prediction for rows[k]. With
+// `trees` > 0 only the first `trees` rounds are used (an early-stopped model).
 void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
              const std::vector<std::uint32_t>& rows, std::optional<float> last_col,
-             std::vector<double>* out, TaskClock* clock);
+             std::vector<double>* out, TaskClock* clock, int trees = 0);
 
 // Device flavour of Train: `block` is the CUDA interface of the training rows
 // (count x features.cols(), on the GPU), `labels` that of their labels (count
@@ -106,12 +134,22 @@ void Predict(const xgb::Booster& booster, const FeatureMatrix& features,
 // memory is a LibraryError saying what to reduce.
 xgb::Booster TrainOnDevice(const DeviceFeatureMatrix& features, const std::string& block,
                            const std::string& labels, const TrainSpec& spec, TaskClock* clock);
+// The device training matrix TrainOnDevice builds, and a plain device matrix
+// of a validation block (CUDA interfaces as above). XGBoost copies both, so
+// the gather block may be reused once they are built.
+xgb::DMatrix DeviceTrainingMatrix(const DeviceFeatureMatrix& features, const std::string& block,
+                                  const std::string& labels, const TrainSpec& spec, TaskClock* clock);
+xgb::DMatrix DeviceValidationMatrix(const std::string& block, const std::string& labels, const TrainSpec& spec,
+                                    TaskClock* clock);
+// Boost on device matrices, with XGBoost's out-of-memory text made actionable.
+Boosted BoostOnDevice(const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const TrainSpec& spec,
+                      TaskClock* clock);
 
 // In-place prediction of a device block (CUDA interface, rows x cols). Returns
 // XGBoost's DEVICE buffer of `rows` floats (for CUDA input the C API hands back
 // its prediction vector's device pointer), valid until this booster's next call
 // from this thread: nothing crosses to the host.
 const float* PredictOnDevice(const xgb::Booster& booster, const std::string& block, std::size_t rows,
-                             TaskClock* clock);
+                             TaskClock* clock, int trees = 0);
 
 }  // namespace fastdml::nuisance

@@ -84,9 +84,11 @@ enum class SeedStream : uint64_t {
   kRowFolds = 0xf01dull,            // stratified fold shuffle: index = rep
   kClusterFolds = 0xc105ull << 32,  // cluster fold shuffle: index = rep
   kCateLearner = 0xca7eull << 40,   // DR-learner XGBoost seed: index = rep << 16 | task (rep < 2^24)
+  kValidationSplit = 0x5a11dull << 44,  // early-stopping split: index = rep << 32 | fold << 8 | nuisance
 };
-constexpr SeedStream kAllSeedStreams[] = {SeedStream::kNuisance, SeedStream::kRowFolds,
-                                          SeedStream::kClusterFolds, SeedStream::kCateLearner};
+constexpr SeedStream kAllSeedStreams[] = {SeedStream::kNuisance,     SeedStream::kRowFolds,
+                                          SeedStream::kClusterFolds, SeedStream::kCateLearner,
+                                          SeedStream::kValidationSplit};
 
 // splitmix64 (Steele, Lea and Flood 2014): a well-mixed 64-bit hash.
 FASTDML_HD uint64_t SplitMix64(uint64_t x) {
