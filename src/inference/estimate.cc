@@ -100,8 +100,8 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         std::string(kWarnWorseThanConstant) + ": the out-of-fold " + q.metric + " of the " +
         (propensity ? "propensity model m" : "outcome model " + q.name) + " is " + losses +
         " of a constant model (each fold predicted by its training folds' mean): it overfits, or its features "
-        "carry no signal for it, and its noise widens the interval; use fewer rounds or shallower, more "
-        "regularised trees (" + (propensity ? "--propensity-rounds, --propensity-max-depth, "
+        "carry no signal for it, and its noise widens the interval; tune it (--tune), or use fewer rounds or "
+        "shallower, more regularised trees (" + (propensity ? "--propensity-rounds, --propensity-max-depth, "
                                               "--propensity-min-child-weight"
                                             : "--outcome-rounds, --outcome-max-depth, --outcome-min-child-weight") +
         ")");
