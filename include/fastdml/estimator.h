@@ -52,6 +52,14 @@ struct Overlap {
   std::vector<double> quantiles;  // at kOverlapProbs
   std::size_t clipped_low = 0, clipped_high = 0;  // rows x reps
   double share_clipped = 0;
+  // IRM only (has_ipw): per repetition, the rows whose propensity is clipped
+  // and Kish's effective sample size of the ATE's inverse-propensity weights
+  // (FitCache::Ipw in src/inference/fit_cache.h), each at its worst repetition: the
+  // most rows clipped, the smallest ESS (W-EXTREME-PROPENSITY).
+  bool has_ipw = false;
+  std::size_t clipped_worst_rep = 0;
+  double share_clipped_worst_rep = 0;
+  double ipw_ess = 0, ipw_ess_share = 0;  // ESS and ESS / n
 };
 inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
 

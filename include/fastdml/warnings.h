@@ -25,6 +25,15 @@ inline constexpr char kWarnFeatureIsTreatment[] = "W-FEATURE-IS-D";
 // that a model merely as good as the constant (sampling noise) stays quiet.
 inline constexpr char kWarnWorseThanConstant[] = "W-NUISANCE-WORSE-THAN-CONSTANT";
 inline constexpr double kWorseThanConstantT = 2.0;
+// IRM: in some repetition more than kExtremeClippedShare of the rows have
+// their propensity clipped, or the effective sample size of the ATE's
+// inverse-propensity weights (Kish's, per arm, summed: FitCache::Ipw in
+// src/inference/fit_cache.h) is below kMinIpwEssShare of n. A few extreme
+// weights then dominate the scores' variance (issue 14: the NHEFS default fit
+// clipped 39 rows and its SE was 4.6 times the regularised fit's).
+inline constexpr char kWarnExtremePropensity[] = "W-EXTREME-PROPENSITY";
+inline constexpr double kExtremeClippedShare = 0.01;
+inline constexpr double kMinIpwEssShare = 0.10;
 // A number of the report is NaN or infinite; it is written as JSON null.
 inline constexpr char kWarnNonFinite[] = "W-NONFINITE";
 

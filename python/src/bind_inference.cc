@@ -51,6 +51,12 @@ void BindInference(nb::module_& m) {
                      d["clipped_low"] = r.overlap.clipped_low;
                      d["clipped_high"] = r.overlap.clipped_high;
                      d["share_clipped"] = r.overlap.share_clipped;
+                     if (r.overlap.has_ipw) {  // IRM: the worst repetition's (W-EXTREME-PROPENSITY)
+                       d["clipped_worst_rep"] = r.overlap.clipped_worst_rep;
+                       d["share_clipped_worst_rep"] = r.overlap.share_clipped_worst_rep;
+                       d["ipw_ess"] = r.overlap.ipw_ess;
+                       d["ipw_ess_share"] = r.overlap.ipw_ess_share;
+                     }
                      return d;
                    })
       .def_prop_ro("bootstrap_done", [](const Report& r) { return r.bootstrap.done; })

@@ -100,8 +100,8 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         std::string(kWarnWorseThanConstant) + ": the out-of-fold " + q.metric + " of the " +
         (propensity ? "propensity model m" : "outcome model " + q.name) + " is " + losses +
         " of a constant model (each fold predicted by its training folds' mean): it overfits, or its features "
-        "carry no signal for it, and its noise widens the interval; use fewer rounds or shallower, more "
-        "regularised trees (" + (propensity ? "--propensity-rounds, --propensity-max-depth, "
+        "carry no signal for it, and its noise widens the interval; tune it (--tune), or use fewer rounds or "
+        "shallower, more regularised trees (" + (propensity ? "--propensity-rounds, --propensity-max-depth, "
                                               "--propensity-min-child-weight"
                                             : "--outcome-rounds, --outcome-max-depth, --outcome-min-child-weight") +
         ")");
@@ -111,8 +111,12 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
   const bool binary_d = cache.binary_d;
   if (binary_d) {
     const std::vector<double>& m = pred.m;
+    // IRM: per repetition, the clipped rows and the IPW weights' effective
+    // sample size (fit_cache.h); the counts of all repetitions for W-OVERLAP.
+    const std::vector<FitCache::IpwRep> ipw =
+        irm ? cache.Ipw(data, pred, uw, options.clip) : std::vector<FitCache::IpwRep>();
     std::size_t low = 0, high = 0;
-    cache.ClippedCounts(pred, options.clip, &low, &high);
+    for (const FitCache::IpwRep& rep : ipw) low += rep.clipped_low, high += rep.clipped_high;
     if (irm && options.clip == 0 && cache.degenerate > 0) {
       std::vector<std::size_t> degenerate;  // indices r * n + i with m at 0 or 1
       for (std::size_t k = 0; k < m.size(); ++k) {
@@ -156,6 +160,33 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                                   FormatClip(1 - options.clip) + "], more than " +
                                   FormatClip(100 * kMaxClippedShare) +
                                   "%; estimates lean on few comparable rows");
+      }
+      // The worst repetition: the most rows clipped, the smallest ESS.
+      Overlap& ov = report.overlap;
+      ov.has_ipw = true;
+      ov.ipw_ess = ipw.empty() ? 0.0 : ipw[0].ess;
+      for (const FitCache::IpwRep& rep : ipw) {
+        ov.clipped_worst_rep = std::max(ov.clipped_worst_rep, rep.clipped_low + rep.clipped_high);
+        ov.ipw_ess = std::min(ov.ipw_ess, rep.ess);
+      }
+      ov.share_clipped_worst_rep = static_cast<double>(ov.clipped_worst_rep) / n;
+      ov.ipw_ess_share = ov.ipw_ess / n;
+      if (ov.share_clipped_worst_rep > kExtremeClippedShare || ov.ipw_ess_share < kMinIpwEssShare) {
+        char text[512];
+        std::snprintf(text, sizeof text,
+                      ": %zu of %zu rows (%.1f%%) have their propensity clipped to [%s, %s], and the inverse-"
+                      "propensity weights' effective sample size is %.0f of %zu (%.1f%%)%s; warned above %s%% "
+                      "clipped or below %s%% effective",
+                      ov.clipped_worst_rep, n, 100 * ov.share_clipped_worst_rep, FormatClip(options.clip).c_str(),
+                      FormatClip(1 - options.clip).c_str(), ov.ipw_ess, n, 100 * ov.ipw_ess_share,
+                      pred.reps > 1 ? ", each in its worst repetition" : "",
+                      FormatClip(100 * kExtremeClippedShare).c_str(), FormatClip(100 * kMinIpwEssShare).c_str());
+        report.warnings.push_back(
+            std::string(kWarnExtremePropensity) + text +
+            ". A few rows with extreme propensities carry the estimate, which widens the interval and makes it "
+            "unstable. Regularise the propensity model (--tune, or a smaller --propensity-max-depth and a larger "
+            "--propensity-min-child-weight), or bound the weights with a larger --clip (trimming, at the price of "
+            "some bias)");
       }
     }
   }

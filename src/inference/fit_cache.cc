@@ -56,18 +56,67 @@ bool FitCache::Matches(const Dataset& data, const Predictions& pred) const {
          std::equal(std::begin(key_size), std::end(key_size), std::begin(now.key_size));
 }
 
-void FitCache::ClippedCounts(const Predictions& pred, double clip, std::size_t* low, std::size_t* high) const {
-  if (clip > kTail) {
-    *low = *high = 0;
-    for (double m : pred.m) {
-      if (m < clip) ++*low;
-      if (m > 1 - clip) ++*high;
-    }
-    return;
+namespace {
+
+// One arm's sums for Kish's effective sample size, (sum w)^2 / sum w^2. Long
+// double: with --clip 0 a propensity of 1e-200 squares past double's range.
+struct Kish {
+  long double w = 0, w2 = 0;
+  void Add(long double v) { w += v, w2 += v * v; }
+  double Ess() const { return w2 > 0 ? static_cast<double>(w * w / w2) : 0.0; }
+};
+
+// The ATE's IPW weight of a row of arm d (1 treated, 0 control), clipped
+// as the IRM score clips it (DoubleML's clipping_threshold).
+long double ArmWeight(double m, double d, double clip) {
+  const long double mc = std::min(std::max(m, clip), 1 - clip);
+  return d == 1.0 ? 1 / mc : 1 / (1 - mc);
+}
+
+// One repetition's pass over all rows: the counts and the two arms' sums.
+FitCache::IpwRep IpwPass(const double* m, const double* d, const double* u, std::size_t n, double clip) {
+  FitCache::IpwRep rep;
+  Kish arm[2];
+  for (std::size_t i = 0; i < n; ++i) {
+    rep.clipped_low += m[i] < clip;
+    rep.clipped_high += m[i] > 1 - clip;
+    arm[d[i] == 1.0].Add((u ? u[i] : 1.0) * ArmWeight(m[i], d[i], clip));
   }
-  // clip <= kTail: every m < clip lies in low_tail, every m > 1 - clip in high_tail.
-  *low = static_cast<std::size_t>(std::lower_bound(low_tail.begin(), low_tail.end(), clip) - low_tail.begin());
-  *high = static_cast<std::size_t>(high_tail.end() - std::upper_bound(high_tail.begin(), high_tail.end(), 1 - clip));
+  rep.ess = arm[0].Ess() + arm[1].Ess();
+  return rep;
+}
+
+}  // namespace
+
+std::vector<FitCache::IpwRep> FitCache::Ipw(const Dataset& data, const Predictions& pred,
+                                            const std::vector<double>& uw, double clip) const {
+  const std::size_t n = pred.n;
+  std::vector<IpwRep> reps(pred.reps);
+  if (clip > kTail || !uw.empty() || tails.size() != 2 * reps.size()) {
+    for (int r = 0; r < pred.reps; ++r) {
+      reps[r] = IpwPass(pred.m.data() + static_cast<std::size_t>(r) * n, data.d.data(),
+                        uw.empty() ? nullptr : uw.data(), n, clip);
+    }
+    return reps;
+  }
+  // clip <= kTail: every m < clip lies in a low tail, every m > 1 - clip in a
+  // high one, and the rows between the tails keep their weights.
+  for (int r = 0; r < pred.reps; ++r) {
+    for (int a = 0; a < 2; ++a) {
+      const ArmTails& t = tails[2 * r + a];
+      reps[r].clipped_low +=
+          static_cast<std::size_t>(std::lower_bound(t.low.begin(), t.low.end(), clip) - t.low.begin());
+      reps[r].clipped_high +=
+          static_cast<std::size_t>(t.high.end() - std::upper_bound(t.high.begin(), t.high.end(), 1 - clip));
+      Kish arm;
+      arm.w = t.mid_w;
+      arm.w2 = t.mid_w2;
+      for (double m : t.low) arm.Add(ArmWeight(m, a, clip));
+      for (double m : t.high) arm.Add(ArmWeight(m, a, clip));
+      reps[r].ess += arm.Ess();
+    }
+  }
+  return reps;
 }
 
 std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred) {
@@ -78,13 +127,27 @@ std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predicti
   c->same_as_d = FeaturesEqualToTreatment(data);
   c->naive = NaiveDifferenceOf(data);
   if (c->binary_d && n == data.n) {
-    for (double m : pred.m) {
-      if (!(m > 0 && m < 1)) ++c->degenerate;
-      if (m < FitCache::kTail) c->low_tail.push_back(m);
-      if (m > 1 - FitCache::kTail) c->high_tail.push_back(m);
+    c->tails.resize(2 * static_cast<std::size_t>(pred.reps));
+    for (int r = 0; r < pred.reps; ++r) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const double m = pred.m[static_cast<std::size_t>(r) * n + i];
+        FitCache::ArmTails& t = c->tails[2 * r + (data.d[i] == 1.0)];
+        if (!(m > 0 && m < 1)) ++c->degenerate;
+        if (m < FitCache::kTail) {
+          t.low.push_back(m);
+        } else if (m > 1 - FitCache::kTail) {
+          t.high.push_back(m);
+        } else {
+          const double w = data.d[i] == 1.0 ? 1 / m : 1 / (1 - m);  // no clip <= kTail moves it
+          t.mid_w += w;
+          t.mid_w2 += w * w;
+        }
+      }
     }
-    std::sort(c->low_tail.begin(), c->low_tail.end());
-    std::sort(c->high_tail.begin(), c->high_tail.end());
+    for (FitCache::ArmTails& t : c->tails) {
+      std::sort(t.low.begin(), t.low.end());
+      std::sort(t.high.begin(), t.high.end());
+    }
     if (!pred.m.empty()) {  // the overlap as Estimate computed it: quantiles of all values, sorted
       std::vector<double> sorted = pred.m;
       std::sort(sorted.begin(), sorted.end());

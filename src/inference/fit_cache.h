@@ -3,8 +3,9 @@
 // (FitNuisances, FitFromPredictions) and kept with it (Fit::cache): the
 // sorted propensities behind the overlap diagnostics, the separation and
 // feature-equals-treatment checks and the naive difference. Estimate then
-// costs the score passes alone; the clipped counts are two binary searches.
-// Memory: O(1) besides the propensity tails.
+// costs the score passes alone; the clipped counts are binary searches, the
+// IPW weights' effective sample size a pass over the propensity tails.
+// Memory: O(reps) besides the propensity tails.
 //
 // What enters the scores themselves is never cached: sample weights and
 // cluster ids are read from the Dataset at every Estimate (one pass each,
@@ -36,20 +37,40 @@ struct FitCache {
   bool binary_d = false;
   std::string same_as_d;  // features equal to D or 1 - D, quoted ("" when none)
   // Binary D: the overlap of all reps' propensities (min, max, quantiles at
-  // kOverlapProbs), and the tails below kTail and above 1 - kTail, each
-  // sorted, for the clipped counts at clip <= kTail by binary search (a
-  // larger clip takes one pass over pred.m). The tails, not all n x reps
-  // values, so the cache stays small where the propensities overlap.
+  // kOverlapProbs), and per repetition r and arm a (index 2 r + a, a = D) the
+  // tails below kTail and above 1 - kTail, each sorted, for the clipped
+  // counts at clip <= kTail by binary search, with the sums of the arm's IPW
+  // weight and its square over the rows between the tails, which no clip <=
+  // kTail moves: the IPW weights' effective sample size is then a pass over
+  // the tails alone (a larger clip, or sample weights, take one pass over
+  // pred.m). The tails, not all n x reps values, so the cache stays small
+  // where the propensities overlap.
   static constexpr double kTail = 0.1;
+  struct ArmTails {
+    std::vector<double> low, high;  // sorted: m < kTail, m > 1 - kTail
+    double mid_w = 0, mid_w2 = 0;   // the others: sum of the weight and of its square
+  };
   Overlap overlap;  // min, max, quantiles (the clipped counts are per clip)
-  std::vector<double> low_tail, high_tail;
+  std::vector<ArmTails> tails;  // index 2 r + a
   std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
   int separated_rep = -1;      // the first repetition whose propensities separate D perfectly
   NaiveDifference naive;       // NaiveDifferenceOf(data)
 
   bool Matches(const Dataset& data, const Predictions& pred) const;
-  // Rows x reps with m < clip and m > 1 - clip.
-  void ClippedCounts(const Predictions& pred, double clip, std::size_t* low, std::size_t* high) const;
+  // Per repetition, for the IRM scores' propensities clipped to [clip,
+  // 1 - clip]: the rows with m < clip and m > 1 - clip, and Kish's effective
+  // sample size of the ATE's inverse-propensity weights, (sum w)^2 / sum w^2
+  // within each arm (treated w = u / m, control w = u / (1 - m), m clipped),
+  // summed over the two arms: n for any constant propensity, however
+  // unbalanced the arms, and lower as the weights within an arm spread (Kish
+  // 1965, Survey Sampling; docs/reliability.md,
+  // W-EXTREME-PROPENSITY). `uw`: the mean-one sample weights u (empty: 1).
+  struct IpwRep {
+    std::size_t clipped_low = 0, clipped_high = 0;
+    double ess = 0;
+  };
+  std::vector<IpwRep> Ipw(const Dataset& data, const Predictions& pred, const std::vector<double>& uw,
+                          double clip) const;
 };
 
 // The naive comparison of Y between the arms (estimate.cc): data only.

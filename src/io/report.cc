@@ -220,19 +220,26 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
     key << "q" << std::setw(2) << std::setfill('0') << static_cast<int>(std::lround(kOverlapProbs[k] * 100));
     quantiles[key.str()] = report.overlap.quantiles[k];
   }
+  json overlap = nullptr;
+  if (!report.overlap.quantiles.empty()) {
+    const Overlap& ov = report.overlap;
+    overlap = {{"propensity_min", ov.min},         {"propensity_max", ov.max},
+               {"propensity_quantiles", quantiles}, {"clipped_low", ov.clipped_low},
+               {"clipped_high", ov.clipped_high},   {"share_clipped", ov.share_clipped},
+               {"clip", o.clip}};
+    if (ov.has_ipw) {  // IRM: the worst repetition's (W-EXTREME-PROPENSITY)
+      overlap["clipped_worst_rep"] = ov.clipped_worst_rep;
+      overlap["share_clipped_worst_rep"] = ov.share_clipped_worst_rep;
+      overlap["ipw_ess"] = ov.ipw_ess;
+      overlap["ipw_ess_share"] = ov.ipw_ess_share;
+    }
+  }
   j["diagnostics"] = {
       {"n", data.n},
       {"p", data.p},
       {"n_treated", nd.n_treated},
       {"nuisance_quality", quality},
-      {"overlap",
-       report.overlap.quantiles.empty() ? json(nullptr) : json{{"propensity_min", report.overlap.min},
-        {"propensity_max", report.overlap.max},
-        {"propensity_quantiles", quantiles},
-        {"clipped_low", report.overlap.clipped_low},
-        {"clipped_high", report.overlap.clipped_high},
-        {"share_clipped", report.overlap.share_clipped},
-        {"clip", o.clip}}},
+      {"overlap", overlap},
       {"warnings", report.warnings}};
   const Timings& t = fit.timings;
   if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"upload", t.upload},
@@ -329,6 +336,11 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
                 ov.min, ov.quantiles.size() > 3 ? ov.quantiles[3] : NAN, ov.max, o.clip, 1 - o.clip,
                 ov.clipped_low, ov.clipped_high, 100 * ov.share_clipped);
   if (!ov.quantiles.empty()) os << line;
+  if (ov.has_ipw) {
+    std::snprintf(line, sizeof line, "IPW weights: effective sample size %.0f of %zu (%.1f%%)%s\n", ov.ipw_ess,
+                  data.n, 100 * ov.ipw_ess_share, o.reps > 1 ? ", the smallest of the repetitions" : "");
+    os << line;
+  }
   for (const auto& w : report.warnings) os << "warning: " << w << "\n";
   const Timings& t = fit.timings;
   std::snprintf(line, sizeof line,

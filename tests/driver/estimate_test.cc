@@ -138,6 +138,27 @@ std::vector<std::string> WithoutNuisanceWarnings(std::vector<std::string> w) {
   return w;
 }
 
+// Kish's effective sample size of repetition r's clipped ATE weights, as
+// docs/reliability.md defines it (W-EXTREME-PROPENSITY): (sum w)^2 / sum w^2
+// in each arm, summed; w = u/m (treated), u/(1 - m) (control). `worst`: the
+// largest count of clipped rows seen so far.
+double KishEss(const Dataset& data, const Predictions& pred, int r, double clip, const std::vector<double>* u,
+               std::size_t* worst) {
+  double sum[2] = {0, 0}, sum2[2] = {0, 0};
+  std::size_t clipped = 0;
+  for (std::size_t i = 0; i < data.n; ++i) {
+    const double m = pred.m[r * data.n + i];
+    clipped += m < clip || m > 1 - clip;
+    const double mc = std::min(std::max(m, clip), 1 - clip);
+    const int a = data.d[i] == 1.0;
+    const double w = (u ? (*u)[i] : 1.0) / (a ? mc : 1 - mc);
+    sum[a] += w;
+    sum2[a] += w * w;
+  }
+  *worst = std::max(*worst, clipped);
+  return sum[0] * sum[0] / sum2[0] + sum[1] * sum[1] / sum2[1];
+}
+
 // `same_fit`: both reports come from fits of the same data, so the nuisance
 // warnings (a property of the fit, not of Estimate) must agree too.
 void ExpectSameReport(const Report& a, const Report& b, bool same_fit = true) {
@@ -153,6 +174,8 @@ void ExpectSameReport(const Report& a, const Report& b, bool same_fit = true) {
   EXPECT_EQ(a.overlap.clipped_low, b.overlap.clipped_low);
   EXPECT_EQ(a.overlap.clipped_high, b.overlap.clipped_high);
   EXPECT_EQ(a.overlap.share_clipped, b.overlap.share_clipped);
+  EXPECT_EQ(a.overlap.clipped_worst_rep, b.overlap.clipped_worst_rep);
+  EXPECT_EQ(a.overlap.ipw_ess, b.overlap.ipw_ess);
   if (same_fit) {
     EXPECT_EQ(a.warnings, b.warnings);
   } else {
@@ -193,6 +216,15 @@ TEST(Estimate, TheFitCacheChangesNoNumber) {
         EXPECT_EQ(with_cache.overlap.min, sorted.front());
         EXPECT_EQ(with_cache.overlap.max, sorted.back());
         EXPECT_EQ(with_cache.overlap.quantiles[3], sorted[static_cast<std::size_t>(0.5 * (sorted.size() - 1) + 0.5)]);
+        // The IPW weights' ESS from the cached tails (clip <= kTail) or a
+        // pass over the rows equals the definition evaluated here.
+        double ess = HUGE_VAL;
+        std::size_t worst = 0;
+        for (int r = 0; r < 3; ++r) {
+          ess = std::min(ess, KishEss(s.data, s.pred, r, clip, nullptr, &worst));
+        }
+        EXPECT_NEAR(with_cache.overlap.ipw_ess, ess, 1e-9 * ess) << "clip " << clip;
+        EXPECT_EQ(with_cache.overlap.clipped_worst_rep, worst) << "clip " << clip;
       }
     }
     // The clipped counts follow clip.
@@ -309,6 +341,161 @@ TEST(Estimate, NuisanceWorseThanAConstantIsNamed) {
   }
   // The noise models m and g1 are named; g0 (the truth) is not.
   EXPECT_EQ(named, "propensity model m is; outcome model g1 is; ");
+}
+
+// W-EXTREME-PROPENSITY (docs/reliability.md): n rows, D alternating, and
+// the propensity of each row from `m(i, d)`.
+template <class M>
+Synthetic Propensities(std::size_t n, int reps, M m) {
+  Synthetic s;
+  s.data.n = n;
+  s.data.p = 1;
+  s.data.feature_names = {"x"};
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> z(0, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    s.data.d.push_back(static_cast<double>(i % 2));
+    s.data.y.push_back(s.data.d.back() + z(rng));
+    s.data.x.push_back(static_cast<float>(z(rng)));
+  }
+  s.pred.n = n;
+  s.pred.reps = reps;
+  for (int r = 0; r < reps; ++r) {
+    for (std::size_t i = 0; i < n; ++i) {
+      s.pred.fold.push_back(static_cast<int>((i / 2) % 2));
+      s.pred.m.push_back(m(r, i, s.data.d[i]));
+      s.pred.g0.push_back(0.0);
+      s.pred.g1.push_back(1.0);
+    }
+  }
+  return s;
+}
+
+std::string ExtremeWarning(const Report& r) {
+  for (const std::string& w : r.warnings) {
+    if (w.rfind(std::string(kWarnExtremePropensity) + ":", 0) == 0) return w;
+  }
+  return "";
+}
+
+TEST(Estimate, ExtremePropensityWarnsWhenManyRowsAreClipped) {
+  // 60 of 2000 rows (3%) below the 0.01 clip, all of them controls: their
+  // clipped weights 1/(1 - 0.01) are unremarkable, so the count alone fires.
+  const Synthetic s = Propensities(2000, 1, [](int, std::size_t i, double d) {
+    return d == 0 && i < 120 ? 0.002 : 0.5;
+  });
+  const Options o = IrmOptions(false);
+  const Report r = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  EXPECT_EQ(r.overlap.clipped_worst_rep, 60u);
+  EXPECT_DOUBLE_EQ(r.overlap.share_clipped_worst_rep, 0.03);
+  EXPECT_GT(r.overlap.ipw_ess_share, 0.9);
+  const std::string w = ExtremeWarning(r);
+  EXPECT_NE(w.find("60 of 2000 rows (3.0%) have their propensity clipped to [0.01, 0.99]"), std::string::npos) << w;
+  for (const char* remedy : {"--tune", "--propensity-max-depth", "--clip"}) {
+    EXPECT_NE(w.find(remedy), std::string::npos) << remedy << ": " << w;
+  }
+  // 1% exactly (20 rows) is not above the threshold; 21 rows are.
+  for (const std::size_t rows : {std::size_t(20), std::size_t(21)}) {
+    const Synthetic t = Propensities(2000, 1, [rows](int, std::size_t i, double d) {
+      return d == 0 && i < 2 * rows ? 0.995 : 0.5;
+    });
+    const Report rt = Estimate(t.data, FitFromPredictions(t.data, o, t.pred), o);
+    EXPECT_EQ(rt.overlap.clipped_worst_rep, rows);
+    EXPECT_EQ(ExtremeWarning(rt).empty(), rows == 20) << rows << ": " << ExtremeWarning(rt);
+  }
+}
+
+TEST(Estimate, ExtremePropensityWarnsOnHeavyWeightsWithoutClipping) {
+  // Nothing clipped, but in each arm 10 of 1000 rows have a propensity near
+  // the clip bound, weight about 90 against 1.1: the ESS, by hand,
+  // 2 (990/0.9 + 10/0.011)^2 / (990/0.81 + 10/0.011^2), is about 4% of n.
+  const Synthetic s = Propensities(2000, 1, [](int, std::size_t i, double d) {
+    const bool heavy = i < 20;
+    return d == 1 ? (heavy ? 0.011 : 0.9) : (heavy ? 0.989 : 0.1);
+  });
+  const Options o = IrmOptions(false);
+  const Report r = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  const double sw = 990 / 0.9 + 10 / 0.011, sw2 = 990 / 0.81 + 10 / (0.011 * 0.011);
+  EXPECT_EQ(r.overlap.clipped_worst_rep, 0u);
+  EXPECT_NEAR(r.overlap.ipw_ess, 2 * sw * sw / sw2, 1e-9 * r.overlap.ipw_ess);
+  EXPECT_LT(r.overlap.ipw_ess_share, 0.05);
+  const std::string w = ExtremeWarning(r);
+  EXPECT_NE(w.find("0 of 2000 rows (0.0%)"), std::string::npos) << w;
+  char ess[64];
+  std::snprintf(ess, sizeof ess, "effective sample size is %.0f of 2000", r.overlap.ipw_ess);
+  EXPECT_NE(w.find(ess), std::string::npos) << w;
+  // With clipping at 0.05 those weights are bounded at 20: still heavy.
+  Options clip = o;
+  clip.clip = 0.05;
+  const Report rc = Estimate(s.data, FitFromPredictions(s.data, clip, s.pred), clip);
+  const double cw = 990 / 0.9 + 10 / 0.05, cw2 = 990 / 0.81 + 10 / (0.05 * 0.05);
+  EXPECT_EQ(rc.overlap.clipped_worst_rep, 20u);
+  EXPECT_NEAR(rc.overlap.ipw_ess, 2 * cw * cw / cw2, 1e-9 * rc.overlap.ipw_ess);
+}
+
+TEST(Estimate, ExtremePropensityIsQuietWhereTheTreatmentIsRandomised) {
+  // m near the truth 0.5: no clipping, ESS near n.
+  std::mt19937_64 rng(22);
+  std::uniform_real_distribution<double> u(0, 1);
+  const Synthetic s = Propensities(2000, 2, [&](int, std::size_t, double) { return 0.45 + 0.1 * u(rng); });
+  const Options o = IrmOptions(false);
+  const Report r = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  EXPECT_TRUE(r.overlap.has_ipw);
+  EXPECT_GT(r.overlap.ipw_ess_share, 0.98);
+  EXPECT_EQ(ExtremeWarning(r), "");
+  // A constant propensity, however unbalanced the arms, gives ESS = n.
+  const Synthetic c = Propensities(2000, 1, [](int, std::size_t, double) { return 0.03; });
+  const Report rc = Estimate(c.data, FitFromPredictions(c.data, o, c.pred), o);
+  EXPECT_NEAR(rc.overlap.ipw_ess, 2000, 1e-9);
+  EXPECT_EQ(ExtremeWarning(rc), "");
+  // PLR has no propensity weights.
+  Options plr;
+  plr.model = Model::kPlr;
+  plr.estimands = {Estimand::kAte};
+  Synthetic p = c;
+  p.pred.g0.clear();
+  p.pred.g1.clear();
+  p.pred.l.assign(p.data.n, 0.5);
+  const Report rp = Estimate(p.data, FitFromPredictions(p.data, plr, p.pred), plr);
+  EXPECT_FALSE(rp.overlap.has_ipw);
+  EXPECT_EQ(ExtremeWarning(rp), "");
+}
+
+TEST(Estimate, ExtremePropensityReportsTheWorstRepetitionAndWeighsSampleWeights) {
+  // Repetition 1 clips 100 rows and has heavy weights; repetition 0 neither.
+  const auto m = [](int r, std::size_t i, double d) {
+    if (r == 1 && i < 200) return d == 1 ? 0.005 : 0.5;
+    return d == 1 ? 0.3 : 0.6;
+  };
+  Synthetic s = Propensities(2000, 2, m);
+  Options o = IrmOptions(false);
+  const Report r = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+  std::size_t worst = 0;
+  const double ess1 = KishEss(s.data, s.pred, 1, 0.01, nullptr, &worst);
+  EXPECT_EQ(r.overlap.clipped_worst_rep, 100u);
+  EXPECT_EQ(r.overlap.clipped_low, 100u);
+  EXPECT_NEAR(r.overlap.ipw_ess, ess1, 1e-9 * ess1);
+  EXPECT_LT(ess1, KishEss(s.data, s.pred, 0, 0.01, nullptr, &worst));
+  EXPECT_NE(ExtremeWarning(r).find(", each in its worst repetition;"), std::string::npos) << ExtremeWarning(r);
+  // Sample weights multiply the IPW weights (a pass over the rows, not the
+  // cached tails): the ESS follows them, at clips on both sides of kTail.
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> u(0.2, 3);
+  for (std::size_t i = 0; i < s.data.n; ++i) s.data.weights.push_back(u(rng));
+  double mean = 0;
+  for (double w : s.data.weights) mean += w / s.data.n;
+  std::vector<double> unit;
+  for (double w : s.data.weights) unit.push_back(w / mean);
+  for (double clip : {0.01, 0.2}) {
+    o.clip = clip;
+    const Report rw = Estimate(s.data, FitFromPredictions(s.data, o, s.pred), o);
+    const double want = std::min(KishEss(s.data, s.pred, 0, clip, &unit, &worst),
+                                 KishEss(s.data, s.pred, 1, clip, &unit, &worst));
+    EXPECT_NEAR(rw.overlap.ipw_ess, want, 1e-9 * want) << "clip " << clip;
+    const double unweighted = std::min(KishEss(s.data, s.pred, 0, clip, nullptr, &worst),
+                                       KishEss(s.data, s.pred, 1, clip, nullptr, &worst));
+    EXPECT_GT(std::fabs(rw.overlap.ipw_ess / unweighted - 1), 0.01) << "clip " << clip;
+  }
 }
 
 TEST(Estimate, PlrIsResidualOnResidual) {

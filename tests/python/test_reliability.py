@@ -145,3 +145,42 @@ def test_bad_p_adjust_is_rejected_before_any_training(cli, tmp_path):
     proc = run_cli(cli, ["estimate", "--data", csv, *cols, "--p-adjust", "holmes"], check=False)
     assert proc.returncode == 2 and "holmes" in proc.stderr, proc.stderr
     assert "estimand" not in proc.stdout  # no result table: nothing was fitted
+
+
+def test_extreme_propensities_are_warned_with_a_remedy(cli, tmp_path):
+    # Stored predictions (no model is trained): 5% of the rows have
+    # propensities beyond the 0.01 clip, the rest overlap. W-EXTREME-PROPENSITY
+    # fires on the clipped share (above 1%) and the JSON carries the clipped
+    # share and the IPW weights' effective sample size (docs/reliability.md).
+    n = 1000
+    csv = _tiny(tmp_path, n=n)
+    d = pd.read_csv(csv)["d"].to_numpy()
+    rng = np.random.default_rng(4)
+    m = np.where(d == 1, 0.6, 0.4) + rng.uniform(-0.05, 0.05, size=n)
+    m[:50] = np.where(d[:50] == 1, 0.002, 0.998)  # 50 rows clipped: treated with m near 0, controls near 1
+    preds = tmp_path / "preds.csv"
+    pd.DataFrame({"row": np.arange(n), "rep": 0, "fold": np.arange(n) % 2, "m_hat": m,
+                  "g0_hat": 0.0, "g1_hat": 1.0, "l_hat": np.nan}).to_csv(preds, index=False, na_rep="")
+    out = tmp_path / "r.json"
+    args = ["estimate", "--data", csv, "--outcome", "y", "--treatment", "d", "--features", "x0,x1",
+            "--load-predictions", preds, "--json", out]
+    printed = run_cli(cli, args).stdout
+    doc = read_json(out)
+    overlap = doc["diagnostics"]["overlap"]
+    assert overlap["clipped_worst_rep"] == 50 and overlap["share_clipped_worst_rep"] == 0.05, overlap
+    w1, w0 = 1 / np.clip(m[d == 1], 0.01, 0.99), 1 / (1 - np.clip(m[d == 0], 0.01, 0.99))
+    ess = w1.sum() ** 2 / (w1 ** 2).sum() + w0.sum() ** 2 / (w0 ** 2).sum()
+    assert abs(overlap["ipw_ess"] - ess) < 1e-9 * ess and abs(overlap["ipw_ess_share"] - ess / n) < 1e-12
+    extreme = [w for w in doc["diagnostics"]["warnings"] if w.startswith("W-EXTREME-PROPENSITY:")]
+    assert len(extreme) == 1, doc["diagnostics"]["warnings"]
+    assert "50 of 1000 rows (5.0%)" in extreme[0] and "--tune" in extreme[0] and "--clip" in extreme[0]
+    assert "warning: W-EXTREME-PROPENSITY:" in printed and "IPW weights: effective sample size" in printed
+
+    # The same data with propensities near 0.5: no warning.
+    pd.DataFrame({"row": np.arange(n), "rep": 0, "fold": np.arange(n) % 2,
+                  "m_hat": rng.uniform(0.45, 0.55, size=n), "g0_hat": 0.0, "g1_hat": 1.0,
+                  "l_hat": np.nan}).to_csv(preds, index=False, na_rep="")
+    run_cli(cli, args)
+    doc = read_json(out)
+    assert doc["diagnostics"]["overlap"]["ipw_ess_share"] > 0.95
+    assert not any(w.startswith("W-EXTREME-PROPENSITY") for w in doc["diagnostics"]["warnings"])
