@@ -139,15 +139,18 @@ std::size_t Best(const std::vector<NuisanceTuning::Candidate>& candidates) {
 }
 
 // Prints "fastdml: training nuisances 42% (630/1500 rounds)" on stderr while
-// the workers run; only when asked and stderr is a terminal.
+// the workers run ("tuning nuisances" during --tune's search); only when asked
+// and stderr is a terminal. With early stopping the total counts every
+// model's max_rounds and a model that stops early adds the rounds it skipped.
 class Progress {
  public:
   Progress(bool enabled, long total) : enabled_(enabled && isatty(2)), total_(total) {}
   void Add(long k) { done_.fetch_add(k, std::memory_order_relaxed); }
+  void SetPhase(const char* phase) { phase_.store(phase, std::memory_order_relaxed); }
   void Print(bool final_line) {
     if (!enabled_) return;
     const long d = done_.load(std::memory_order_relaxed);
-    std::fprintf(stderr, "\rfastdml: training nuisances %3ld%% (%ld/%ld rounds)%s",
+    std::fprintf(stderr, "\rfastdml: %s nuisances %3ld%% (%ld/%ld rounds)%s", phase_.load(std::memory_order_relaxed),
                  total_ ? 100 * d / total_ : 100, d, total_, final_line ? "\n" : "");
     std::fflush(stderr);
   }
@@ -156,6 +159,7 @@ class Progress {
   bool enabled_;
   long total_;
   std::atomic<long> done_{0};
+  std::atomic<const char*> phase_{"training"};
 };
 
 }  // namespace
@@ -608,7 +612,11 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     }
   });
   try {
-    if (tune && !tune_per_fold) tune_once();
+    if (tune && !tune_per_fold) {
+      progress.SetPhase("tuning");
+      tune_once();
+      progress.SetPhase("training");
+    }
     // Worker 0 is the calling thread: on CUDA the one that set the device.
     ops::ParallelFor(static_cast<std::int64_t>(tasks.size()), workers, run_one);
   } catch (...) {

@@ -80,6 +80,45 @@ void EraseKeyEverywhere(nlohmann::json* j, const std::string& key) {
   }
 }
 
+// One line per nuisance: the rounds its fold models kept (early stopping),
+// and with --tune the winning hyperparameters and how many were tried, e.g.
+//   m: rounds 6-23 (median 6) by early stopping, validation logloss 0.5612; tuned depth 3, eta 0.1, ...
+void PrintTuning(std::ostream& os, const std::vector<NuisanceTuning>& tuning) {
+  char line[320];
+  os << "nuisance models (inner validation; diagnostics.nuisance_tuning in the JSON):\n";
+  for (const NuisanceTuning& t : tuning) {
+    if (t.models.empty()) continue;
+    std::vector<int> rounds;
+    std::vector<double> losses;
+    for (const auto& m : t.models) {
+      rounds.push_back(m.rounds);
+      losses.push_back(m.loss);
+    }
+    std::sort(rounds.begin(), rounds.end());
+    std::sort(losses.begin(), losses.end());
+    std::snprintf(line, sizeof line, "  %-3s rounds %d-%d (median %d)%s", t.name.c_str(), rounds.front(),
+                  rounds.back(), rounds[rounds.size() / 2], t.early_stopping ? " by early stopping" : " (fixed)");
+    os << line;
+    if (std::isfinite(losses[losses.size() / 2])) {
+      std::snprintf(line, sizeof line, ", validation %s %.4g", t.metric.c_str(), losses[losses.size() / 2]);
+      os << line;
+    }
+    if (!t.searches.empty()) {
+      const auto& s = t.searches.front();
+      const auto& c = s.candidates[s.chosen];
+      if (t.searches.size() == 1) {
+        std::snprintf(line, sizeof line, "; tuned: depth %d, eta %g, min-child-weight %g (best of %zu)", c.max_depth,
+                      c.eta, c.min_child_weight, s.candidates.size());
+      } else {
+        std::snprintf(line, sizeof line, "; tuned in each of %zu folds (%zu candidates each)", t.searches.size(),
+                      s.candidates.size());
+      }
+      os << line;
+    }
+    os << "\n";
+  }
+}
+
 }  // namespace
 
 bool UsesValidationSplit(const Options& o) {
@@ -330,6 +369,7 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
     }
   }
   os << "\n";
+  if (UsesValidationSplit(o) && !fit.tuning.empty()) PrintTuning(os, fit.tuning);
   const auto& ov = report.overlap;
   if (!ov.quantiles.empty()) std::snprintf(line, sizeof line,
                 "propensity: min %.4g, median %.4g, max %.4g; clipped to [%g, %g]: %zu low, %zu high (%.2f%%)\n",
@@ -349,6 +389,11 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
                 t.total, t.reading, t.setup, t.gather, t.fold_matrices, t.training, t.prediction, t.scores,
                 report.bootstrap.seconds);
   os << line;
+  if (o.tune.enabled) {
+    std::snprintf(line, sizeof line, "      of which tuning %.2fs (--tune%s)\n", t.tuning,
+                  o.tune.per_fold ? "-per-fold: inside the training time" : ": before the training");
+    os << line;
+  }
 }
 
 void WritePredictionsCsv(const std::string& path, const Predictions& pred) {
