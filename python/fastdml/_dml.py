@@ -22,22 +22,75 @@ _LEARNER_KEYS = {
     "max_bin": "max_bin",
     "nthread": "nthread", "n_jobs": "nthread",
     "seed": "seed", "random_state": "seed",
+    # rounds "auto" (the default): early stopping on an inner validation split
+    # of each model's training rows, at most max_rounds (docs/tuning.md).
+    "max_rounds": "max_rounds",
+    "early_stopping_rounds": "early_stopping_rounds",
+}
+# tune=[...] names (the engine's spelling, as the CLI's --tune takes them).
+_TUNE_NAMES = {
+    "depth": "depth", "max_depth": "depth",
+    "eta": "eta", "learning_rate": "eta",
+    "min_child_weight": "min-child-weight", "min-child-weight": "min-child-weight",
 }
 _SUMMARY_COLUMNS = ["estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
 
 
 def _learner(spec, who: str) -> "_ext.LearnerParams":
+    """A learner argument: "auto" (or None), fastdml's defaults, which stop
+    early; or a dict of XGBoost settings, where rounds may be "auto" too."""
     params = _ext.LearnerParams()
-    if spec is None:
+    if spec is None or (isinstance(spec, str) and spec == "auto"):
         return params
+    if isinstance(spec, str):
+        raise ValueError(f"{who}: expected 'auto' or a dict of XGBoost settings, got {spec!r}")
     if not isinstance(spec, dict):
-        raise TypeError(f"{who} must be a dict of XGBoost settings, e.g. {{'rounds': 200, 'max_depth': 6}}; "
-                        f"got {type(spec).__name__}")
+        raise TypeError(f"{who} must be 'auto' or a dict of XGBoost settings, e.g. "
+                        f"{{'rounds': 200, 'max_depth': 6}}; got {type(spec).__name__}")
     for key, value in spec.items():
         if key not in _LEARNER_KEYS:
             raise ValueError(f"{who}: unknown setting {key!r}; known: {sorted(set(_LEARNER_KEYS))}")
-        setattr(params, _LEARNER_KEYS[key], value)
+        field = _LEARNER_KEYS[key]
+        if field == "rounds":
+            value = _rounds(value, f"{who}[{key!r}]")
+        elif field in ("max_rounds", "early_stopping_rounds") and (
+                isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"{who}[{key!r}] must be a positive int, got {value!r}")
+        setattr(params, field, value)
     return params
+
+
+def _rounds(value, who: str) -> int:
+    """"auto" -> the engine's 0 (early stopping); else a count of at least 1
+    (a 0 would silently mean auto, so it is refused)."""
+    if isinstance(value, str) and value == "auto":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{who} must be 'auto' (early stopping) or a positive int, got {value!r}")
+    return int(value)
+
+
+def _tune_params(tune) -> list:
+    """tune=False / True / names -> the engine's parameter names ([] = off)."""
+    if tune is None or tune is False:
+        return []
+    if tune is True:
+        return ["depth", "eta", "min-child-weight"]
+    names = tune.split(",") if isinstance(tune, str) else tune
+    if isinstance(tune, (bool, int, float, dict)) or not hasattr(names, "__iter__"):
+        raise ValueError(f"tune must be True, False or a list of parameters to search "
+                         f"(depth, eta, min_child_weight), got {tune!r}")
+    out = []
+    for name in names:
+        key = name.strip() if isinstance(name, str) else name
+        if key not in _TUNE_NAMES:
+            raise ValueError(f"tune: unknown parameter {name!r}; expected some of depth (max_depth), "
+                             f"eta (learning_rate), min_child_weight")
+        if _TUNE_NAMES[key] not in out:
+            out.append(_TUNE_NAMES[key])
+    if not out:
+        raise ValueError("tune: name at least one of depth, eta, min_child_weight (or pass tune=True)")
+    return out
 
 
 class DML:
@@ -48,18 +101,43 @@ class DML:
     trained once by :meth:`fit`; every estimate, clipping, normalisation,
     bootstrap and confidence level afterwards re-uses the stored out-of-fold
     predictions and trains nothing (see :attr:`models_trained`).
+
+    Nuisance learners: ``"auto"`` (the default) is XGBoost at depth 6, eta
+    0.1, whose rounds are chosen by early stopping: each cross-fitting model
+    splits its own training rows (never the held-out fold) into an inner
+    training part and a ``validation_fraction`` for validation, boosts until
+    the validation loss has not improved for ``early_stopping_rounds`` (20),
+    at most ``max_rounds`` (1000), and then refits on all its training rows
+    with that many rounds (``early_stopping_model="refit"``) or keeps the
+    early-stopped model (``"keep"``). A dict sets XGBoost settings
+    (``rounds``/``n_estimators``, ``max_depth``, ``eta``/``learning_rate``,
+    ``min_child_weight``, ..., ``max_rounds``, ``early_stopping_rounds``);
+    ``"rounds": "auto"`` keeps early stopping, a number fixes the count.
+
+    ``tune=True`` searches max_depth {2, 3, 4, 6, 8} x eta {0.03, 0.1, 0.3} x
+    min_child_weight {1, 5, 20, 50} per nuisance by the same inner validation
+    loss; ``tune=["depth", "eta"]`` searches only those (``"max_depth"``,
+    ``"learning_rate"``, ``"min_child_weight"`` also accepted). The search runs
+    once per nuisance on the first fold's training rows, or in every fold with
+    ``tune_per_fold=True`` (n_folds x n_rep times the cost). What was chosen is
+    in :attr:`tuning`.
     """
 
-    def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner=None, propensity_learner=None,
+    def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner="auto", propensity_learner="auto",
                  device="auto", seed=0, *, estimands=None, clip=_ext.Options().clip, normalize_ipw=False, level=0.95,
-                 outcome_design="pooled", threads=0):
+                 outcome_design="pooled", threads=0, tune=False, tune_per_fold=False,
+                 early_stopping_model=_ext.Options().early_stopping_model,
+                 validation_fraction=_ext.Options().validation_fraction):
         if model not in ("irm", "plr"):
             raise ValueError(f"model must be 'irm' or 'plr', got {model!r}")
         self.model = model
         self.n_folds = n_folds
         self.n_rep = n_rep
-        self.outcome_learner = dict(outcome_learner or {})
-        self.propensity_learner = dict(propensity_learner or {})
+        # "auto" or a copy of the dict (later changes to the caller's dict do not leak in).
+        self.outcome_learner = dict(outcome_learner) if isinstance(outcome_learner, dict) else (
+            "auto" if outcome_learner is None else outcome_learner)
+        self.propensity_learner = dict(propensity_learner) if isinstance(propensity_learner, dict) else (
+            "auto" if propensity_learner is None else propensity_learner)
         self.device = device
         self.seed = seed
         self.estimands = list(estimands) if estimands is not None else (["ate", "att"] if model == "irm" else ["ate"])
@@ -68,6 +146,10 @@ class DML:
         self.level = level
         self.outcome_design = outcome_design
         self.threads = threads
+        self.tune = tune
+        self.tune_per_fold = tune_per_fold
+        self.early_stopping_model = early_stopping_model
+        self.validation_fraction = validation_fraction
         self._options()  # validate now, not at fit time
         self._data = self._fit = self._report = self._table = self._blp = None
         self._boot = None
@@ -90,6 +172,22 @@ class DML:
         o.device = str(self.device)  # the engine's one parser: ValueError naming --device
         o.propensity = _learner(self.propensity_learner, "propensity_learner")
         o.outcome = _learner(self.outcome_learner, "outcome_learner")
+        params = _tune_params(self.tune)
+        if not isinstance(self.tune_per_fold, (bool, np.bool_)):
+            raise ValueError(f"tune_per_fold must be True or False, got {self.tune_per_fold!r}")
+        if self.tune_per_fold and not params:
+            raise ValueError("tune_per_fold=True tunes in every fold: also pass tune=True (or the parameters)")
+        o.tune = bool(params)
+        if params:
+            o.tune_params = params
+        o.tune_per_fold = bool(self.tune_per_fold)
+        if self.early_stopping_model not in ("refit", "keep"):
+            raise ValueError(f"early_stopping_model must be 'refit' or 'keep', got {self.early_stopping_model!r}")
+        o.early_stopping_model = self.early_stopping_model
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, (int, float, np.integer, np.floating)) or not 0 < vf < 1:
+            raise ValueError(f"validation_fraction must be a number in (0, 1), got {vf!r}")
+        o.validation_fraction = float(vf)
         o.validate()
         return o
 
@@ -283,11 +381,39 @@ class DML:
         return out
 
     @property
+    def tuning(self) -> dict:
+        """How each nuisance model was sized: the JSON's ``diagnostics.nuisance_tuning``.
+
+        One entry per nuisance (``"m"`` propensity; ``"g"`` pooled outcome or
+        ``"g0"``/``"g1"``; PLR ``"l"``)::
+
+            {"metric": "logloss" | "rmse",   # the validation loss
+             "early_stopping": bool,         # rounds "auto"
+             "models": [...],                # one per (rep, fold), at rep * n_folds + fold
+             "searches": [...]}              # tune: one, or one per fold with tune_per_fold
+
+        Each model: ``max_depth``, ``eta``, ``min_child_weight``, ``rounds``
+        (what it predicts with), ``rounds_run`` (boosted to find them: the
+        best round plus the patience, or max_rounds) and ``validation_loss``
+        there (None without a validation split, i.e. fixed rounds and no tune).
+        Each search: ``rep``, ``fold`` (whose training rows it split),
+        ``candidates`` (in grid order, each with the model's keys but
+        ``rounds_run``) and ``chosen`` (index of the smallest loss; ties: the
+        first). Empty for :meth:`from_predictions`.
+        """
+        self._require_fit()
+        out = json.loads(self._fit.tuning_json)
+        for entry in out.values():
+            entry.setdefault("searches", [])
+        return out
+
+    @property
     def diagnostics(self) -> dict:
-        """Naive difference, propensity overlap, nuisance quality, timings, warnings."""
+        """Naive difference, propensity overlap, nuisance quality, tuning (as
+        :attr:`tuning`), timings, warnings."""
         self._require_fit()
         return {"naive": self._report.naive, "overlap": self._report.overlap, "quality": self._fit.quality,
-                "timings": self._fit.timings, "warnings": list(self._report.warnings),
+                "tuning": self.tuning, "timings": self._fit.timings, "warnings": list(self._report.warnings),
                 "threads": self._fit.threads, "device": self._fit.options.device}
 
     def to_json(self) -> str:

@@ -12,6 +12,7 @@
 
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "io/report.h"
 
 namespace fastdml {
 namespace {
@@ -99,11 +100,16 @@ void BindFit(nb::module_& m) {
         d["gather"] = t.gather;
         d["fold_matrices"] = t.fold_matrices;
         d["training"] = t.training;
+        d["tuning"] = t.tuning;
         d["prediction"] = t.prediction;
         d["scores"] = t.scores;
         d["total"] = t.total;
         return d;
       })
+      // diagnostics.nuisance_tuning of the CLI's JSON, as that JSON's text
+      // (one serializer, io::TuningJson; the package parses it): "{}" for a
+      // fit from given predictions.
+      .def_prop_ro("tuning_json", [](const Fit& f) { return io::TuningJson(f.tuning).dump(); })
       .def("set_scores_seconds", [](Fit& f, double s) { f.timings.scores = s; });
 
   m.def("fit_nuisances", &FitWithSignals, "data"_a, "options"_a,

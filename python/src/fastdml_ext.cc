@@ -10,6 +10,7 @@
 // area binds itself in bind_<area>.cc (declared in bindings.h).
 #include "bindings.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -44,7 +45,11 @@ NB_MODULE(_ext, m) {
 
   nb::class_<LearnerParams>(m, "LearnerParams")
       .def(nb::init<>())
+      // 0 (kAutoRounds): early stopping on an inner validation split, at
+      // most max_rounds, patience early_stopping_rounds (docs/tuning.md).
       .def_rw("rounds", &LearnerParams::rounds)
+      .def_rw("max_rounds", &LearnerParams::max_rounds)
+      .def_rw("early_stopping_rounds", &LearnerParams::early_stopping_rounds)
       .def_rw("max_depth", &LearnerParams::max_depth)
       .def_rw("eta", &LearnerParams::eta)
       .def_rw("subsample", &LearnerParams::subsample)
@@ -94,6 +99,39 @@ NB_MODULE(_ext, m) {
                    [](Options& o, const std::string& v) { o.device = ParseDevice(v); })
       .def_rw("propensity", &Options::propensity)
       .def_rw("outcome", &Options::outcome)
+      .def_rw("validation_fraction", &Options::validation_fraction)
+      .def_prop_rw("early_stopping_model",
+                   [](const Options& o) { return std::string(ToString(o.early_stopping_model)); },
+                   [](Options& o, const std::string& v) {
+                     if (v != "refit" && v != "keep") {
+                       throw UsageError("early_stopping_model: expected 'refit' or 'keep', got '" + v + "'");
+                     }
+                     o.early_stopping_model = v == "keep" ? EarlyStopModel::kKeep : EarlyStopModel::kRefit;
+                   })
+      // --tune as three fields: on/off, the searched parameters (the CLI's
+      // names: depth, eta, min-child-weight) and --tune-per-fold.
+      .def_prop_rw("tune", [](const Options& o) { return o.tune.enabled; },
+                   [](Options& o, bool v) { o.tune.enabled = v; })
+      .def_prop_rw("tune_params",
+                   [](const Options& o) {
+                     std::vector<std::string> out;
+                     for (TuneParam t : o.tune.params) out.push_back(ToString(t));
+                     return out;
+                   },
+                   [](Options& o, const std::vector<std::string>& v) {
+                     std::vector<TuneParam> params;
+                     for (const auto& name : v) {
+                       TuneParam t;
+                       if (name == "depth") t = TuneParam::kMaxDepth;
+                       else if (name == "eta") t = TuneParam::kEta;
+                       else if (name == "min-child-weight") t = TuneParam::kMinChildWeight;
+                       else throw UsageError("tune: unknown parameter '" + name + "' (expected depth, eta, min-child-weight)");
+                       if (std::find(params.begin(), params.end(), t) == params.end()) params.push_back(t);
+                     }
+                     o.tune.params = std::move(params);
+                   })
+      .def_prop_rw("tune_per_fold", [](const Options& o) { return o.tune.per_fold; },
+                   [](Options& o, bool v) { o.tune.per_fold = v; })
       .def("validate", &Options::Validate);
 
   nb::class_<BootstrapOptions>(m, "BootstrapOptions")
