@@ -173,6 +173,13 @@ void ResolveEstimateOptions(EstimateArgs& a) {
       throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att)");
     }
   }
+  {
+    // Flags for every nuisance are named as given (--max-depth, not
+    // --propensity-max-depth) when they are out of range.
+    LearnerParams every;
+    a.all.ApplyTo(&every, "");
+    ValidateLearner(every, "", true);
+  }
   a.all.ApplyTo(&opt.propensity, "");
   a.all.ApplyTo(&opt.outcome, "");
   a.propensity.ApplyTo(&opt.propensity, "propensity-");
