@@ -93,3 +93,28 @@ def test_bad_flags_are_named(cli, data, tmp_path, flags, named):
     assert proc.returncode != 0
     assert named in proc.stderr, proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def warning_codes(j):
+    return {w.split(":")[0] for w in j["diagnostics"]["warnings"]}
+
+
+def test_warnings_fire_on_overfitting_and_stay_quiet_when_early_stopped(cli, tmp_path):
+    """The constructed overfitting case is the old fixed default made worse
+    (300 rounds of depth-8 trees on 1,500 rows): the propensity is confident
+    and wrong, the outcome model fits noise (g0 is truly constant in this
+    design: y = d (theta + c X beta) + noise). With early stopping the same
+    data and design draw no nuisance warning."""
+    data = tmp_path / "small.csv"
+    run_cli(cli, ["simulate", "--design", "irm", "--n", 1500, "--p", 6, "--seed", 4, "--out", data])
+    common = ["--outcome-design", "separate"]
+    estimate(cli, data, tmp_path / "over.json", *common, "--rounds", 300, "--max-depth", 8)
+    over = read_json(tmp_path / "over.json")
+    assert {"W-NUISANCE-WORSE-THAN-CONSTANT", "W-EXTREME-PROPENSITY"} <= warning_codes(over)
+    estimate(cli, data, tmp_path / "auto.json", *common)
+    auto = read_json(tmp_path / "auto.json")
+    assert not {"W-NUISANCE-WORSE-THAN-CONSTANT", "W-EXTREME-PROPENSITY"} & warning_codes(auto), \
+        auto["diagnostics"]["warnings"]
+    # ...and the interval is the narrower for it.
+    for e_over, e_auto in zip(over["estimates"], auto["estimates"]):
+        assert e_auto["se"] < e_over["se"], (e_auto, e_over)
