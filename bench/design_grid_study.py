@@ -367,13 +367,15 @@ def main():
         data["results"] = old["results"]
         done = {(r["key"], r["seed"]) for r in old["results"]}
     jobs = []
-    for n in sorted(seeds):  # small n first: a stopped run has every cell of the small sizes
+    for n in sorted(seeds):
         for i in range(seeds[n]):
             for cell in (c for c in cells if c["n"] == n):
                 jobs.append(dict(cell=cell, seed=a.seed0 + i, truth=cell_truth(cell)))
     for surface in a.ihdp_surfaces.split(",") if a.ihdp_reps > 0 else []:
         for rep in range(a.ihdp_reps):
             jobs.append(dict(cell=dict(kind="ihdp", surface=surface, n=747), seed=rep, truth=None))
+    # Small n first (IHDP's 747 rows included): a stopped run has every cell of the small sizes.
+    jobs.sort(key=lambda j: j["cell"]["n"])
     jobs = [j for j in jobs if (cell_key(j["cell"]), j["seed"]) not in done]
     for j in jobs:
         j.update(p=a.p, noise=a.noise, designs=designs, extra=extra, cli=str(cli), tmp=tmp)
