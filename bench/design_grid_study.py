@@ -257,18 +257,19 @@ def print_tables(data):
                 cells += [fmt.format(st[d][metric]) if st[d] else "n/a" for d in designs]
             cells += [f"{st[d]['wall']:.1f}" if st[d] else "n/a" for d in designs]
             print("| " + " | ".join(cells) + " |")
-            if len(designs) >= 2 and st[designs[0]] and st[designs[1]] and st[designs[0]]["rmse"] > 0:
-                c = recs[0]["cell"]
-                group = f"n={c['n']}" if c["kind"] == "grid" else key
-                ratios.setdefault((est, group), []).append(st[designs[1]]["rmse"] / st[designs[0]]["rmse"])
+            c = recs[0]["cell"]
+            group = f"n={c['n']}" if c["kind"] == "grid" else key
+            for other in designs[1:]:
+                if st[designs[0]] and st[other] and st[designs[0]]["rmse"] > 0:
+                    ratios.setdefault((other, est, group), []).append(st[other]["rmse"] / st[designs[0]]["rmse"])
     if ratios:
-        print(f"\nRMSE of {designs[1]} / RMSE of {designs[0]}: geometric mean over cells [min, max], "
-              f"cells where {designs[1]} is better\n")
-        print("| group | estimand | cells | geo-mean ratio | min | max | better |")
-        print("|---|---|---|---|---|---|---|")
-        for (est, group), v in sorted(ratios.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"\nRMSE of each design / RMSE of {designs[0]}, per cell: geometric mean over the cells of a "
+              f"group [min, max], and the cells where it is the lower\n")
+        print("| design | group | estimand | cells | geo-mean ratio | min | max | lower |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (other, est, group), v in sorted(ratios.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
             gm = math.exp(statistics.mean(math.log(x) for x in v))
-            print(f"| {group} | {est.upper()} | {len(v)} | {gm:.3f} | {min(v):.3f} | {max(v):.3f} | "
+            print(f"| {other} | {group} | {est.upper()} | {len(v)} | {gm:.3f} | {min(v):.3f} | {max(v):.3f} | "
                   f"{sum(x < 1 for x in v)}/{len(v)} |")
     if any(fails.values()):
         print(f"\nfailed runs: {fails}")

@@ -167,6 +167,8 @@ def main():
                         rec.update(error=r["error"], flag_unknown=r["flag_unknown"])
                         records.append(rec)
                         print(f"| {label} | {seed} | {why} | | | | | {r['error'].splitlines()[0][:80]} | |")
+                        if r["flag_unknown"]:
+                            break  # every seed would fail the same way
                         continue
                     res = r["result"]
                     diag = res.get("diagnostics") or {}
