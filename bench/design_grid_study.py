@@ -222,6 +222,47 @@ def cell_order(cell):
     return (0, cell["n"], cell["ratio"], cell["effect"], -cell["share"], cell["confounding"])
 
 
+def outcome_loss(run):
+    """Out-of-fold outcome RMSE over both arms (g0 on the controls, g1 on the treated)."""
+    q = run.get("nuisance_quality") or {}
+    parts = [(q[g]["rmse"], q[g]["rows"]) for g in ("g0", "g1") if g in q and q[g].get("rmse") is not None]
+    rows = sum(r for _, r in parts)
+    return math.sqrt(sum(e * e * r for e, r in parts) / rows) if rows else None
+
+
+def print_loss_agreement(designs, groups, keys):
+    """Would the outcome models' own out-of-fold loss have picked the design with the lower RMSE of
+    the estimate? (issue 14: an `auto` design must be shown to pick the better one.)"""
+    if len(designs) < 2:
+        return
+    a, b = designs[0], designs[1]
+    lines, agree, total = [], {"ate": 0, "att": 0}, 0
+    for key in keys:
+        recs = [r for r in groups[key] if r["runs"].get(a, {}).get("ok") and r["runs"].get(b, {}).get("ok")]
+        losses = {d: [outcome_loss(r["runs"][d]) for r in recs] for d in (a, b)}
+        if not recs or any(x is None for d in (a, b) for x in losses[d]):
+            continue
+        mean_loss = {d: statistics.mean(losses[d]) for d in (a, b)}
+        by_loss = a if mean_loss[a] <= mean_loss[b] else b
+        cells = [key, f"{mean_loss[a]:.4f}", f"{mean_loss[b]:.4f}", by_loss]
+        total += 1
+        for est in ("ate", "att"):
+            st = {d: stats(recs, d, est) for d in (a, b)}
+            by_rmse = a if st[a]["rmse"] <= st[b]["rmse"] else b
+            agree[est] += by_rmse == by_loss
+            cells.append(by_rmse)
+        lines.append("| " + " | ".join(cells) + " |")
+    if not total:
+        return
+    print(f"\nOut-of-fold outcome RMSE (g0 on controls, g1 on treated, mean over data sets) and the design "
+          f"it would pick, against the design with the lower RMSE of the estimate\n")
+    print(f"| cell | loss {a} | loss {b} | lower loss | lower RMSE ATE | lower RMSE ATT |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(lines))
+    print(f"\nThe lower outcome loss picks the lower-RMSE design in {agree['ate']}/{total} cells (ATE), "
+          f"{agree['att']}/{total} (ATT).")
+
+
 def print_tables(data):
     designs, results = data["designs"], data["results"]
     groups = {}
@@ -271,6 +312,7 @@ def print_tables(data):
             gm = math.exp(statistics.mean(math.log(x) for x in v))
             print(f"| {other} | {group} | {est.upper()} | {len(v)} | {gm:.3f} | {min(v):.3f} | {max(v):.3f} | "
                   f"{sum(x < 1 for x in v)}/{len(v)} |")
+    print_loss_agreement(designs, groups, keys)
     if any(fails.values()):
         print(f"\nfailed runs: {fails}")
 
