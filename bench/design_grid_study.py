@@ -263,6 +263,37 @@ def print_loss_agreement(designs, groups, keys):
           f"{agree['att']}/{total} (ATT).")
 
 
+def print_tuning(designs, groups, keys):
+    """Kept rounds and chosen depths per nuisance, from diagnostics.nuisance_tuning when the build
+    writes it (--rounds auto, --tune); read defensively, its shape may still change."""
+    rows = {}
+    for key in keys:
+        c = groups[key][0]["cell"]
+        group = f"n={c['n']}" if c["kind"] == "grid" else key
+        for r in groups[key]:
+            for d in designs:
+                tuning = r["runs"].get(d, {}).get("nuisance_tuning")
+                if not isinstance(tuning, dict):
+                    continue
+                for name, t in tuning.items():
+                    for m in (t.get("models") or []) if isinstance(t, dict) else []:
+                        if isinstance(m, dict) and "rounds" in m:
+                            rows.setdefault((group, d, name), []).append(m)
+    if not rows:
+        return
+    print("\nKept rounds per nuisance model (diagnostics.nuisance_tuning, all folds and data sets)\n")
+    print("| group | design | nuisance | models | mean rounds | min | max | depths chosen |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (group, d, name), ms in rows.items():
+        rounds = [m["rounds"] for m in ms]
+        depths = {}
+        for m in ms:
+            depths[m.get("max_depth")] = depths.get(m.get("max_depth"), 0) + 1
+        depth_text = ", ".join(f"{k}: {v}" for k, v in sorted(depths.items(), key=lambda kv: str(kv[0])))
+        print(f"| {group} | {d} | {name} | {len(ms)} | {statistics.mean(rounds):.0f} | {min(rounds)} | "
+              f"{max(rounds)} | {depth_text} |")
+
+
 def print_tables(data):
     designs, results = data["designs"], data["results"]
     groups = {}
@@ -313,6 +344,7 @@ def print_tables(data):
             print(f"| {other} | {group} | {est.upper()} | {len(v)} | {gm:.3f} | {min(v):.3f} | {max(v):.3f} | "
                   f"{sum(x < 1 for x in v)}/{len(v)} |")
     print_loss_agreement(designs, groups, keys)
+    print_tuning(designs, groups, keys)
     if any(fails.values()):
         print(f"\nfailed runs: {fails}")
 
