@@ -118,6 +118,25 @@ def load_lalonde():
 DATASETS = {"nhefs": load_nhefs, "lalonde": load_lalonde}
 
 
+def tuning_summary(tuning):
+    """'m: rounds 23,6,6 (depth 6, eta 0.1, mcw 1); g: ...' read defensively (the shape may change)."""
+    if not isinstance(tuning, dict):
+        return json.dumps(tuning)[:300]
+    parts = []
+    for name, t in tuning.items():
+        models = (t.get("models") or []) if isinstance(t, dict) else []
+        if not models:
+            parts.append(f"{name}: {json.dumps(t)[:200]}")
+            continue
+        rounds = ",".join(str(m.get("rounds")) for m in models)
+        settings = sorted({(m.get("max_depth"), m.get("eta"), m.get("min_child_weight")) for m in models},
+                          key=str)
+        text = "; ".join(f"depth {d}, eta {e}, mcw {w:g}" if isinstance(w, (int, float)) else
+                         f"depth {d}, eta {e}, mcw {w}" for d, e, w in settings)
+        parts.append(f"{name}: rounds {rounds} ({text})")
+    return "; ".join(parts)
+
+
 def fmt(x, digits=4):
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -200,9 +219,11 @@ def main():
                         print(f"- {label}: {fmt(statistics.mean(est))}, sd {fmt(statistics.stdev(est))}, "
                               f"mean SE {fmt(statistics.mean(x['se'] for x in ok))}")
             tuned = [x for x in records if x["dataset"] == name and x.get("nuisance_tuning")]
+            if tuned:
+                print("\nKept rounds per fold and the chosen settings (diagnostics.nuisance_tuning; "
+                      "all of it in --out):\n")
             for x in tuned:
-                print(f"\nnuisance_tuning ({x['config']}, seed {x['seed']}): "
-                      f"{json.dumps(x['nuisance_tuning'])[:1500]}")
+                print(f"- {x['config']}, seed {x['seed']}: {tuning_summary(x['nuisance_tuning'])}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if a.out:
