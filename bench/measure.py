@@ -1,7 +1,10 @@
 """Shared by the benchmark scripts: run a command as a child process and
-measure its wall time and its own peak resident memory."""
+measure its wall time and its own peak resident memory (run_measured), or
+run one `fastdml estimate` and read its JSON without failing the study
+(run_estimate)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,3 +36,37 @@ def run_measured(cmd, env=None):
         raise SystemExit(f"command failed with exit {proc.returncode}: {' '.join(map(str, cmd))}")
     rss_mib = rusage.ru_maxrss / 1024.0  # Linux: KiB
     return wall, rss_mib, "".join(out_chunks)
+
+
+# CLI11's messages for a flag this build does not know, or a value it cannot
+# parse (e.g. `--rounds auto` before early stopping existed).
+_UNKNOWN_FLAG_MARKERS = ("was not expected", "were not expected", "Could not convert",
+                         "is not in {", "not in set", "INI was not able to parse")
+
+
+def run_estimate(cli, args, json_path, timeout=3600):
+    """Runs `cli estimate ARGS --json json_path`; never raises for a failed run.
+
+    Returns a dict: ok, wall (s), result (the parsed JSON or None), error (the
+    stderr tail), flag_unknown (the failure is this build not knowing a flag
+    or a value, so the caller can say "n/a (flag unknown)" and go on)."""
+    cmd = [str(cli), "estimate", *map(str, args), "--json", str(json_path)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return dict(ok=False, wall=time.perf_counter() - t0, result=None,
+                    error=f"timed out after {timeout}s", flag_unknown=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        err = proc.stderr.strip()[-2000:]
+        return dict(ok=False, wall=wall, result=None, error=err or f"exit {proc.returncode}",
+                    flag_unknown=any(m in err for m in _UNKNOWN_FLAG_MARKERS))
+    with open(json_path) as f:
+        return dict(ok=True, wall=wall, result=json.load(f), error="", flag_unknown=False)
+
+
+def warning_codes(result):
+    """The W-... codes of a result JSON's diagnostics.warnings (text before ':')."""
+    warnings = ((result or {}).get("diagnostics") or {}).get("warnings") or []
+    return [w.split(":", 1)[0] for w in warnings]

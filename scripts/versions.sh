@@ -12,3 +12,6 @@ IPYKERNEL_VERSION=7.4.0
 # EconML (comparison notebook); its requirements keep numpy and scikit-learn
 # at what DoubleML and XGBoost need (checked with pip install --dry-run).
 ECONML_VERSION=0.17.0
+# Public data sets (NHEFS, LaLonde NSW/CPS) for bench/public_data.py; it
+# needs pandas and statsmodels, both already here (EconML's requirements).
+CAUSALDATA_VERSION=0.1.5
