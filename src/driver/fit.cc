@@ -379,35 +379,31 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     fit.timings.setup += Since(t_refs);
   }
 
-  // One backend's way to build a model's matrices and boost: host blocks and
-  // FeatureMatrix on the CPU; device blocks gathered by DeviceData on CUDA.
-  auto training_matrix = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
-                             nuisance::TaskClock* clock) {
+  // One backend's way to build a model's matrix of `rows`: the training
+  // matrix its strategy asks for, or (validation) a plain one to evaluate on;
+  // host blocks and FeatureMatrix on the CPU, device blocks gathered by
+  // DeviceData on CUDA.
+  auto matrix_of = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
+                       nuisance::TaskClock* clock, bool validation) {
     const bool is_m = t.target == Target::kPropensity;
-    if (!on_device) {
-      const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
-      return nuisance::TrainingMatrix(fm, rows, LabelsOf(rows, is_m ? d_f : y_f), spec, clock);
-    }
     const bool with_d = t.target == Target::kOutcomePooled;
+    if (!on_device) {
+      const nuisance::FeatureMatrix& fm = with_d ? *features_d : features;
+      const std::vector<float> labels = LabelsOf(rows, is_m ? d_f : y_f);
+      return validation ? nuisance::ValidationMatrix(fm, rows, labels, spec, clock)
+                        : nuisance::TrainingMatrix(fm, rows, labels, spec, clock);
+    }
     const auto t0 = Clock::now();
     device_data->UseTrainingRows(rows);
     const std::string block = device_data->GatherTraining(with_d);
     const std::string labels = device_data->GatherTrainingLabels(is_m);
     if (clock) clock->gather += Since(t0);
-    return nuisance::DeviceTrainingMatrix(with_d ? *device_features_d : *device_features, block, labels, spec, clock);
+    return validation ? nuisance::DeviceValidationMatrix(block, labels, spec, clock)
+                      : nuisance::DeviceTrainingMatrix(with_d ? *device_features_d : *device_features, block,
+                                                       labels, spec, clock);
   };
-  auto validation_matrix = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
-                               nuisance::TaskClock* clock) {
-    const bool is_m = t.target == Target::kPropensity;
-    if (!on_device) {
-      const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
-      return nuisance::ValidationMatrix(fm, rows, LabelsOf(rows, is_m ? d_f : y_f), spec, clock);
-    }
-    device_data->UseTrainingRows(rows);
-    const std::string block = device_data->GatherTraining(t.target == Target::kOutcomePooled);
-    const std::string labels = device_data->GatherTrainingLabels(is_m);
-    return nuisance::DeviceValidationMatrix(block, labels, spec, clock);
-  };
+  auto training_matrix = [&](const Task& t, const std::vector<std::uint32_t>& rows, const nuisance::TrainSpec& spec,
+                             nuisance::TaskClock* clock) { return matrix_of(t, rows, spec, clock, false); };
   auto boost = [&](const xgb::DMatrix& dtrain, const xgb::DMatrix* dvalid, const nuisance::TrainSpec& spec,
                    nuisance::TaskClock* clock) {
     return on_device ? nuisance::BoostOnDevice(dtrain, dvalid, spec, clock) : nuisance::Boost(dtrain, dvalid, spec, clock);
@@ -418,7 +414,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     split_rows(t, train, &inner, &valid);
     SplitMatrices m;
     m.train = training_matrix(t, inner, spec, clock);
-    m.valid = validation_matrix(t, valid, spec, clock);
+    m.valid = matrix_of(t, valid, spec, clock, true);
     return m;
   };
   // Boosts every candidate of `grid` on the split; the winner's booster is
