@@ -495,9 +495,8 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       rec.models[at].rounds = params.rounds;
       rec.models[at].loss = NAN;
       rec.rounds_run[at] = params.rounds;
-      return nuisance::Boost(training_matrix(t, train, make_spec(t, params), clock), nullptr,
-                             make_spec(t, params), clock)
-          .booster;
+      const nuisance::TrainSpec spec = make_spec(t, params);
+      return boost(training_matrix(t, train, spec, clock), nullptr, spec, clock).booster;
     }
     const SplitMatrices m = split_matrices(t, train, make_spec(t, params), clock);
     std::optional<nuisance::Boosted> winner;
