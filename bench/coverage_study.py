@@ -38,6 +38,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measure import portable_path  # noqa: E402  (bench/measure.py)
 import time
 from pathlib import Path
 
@@ -198,7 +201,9 @@ def main():
 
     if args.raw_json:
         with open(args.raw_json, "w") as f:
-            json.dump(dict(args=vars(args), att_population=att_pop, results=results), f, indent=1)
+            json.dump(dict(args={k: portable_path(v) if k == "cli" else v for k, v in vars(args).items()},
+                           att_population=att_pop, results=results),
+                      f, indent=1)
 
     pct = round(100 * args.level)
     print(f"## Coverage of fastdml's {pct}% intervals\n")

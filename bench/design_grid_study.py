@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from measure import run_estimate, warning_codes  # noqa: E402  (bench/measure.py)
+from measure import portable_path, run_estimate, warning_codes  # noqa: E402  (bench/measure.py)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -431,7 +431,8 @@ def main():
             why = "n/a (flag unknown)" if r["flag_unknown"] else "failed"
             raise SystemExit(f"design {design} with extra flags {a.extra!r}: {why}: {r['error']}")
 
-    data = dict(args=vars(a), designs=designs, extra=a.extra, cli=str(cli), simulator=dict(
+    args = {k: portable_path(v) if k in ("cli", "out") and v else v for k, v in vars(a).items()}
+    data = dict(args=args, designs=designs, extra=a.extra, cli=portable_path(cli), simulator=dict(
         g0_sd=G0_SD, psi_sd=PSI_SD, truths={cell_key(c): cell_truth(c) for c in cells}), results=[])
     done = set()
     if a.resume and a.out and os.path.exists(a.out):

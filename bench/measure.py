@@ -12,6 +12,19 @@ import threading
 import time
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def portable_path(path) -> str:
+    """A path for result files that are committed: relative to the repository
+    when inside it (build/fastdml), else only the file name, so that no
+    machine's absolute paths end up in the tree."""
+    full = os.path.abspath(str(path))
+    if full.startswith(REPO + os.sep):
+        return os.path.relpath(full, REPO)
+    return os.path.basename(full)
+
+
 def run_measured(cmd, env=None):
     """Runs cmd; returns (wall seconds, peak RSS MiB of the child, stdout)."""
     t0 = time.perf_counter()

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from measure import run_estimate, warning_codes  # noqa: E402  (bench/measure.py)
+from measure import portable_path, run_estimate, warning_codes  # noqa: E402  (bench/measure.py)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -228,7 +228,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if a.out:
         with open(a.out, "w") as f:
-            json.dump(dict(cli=str(cli), common=a.common, records=records), f, indent=1)
+            json.dump(dict(cli=portable_path(cli), common=a.common, records=records), f, indent=1)
 
 
 if __name__ == "__main__":
