@@ -113,21 +113,6 @@ struct SplitMatrices {
   xgb::DMatrix train, valid;
 };
 
-// Runs a search's candidates on one split (`boost` trains one, given its
-// params); returns them with their rounds and losses, and the winner.
-template <class BoostCandidate>
-NuisanceTuning::Search RunSearch(const std::vector<LearnerParams>& grid, BoostCandidate boost) {
-  NuisanceTuning::Search search;
-  for (const LearnerParams& p : grid) {
-    const nuisance::Boosted b = boost(p);
-    NuisanceTuning::Candidate c = CandidateOf(p);
-    c.rounds = b.rounds;
-    c.loss = b.validation_loss;
-    search.candidates.push_back(c);
-  }
-  return search;
-}
-
 // The candidate with the smallest validation loss (the first on ties, so
 // the grid order decides and the choice is reproducible).
 std::size_t Best(const std::vector<NuisanceTuning::Candidate>& candidates) {
