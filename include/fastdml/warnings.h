@@ -34,6 +34,10 @@ inline constexpr double kWorseThanConstantT = 2.0;
 inline constexpr char kWarnExtremePropensity[] = "W-EXTREME-PROPENSITY";
 inline constexpr double kExtremeClippedShare = 0.01;
 inline constexpr double kMinIpwEssShare = 0.10;
+// --sensitivity: the orthogonal estimate of the Riesz representer's second
+// moment nu^2 is not positive (extreme propensities in a small sample); the
+// bounds use its plain second moment instead, as DoubleML does.
+inline constexpr char kWarnSensitivityNu2[] = "W-SENSITIVITY-NU2";
 // A number of the report is NaN or infinite; it is written as JSON null.
 inline constexpr char kWarnNonFinite[] = "W-NONFINITE";
 

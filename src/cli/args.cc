@@ -1,6 +1,7 @@
 #include "cli/args.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "fastdml/error.h"
@@ -139,6 +140,13 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
   est->add_option("--bootstrap-seed", a.bootstrap_seed, "seed of the multipliers (default: --seed)");
   est->add_flag("--joint", a.joint, "joint (sup-t) confidence bands over all estimands (needs --bootstrap)");
   est->add_option("--p-adjust", a.p_adjust, "comma list of romano-wolf (needs --bootstrap), bonferroni, holm");
+  // One scenario per use; commas separate its keys, not scenarios.
+  est->add_option("--sensitivity", a.sensitivity,
+                  "omitted-variable-bias bounds for a confounder of this strength, e.g. cf_y=0.03,cf_d=0.03,rho=1.0 "
+                  "(repeatable; keys left out keep these defaults)")
+      ->delimiter('\0');
+  est->add_option("--sensitivity-h0", a.sensitivity_h0,
+                  "null hypothesis of the robustness values RV and RVa (default 0)");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
 
   SimulateArgs& s = *simulate;
@@ -215,6 +223,9 @@ void ResolveEstimateOptions(EstimateArgs& a) {
     throw UsageError("--load-fit and --load-predictions: give one of them (both hold a fit's predictions)");
   }
   ParseBootstrapMethod(a.bootstrap_method);
+  a.sensitivity_scenarios.clear();
+  for (const std::string& text : a.sensitivity) a.sensitivity_scenarios.push_back(ParseSensitivityScenario(text));
+  if (!std::isfinite(a.sensitivity_h0)) throw UsageError("--sensitivity-h0: must be a finite number");
   // Checked here too, not only after the fit: a typo must not cost a training run.
   for (const auto& method : SplitList(a.p_adjust)) {
     if (method != "romano-wolf" && method != "bonferroni" && method != "holm") {

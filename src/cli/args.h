@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fastdml/options.h"
+#include "fastdml/sensitivity.h"
 #include "sim/simulate.h"
 
 namespace fastdml::cli {
@@ -38,6 +39,9 @@ struct EstimateArgs {
   std::string device = "cpu";  // parsed into opt.device by ResolveEstimateOptions
   std::string early_stopping_model = "refit";
   std::string tune;                     // --tune's list (empty: all three)
+  std::vector<std::string> sensitivity;  // --sensitivity, one scenario per use
+  double sensitivity_h0 = 0.0;
+  std::vector<SensitivityScenario> sensitivity_scenarios;  // parsed by ResolveEstimateOptions
   CLI::Option* tune_flag = nullptr;     // --tune given (with or without a list)
   Options opt;
   LearnerFlags all, propensity, outcome_model;

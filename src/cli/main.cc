@@ -115,12 +115,21 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
     fastdml::Bootstrap(&report, bo, a.joint);
   }
   if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));
+  std::optional<fastdml::SensitivityReport> sensitivity;
+  if (!a.sensitivity_scenarios.empty()) {  // omitted-variable bias, from the stored predictions
+    sensitivity = fastdml::Sensitivity(data, fit, fit.options, report, a.sensitivity_scenarios, a.sensitivity_h0);
+    report.warnings.insert(report.warnings.end(), sensitivity->warnings.begin(), sensitivity->warnings.end());
+  }
   fit.timings.reading = reading;
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fastdml::io::PrintTable(std::cout, report, fit, data);
   nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
   nlohmann::json sections = nlohmann::json::object();
+  if (sensitivity) {
+    fastdml::io::PrintSensitivity(std::cout, *sensitivity);
+    sections.update(fastdml::io::SensitivityJson(*sensitivity));
+  }
   const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;
   if (h.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)
     sections.update(fastdml::cli::RunCate(h.cate, cate_table, a.data, data, fit, a.bootstrap, boot_seed, std::cout));

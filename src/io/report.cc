@@ -396,6 +396,54 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   }
 }
 
+nlohmann::json SensitivityJson(const SensitivityReport& s) {
+  nlohmann::json bounds = nlohmann::json::array(), elements = nlohmann::json::array(),
+                 grids = nlohmann::json::array();
+  for (const SensitivityBounds& b : s.bounds) {
+    bounds.push_back({{"estimand", b.estimand},         {"cf_y", b.scenario.cf_y},
+                      {"cf_d", b.scenario.cf_d},        {"rho", b.scenario.rho},
+                      {"level", b.level},               {"null_hypothesis", b.null_hypothesis},
+                      {"theta", b.theta},               {"theta_lower", b.theta_lower},
+                      {"theta_upper", b.theta_upper},   {"se_lower", b.se_lower},
+                      {"se_upper", b.se_upper},         {"ci_lower", b.ci_lower},
+                      {"ci_upper", b.ci_upper},         {"rv", b.rv},
+                      {"rva", b.rva}});
+  }
+  for (const SensitivityElements& e : s.elements) {
+    elements.push_back({{"estimand", e.estimand},
+                        {"sigma2", e.sigma2},
+                        {"nu2", e.nu2},
+                        {"max_bias", e.max_bias},
+                        {"riesz_fallback", e.riesz_fallback}});
+  }
+  for (const SensitivityGrid& g : s.grids) {
+    grids.push_back({{"estimand", g.estimand}, {"bound", g.bound}, {"rho", g.rho},
+                     {"cf_y", g.cf_y},         {"cf_d", g.cf_d},   {"theta", g.theta}});
+  }
+  return {{"sensitivity", bounds}, {"sensitivity_elements", elements}, {"sensitivity_grid", grids}};
+}
+
+void PrintSensitivity(std::ostream& os, const SensitivityReport& s) {
+  if (s.bounds.empty()) return;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "\nsensitivity to an unobserved confounder (omitted-variable bias; confidence bounds one-sided at "
+                "%.0f%%, robustness values for h0 = %g):\n",
+                100 * s.bounds.front().level, s.bounds.front().null_hypothesis);
+  os << line;
+  std::snprintf(line, sizeof line, "%-9s %6s %6s %5s %12s %12s %12s %12s %12s %7s %7s\n", "estimand", "cf_y", "cf_d",
+                "rho", "ci lower", "theta lower", "theta", "theta upper", "ci upper", "RV %", "RVa %");
+  os << line;
+  for (const SensitivityBounds& b : s.bounds) {
+    std::snprintf(line, sizeof line, "%-9s %6.3f %6.3f %5.2f %12.6g %12.6g %12.6g %12.6g %12.6g %7.2f %7.2f\n",
+                  b.estimand.c_str(), b.scenario.cf_y, b.scenario.cf_d, b.scenario.rho, b.ci_lower, b.theta_lower,
+                  b.theta, b.theta_upper, b.ci_upper, 100 * b.rv, 100 * b.rva);
+    os << line;
+  }
+  os << "RV: the share of residual variation (of the outcome and of the Riesz representer alike) a confounder must "
+        "explain to move the estimate to h0; RVa: to move the confidence bound there.\n";
+}
+
 void WritePredictionsCsv(const std::string& path, const Predictions& pred) {
   std::string s = "row,rep,fold,m_hat,g0_hat,g1_hat,l_hat\n";
   s.reserve(pred.n * pred.reps * 64);

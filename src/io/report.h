@@ -7,6 +7,7 @@
 
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
+#include "fastdml/sensitivity.h"
 #include "io/atomic_file.h"  // WriteFileAtomic, used for every output
 
 namespace fastdml::io {
@@ -35,6 +36,10 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
 // NaN/infinity named in a W-NONFINITE warning.
 void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool with_timings = true);
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
+// --sensitivity: {"sensitivity": [...], "sensitivity_elements": [...],
+// "sensitivity_grid": [...]} (docs/sensitivity.md) and its printed table.
+nlohmann::json SensitivityJson(const SensitivityReport& s);
+void PrintSensitivity(std::ostream& os, const SensitivityReport& s);
 
 // CSV with header row,rep,fold,m_hat,g0_hat,g1_hat,l_hat; one line per
 // (row, rep), 0-based; empty cells where a model does not apply.
