@@ -94,4 +94,37 @@ inline constexpr int kSensitivityGridSize = 31;
 SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options& options, const Report& report,
                               const std::vector<SensitivityScenario>& scenarios, double null_hypothesis);
 
+// Benchmarking (DoubleML's sensitivity_benchmark / gain_statistics): what an
+// observed feature set would imply as a confounder, from a short fit that
+// leaves it out. With sigma^2, nu^2 and theta of the long (all features) and
+// the short fit per repetition, R2_y = 1 - sigma^2 / Var(Y):
+//   cf_y = (R2_y,long - R2_y,short) / (1 - R2_y,long),   cf_d = (1 - R2_a) / R2_a,
+//   R2_a = nu^2_short / nu^2_long,   both clipped to [0, 1];
+//   rho  = sign(dtheta) min(1, |dtheta| / sqrt((sigma^2_short - sigma^2_long)(nu^2_long - nu^2_short))),
+//   dtheta = theta_short - theta_long (rho = sign(dtheta) when a difference is not positive);
+// each the median over repetitions.
+struct SensitivityBenchmark {
+  std::vector<std::string> features;  // left out of the short fit
+  std::string estimand;
+  double cf_y = 0, cf_d = 0, rho = 0, delta_theta = 0;
+  // The bounds at that strength (the long fit's theta -/+ |rho| C_y C_d S);
+  // has_bounds is false when cf_d reaches 1 (no finite bound).
+  bool has_bounds = false;
+  SensitivityBounds bounds;
+};
+
+// Throws UsageError naming --sensitivity-benchmark when a set names a column
+// that is not a feature of `data`, is empty, or leaves no feature.
+void CheckSensitivityBenchmark(const Dataset& data, const std::vector<std::string>& features);
+
+// Refits the nuisances without `features` (same options, hence the same seeds
+// and folds; a fit from loaded predictions of one repetition keeps its folds)
+// and returns one benchmark per estimand of `report`. `long_sensitivity` is
+// Sensitivity() of the same fit and report; `null_hypothesis` is --sensitivity-h0.
+std::vector<SensitivityBenchmark> BenchmarkSensitivity(const Dataset& data, const Fit& fit, const Options& options,
+                                                       const Report& report,
+                                                       const SensitivityReport& long_sensitivity,
+                                                       const std::vector<std::string>& features,
+                                                       double null_hypothesis);
+
 }  // namespace fastdml

@@ -145,6 +145,10 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
                   "omitted-variable-bias bounds for a confounder of this strength, e.g. cf_y=0.03,cf_d=0.03,rho=1.0 "
                   "(repeatable; keys left out keep these defaults)")
       ->delimiter('\0');
+  est->add_option("--sensitivity-benchmark", a.sensitivity_benchmark,
+                  "refit without these features (comma list; repeatable) and report the cf_y, cf_d and rho they "
+                  "would imply as a confounder, as DoubleML's sensitivity_benchmark()")
+      ->delimiter('\0');
   est->add_option("--sensitivity-h0", a.sensitivity_h0,
                   "null hypothesis of the robustness values RV and RVa (default 0)");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");

@@ -89,6 +89,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
+  for (const std::string& set : a.sensitivity_benchmark) fastdml::CheckSensitivityBenchmark(data, SplitList(set));
   fastdml::Fit fit;
   if (saved_fit) {
     fit = fastdml::io::FitFromFitFile(std::move(*saved_fit), a.load_fit, data, opt);
@@ -116,9 +117,16 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   }
   if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));
   std::optional<fastdml::SensitivityReport> sensitivity;
-  if (!a.sensitivity_scenarios.empty()) {  // omitted-variable bias, from the stored predictions
+  std::vector<fastdml::SensitivityBenchmark> benchmarks;
+  if (!a.sensitivity_scenarios.empty() || !a.sensitivity_benchmark.empty()) {
+    // Omitted-variable bias from the stored predictions; a benchmark refits without its features.
     sensitivity = fastdml::Sensitivity(data, fit, fit.options, report, a.sensitivity_scenarios, a.sensitivity_h0);
     report.warnings.insert(report.warnings.end(), sensitivity->warnings.begin(), sensitivity->warnings.end());
+    for (const std::string& set : a.sensitivity_benchmark) {
+      const auto found = fastdml::BenchmarkSensitivity(data, fit, fit.options, report, *sensitivity, SplitList(set),
+                                                       a.sensitivity_h0);
+      benchmarks.insert(benchmarks.end(), found.begin(), found.end());
+    }
   }
   fit.timings.reading = reading;
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -127,8 +135,8 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
   nlohmann::json sections = nlohmann::json::object();
   if (sensitivity) {
-    fastdml::io::PrintSensitivity(std::cout, *sensitivity);
-    sections.update(fastdml::io::SensitivityJson(*sensitivity));
+    fastdml::io::PrintSensitivity(std::cout, *sensitivity, benchmarks);
+    sections.update(fastdml::io::SensitivityJson(*sensitivity, benchmarks));
   }
   const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;
   if (h.cate.Any()) {  // GATE / BLP from the stored predictions (no refit)

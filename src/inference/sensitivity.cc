@@ -402,4 +402,102 @@ SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options
   return out;
 }
 
+void CheckSensitivityBenchmark(const Dataset& data, const std::vector<std::string>& features) {
+  const std::string option = "--sensitivity-benchmark";
+  if (features.empty()) throw UsageError(option + ": give at least one feature (e.g. experience_years)");
+  std::vector<std::string> seen;
+  for (const std::string& f : features) {
+    if (std::find(data.feature_names.begin(), data.feature_names.end(), f) == data.feature_names.end()) {
+      std::string names;
+      for (const std::string& name : data.feature_names) names += (names.empty() ? "" : ", ") + name;
+      throw UsageError(option + ": '" + f + "' is not a feature of this fit (features: " + names + ")");
+    }
+    if (std::find(seen.begin(), seen.end(), f) != seen.end()) {
+      throw UsageError(option + ": '" + f + "' is named twice");
+    }
+    seen.push_back(f);
+  }
+  if (seen.size() >= data.p) {
+    throw UsageError(option + ": leaving out " + std::to_string(seen.size()) +
+                     " features leaves the short model none; benchmark a subset of the features");
+  }
+}
+
+std::vector<SensitivityBenchmark> BenchmarkSensitivity(const Dataset& data, const Fit& fit, const Options& options,
+                                                       const Report& report,
+                                                       const SensitivityReport& long_sensitivity,
+                                                       const std::vector<std::string>& features,
+                                                       double null_hypothesis) {
+  CheckSensitivityBenchmark(data, features);
+  // The short data: the same rows, folds, weights and clusters, without `features`.
+  Dataset short_data = data;
+  std::vector<std::size_t> keep;
+  for (std::size_t j = 0; j < data.p; ++j) {
+    if (std::find(features.begin(), features.end(), data.feature_names[j]) == features.end()) keep.push_back(j);
+  }
+  short_data.p = keep.size();
+  short_data.feature_names.clear();
+  for (std::size_t j : keep) short_data.feature_names.push_back(data.feature_names[j]);
+  short_data.x.assign(data.n * keep.size(), 0.0f);
+  for (std::size_t i = 0; i < data.n; ++i) {
+    for (std::size_t c = 0; c < keep.size(); ++c) short_data.x[i * keep.size() + c] = data.X(i, keep[c]);
+  }
+  // A trained fit's folds follow from its seed, not its features; loaded
+  // predictions bring their own, which the short fit must reuse.
+  if (fit.tuning.empty() && data.fold.empty()) {
+    if (fit.predictions.reps != 1) {
+      throw UsageError("--sensitivity-benchmark: the predictions were loaded with " +
+                       std::to_string(fit.predictions.reps) +
+                       " repetitions, whose folds a refit cannot reproduce; fit with fastdml instead");
+    }
+    short_data.fold.assign(fit.predictions.fold.begin(), fit.predictions.fold.begin() + data.n);
+  }
+  Options short_options = fit.options;
+  const Fit short_fit = FitNuisances(short_data, short_options);
+  const Report short_report = Estimate(short_data, short_fit, options);
+  const SensitivityReport short_sensitivity = Sensitivity(short_data, short_fit, options, short_report, {}, 0.0);
+
+  // Var(Y) with divisor n, as numpy's var.
+  double mean_y = 0;
+  for (double v : data.y) mean_y += v;
+  mean_y /= data.n;
+  double var_y = 0;
+  for (double v : data.y) var_y += (v - mean_y) * (v - mean_y);
+  var_y /= data.n;
+
+  std::vector<SensitivityBenchmark> out;
+  for (std::size_t j = 0; j < report.estimates.size(); ++j) {
+    const SensitivityElements& lo = long_sensitivity.elements[j];
+    const SensitivityElements& sh = short_sensitivity.elements[j];
+    std::vector<double> cf_y, cf_d, rho, delta;
+    for (std::size_t r = 0; r < lo.sigma2.size(); ++r) {
+      const double r2_long = 1.0 - lo.sigma2[r] / var_y, r2_short = 1.0 - sh.sigma2[r] / var_y;
+      const double r2_riesz = sh.nu2[r] / lo.nu2[r];
+      cf_y.push_back(std::clamp((r2_long - r2_short) / (1.0 - r2_long), 0.0, 1.0));
+      cf_d.push_back(std::clamp((1.0 - r2_riesz) / r2_riesz, 0.0, 1.0));
+      const double dtheta = short_report.scores[r].theta[j] - report.scores[r].theta[j];
+      delta.push_back(dtheta);
+      const double var_g = sh.sigma2[r] - lo.sigma2[r], var_riesz = lo.nu2[r] - sh.nu2[r];
+      const double denom = var_g > 0 && var_riesz > 0 ? std::sqrt(var_g * var_riesz) : 0.0;
+      const double sign = dtheta > 0 ? 1.0 : (dtheta < 0 ? -1.0 : 0.0);
+      rho.push_back(sign * (denom != 0 ? std::clamp(std::fabs(dtheta) / denom, 0.0, 1.0) : 1.0));
+    }
+    SensitivityBenchmark b;
+    b.features = features;
+    b.estimand = report.estimates[j].estimand;
+    b.cf_y = inference::Median(cf_y);
+    b.cf_d = inference::Median(cf_d);
+    b.rho = inference::Median(rho);
+    b.delta_theta = inference::Median(delta);
+    if (b.cf_y < 1.0 && b.cf_d < 1.0) {
+      const SensitivityReport at =
+          Sensitivity(data, fit, options, report, {{b.cf_y, b.cf_d, b.rho}}, null_hypothesis);
+      b.has_bounds = true;
+      b.bounds = at.bounds[j];
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 }  // namespace fastdml

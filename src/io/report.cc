@@ -396,19 +396,25 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   }
 }
 
-nlohmann::json SensitivityJson(const SensitivityReport& s) {
-  nlohmann::json bounds = nlohmann::json::array(), elements = nlohmann::json::array(),
-                 grids = nlohmann::json::array();
-  for (const SensitivityBounds& b : s.bounds) {
-    bounds.push_back({{"estimand", b.estimand},         {"cf_y", b.scenario.cf_y},
+namespace {
+
+nlohmann::json BoundsJson(const SensitivityBounds& b) {
+  return {{"estimand", b.estimand},         {"cf_y", b.scenario.cf_y},
                       {"cf_d", b.scenario.cf_d},        {"rho", b.scenario.rho},
                       {"level", b.level},               {"null_hypothesis", b.null_hypothesis},
                       {"theta", b.theta},               {"theta_lower", b.theta_lower},
                       {"theta_upper", b.theta_upper},   {"se_lower", b.se_lower},
                       {"se_upper", b.se_upper},         {"ci_lower", b.ci_lower},
                       {"ci_upper", b.ci_upper},         {"rv", b.rv},
-                      {"rva", b.rva}});
-  }
+                      {"rva", b.rva}};
+}
+
+}  // namespace
+
+nlohmann::json SensitivityJson(const SensitivityReport& s, const std::vector<SensitivityBenchmark>& benchmarks) {
+  nlohmann::json bounds = nlohmann::json::array(), elements = nlohmann::json::array(),
+                 grids = nlohmann::json::array();
+  for (const SensitivityBounds& b : s.bounds) bounds.push_back(BoundsJson(b));
   for (const SensitivityElements& e : s.elements) {
     elements.push_back({{"estimand", e.estimand},
                         {"sigma2", e.sigma2},
@@ -420,12 +426,42 @@ nlohmann::json SensitivityJson(const SensitivityReport& s) {
     grids.push_back({{"estimand", g.estimand}, {"bound", g.bound}, {"rho", g.rho},
                      {"cf_y", g.cf_y},         {"cf_d", g.cf_d},   {"theta", g.theta}});
   }
-  return {{"sensitivity", bounds}, {"sensitivity_elements", elements}, {"sensitivity_grid", grids}};
+  nlohmann::json doc = {{"sensitivity", bounds}, {"sensitivity_elements", elements}, {"sensitivity_grid", grids}};
+  if (!benchmarks.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const SensitivityBenchmark& b : benchmarks) {
+      list.push_back({{"features", b.features},
+                      {"estimand", b.estimand},
+                      {"cf_y", b.cf_y},
+                      {"cf_d", b.cf_d},
+                      {"rho", b.rho},
+                      {"delta_theta", b.delta_theta},
+                      {"bounds", b.has_bounds ? BoundsJson(b.bounds) : nlohmann::json(nullptr)}});
+    }
+    doc["sensitivity_benchmark"] = list;
+  }
+  return doc;
 }
 
-void PrintSensitivity(std::ostream& os, const SensitivityReport& s) {
-  if (s.bounds.empty()) return;
+void PrintSensitivity(std::ostream& os, const SensitivityReport& s,
+                      const std::vector<SensitivityBenchmark>& benchmarks) {
   char line[512];
+  if (!benchmarks.empty()) {
+    os << "\nsensitivity benchmarks (a confounder as strong as these features; each refitted without them):\n";
+    std::snprintf(line, sizeof line, "%-28s %-9s %7s %7s %6s %12s %12s %12s\n", "left out", "estimand", "cf_y", "cf_d",
+                  "rho", "delta theta", "theta lower", "theta upper");
+    os << line;
+    for (const SensitivityBenchmark& b : benchmarks) {
+      std::string names;
+      for (const std::string& f : b.features) names += (names.empty() ? "" : ",") + f;
+      if (names.size() > 28) names = names.substr(0, 25) + "...";
+      std::snprintf(line, sizeof line, "%-28s %-9s %7.4f %7.4f %6.2f %12.6g %12.6g %12.6g\n", names.c_str(),
+                    b.estimand.c_str(), b.cf_y, b.cf_d, b.rho, b.delta_theta,
+                    b.has_bounds ? b.bounds.theta_lower : NAN, b.has_bounds ? b.bounds.theta_upper : NAN);
+      os << line;
+    }
+  }
+  if (s.bounds.empty()) return;
   std::snprintf(line, sizeof line,
                 "\nsensitivity to an unobserved confounder (omitted-variable bias; confidence bounds one-sided at "
                 "%.0f%%, robustness values for h0 = %g):\n",

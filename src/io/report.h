@@ -38,8 +38,10 @@ void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool w
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
 // --sensitivity: {"sensitivity": [...], "sensitivity_elements": [...],
 // "sensitivity_grid": [...]} (docs/sensitivity.md) and its printed table.
-nlohmann::json SensitivityJson(const SensitivityReport& s);
-void PrintSensitivity(std::ostream& os, const SensitivityReport& s);
+// "sensitivity_benchmark" is added when benchmarks are given.
+nlohmann::json SensitivityJson(const SensitivityReport& s, const std::vector<SensitivityBenchmark>& benchmarks = {});
+void PrintSensitivity(std::ostream& os, const SensitivityReport& s,
+                      const std::vector<SensitivityBenchmark>& benchmarks = {});
 
 // CSV with header row,rep,fold,m_hat,g0_hat,g1_hat,l_hat; one line per
 // (row, rep), 0-based; empty cells where a model does not apply.
