@@ -159,3 +159,17 @@ def test_bad_scenarios_are_usage_errors(cli, tmp_path, flag, message):
                          "--sensitivity", flag], check=False)
     assert proc.returncode == 2, proc.stderr
     assert "--sensitivity" in proc.stderr and message in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("model, estimands", [("plr", (("ate", None),)), ("irm", (("ate", "ATE"), ("att", "ATTE")))])
+@pytest.mark.parametrize("reps", [1, 3])
+def test_clustered_sensitivity_matches_doubleml(cli, tmp_path, model, estimands, reps):
+    """With --cluster each bound's SE uses DoubleML's one-way cluster variance
+    (unequal clusters per fold, as in test_cluster_doubleml.py)."""
+    import test_cluster_doubleml as tc
+    prob = tc.make_clustered_problem(seed=1301 + reps, reps=reps)
+    out, _ = tc.run_fastdml(cli, tmp_path, prob, model, ",".join(e for e, _ in estimands), extra=scenario_flags())
+    for estimand, score in estimands:
+        ref = tc.doubleml_fit(prob, model, score or "ATE")
+        for s in SCENARIOS:
+            assert_sensitivity_matches(ours(out, estimand, s), ref, s, f"clustered {model}-{estimand} reps={reps}")
