@@ -164,12 +164,15 @@ def plot(dml, estimand=None, rho=None, benchmarks=None, ax=None, levels=10):
         _, ax = plt.subplots()
     cf_d, cf_y, z = grid.columns.to_numpy(), grid.index.to_numpy(), grid.to_numpy()
     filled = ax.contourf(cf_d, cf_y, z, levels=levels, cmap="viridis")
-    lines = ax.contour(cf_d, cf_y, z, levels=filled.levels, colors="white", linewidths=0.5)
-    ax.clabel(lines, fontsize=7, fmt="%.3g")
     ax.figure.colorbar(filled, ax=ax, label=f"{bound} bound on theta")
-    if np.nanmin(z) <= h0 <= np.nanmax(z) and np.nanmin(z) < np.nanmax(z):
+    at_h0 = np.nanmin(z) <= h0 <= np.nanmax(z) and np.nanmin(z) < np.nanmax(z)
+    thin = [v for v in filled.levels if not (at_h0 and v == h0)]  # h0's own line is the red one
+    if thin:
+        lines = ax.contour(cf_d, cf_y, z, levels=thin, colors="white", linewidths=0.5)
+        ax.clabel(lines, fontsize=7, fmt="%.3g")
+    if at_h0:
         crit = ax.contour(cf_d, cf_y, z, levels=[h0], colors="red", linewidths=2)
-        ax.clabel(crit, fmt={h0: f"h0 = {h0:g}"}, fontsize=8)
+        ax.clabel(crit, fmt={h0: f"h0 = {h0:g}"}, fontsize=8, colors="red")
     if shown:
         xs, ys = [s[1] for s in shown], [s[0] for s in shown]
         ax.scatter(xs, ys, marker="X", s=70, color="black", zorder=3, label="scenario", gid="fastdml-scenarios")
