@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _ext
+from . import _sensitivity
 from ._inputs import build_dataset
 
 # Learner dict keys (XGBoost / scikit-learn spellings both accepted).
@@ -153,6 +154,7 @@ class DML:
         self._options()  # validate now, not at fit time
         self._data = self._fit = self._report = self._table = self._blp = None
         self._boot = None
+        self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
         self.models_trained = 0
 
     # --- configuration ------------------------------------------------------
@@ -251,6 +253,7 @@ class DML:
     def _estimate_new_fit(self, X, outcome, options):
         """The first report of a new fit (fit or from_predictions)."""
         self._boot = self._blp = None
+        self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
         # Kept (a reference, no copy) so that gate()/blp() can name its columns.
         self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
         t0 = time.perf_counter()
@@ -365,6 +368,118 @@ class DML:
         """Estimates, standard errors, t, p and intervals, one row per estimand."""
         self._require_fit()
         return _frame(self._report)
+
+    # --- sensitivity to unobserved confounding (include/fastdml/sensitivity.h) ---
+    def sensitivity(self, cf_y=None, cf_d=None, rho=None, null_hypothesis=0.0, *, scenarios=None,
+                    level=None) -> pd.DataFrame:
+        """Omitted-variable-bias bounds for a confounder left out of the features.
+
+        Chernozhukov, Cinelli, Newey, Sharma and Syrgkanis, "Long story short:
+        omitted variable bias in causal machine learning" (2024). A confounder
+        that explains a share ``cf_y`` of the outcome's residual variation and
+        a share ``cf_d`` of the Riesz representer's, with correlation ``rho``
+        between the two biases, moves each estimate by at most
+        ``|rho| sqrt(cf_y cf_d / (1 - cf_d)) S``, ``S^2 = sigma^2 nu^2``
+        (their Theorem 2). Computed from the stored predictions (nothing is
+        trained); the same numbers as the CLI's ``--sensitivity`` and DoubleML's
+        ``sensitivity_analysis()`` (docs/sensitivity.md).
+
+        Parameters
+        ----------
+        cf_y, cf_d : float, optional
+            Shares in [0, 1) (default 0.03 each, as on the CLI).
+        rho : float, optional
+            Correlation in [-1, 1] (default 1.0, the worst case).
+        null_hypothesis : float, default 0.0
+            The h0 that the robustness values RV and RVa refer to.
+        scenarios : list of dict, optional
+            Several scenarios at once, e.g. ``[dict(cf_y=0.03, cf_d=0.03, rho=1.0),
+            dict(cf_y=0.1, cf_d=0.1)]``; a key left out keeps its default. Give
+            either this or ``cf_y``/``cf_d``/``rho``.
+        level : float, optional
+            Level of the one-sided confidence bounds (default: the estimator's
+            ``level``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (scenario, estimand), scenario-major, with the columns
+            of the JSON's ``"sensitivity"`` section: estimand, cf_y, cf_d, rho,
+            level, null_hypothesis, theta, theta_lower, theta_upper, se_lower,
+            se_upper, ci_lower, ci_upper, rv, rva. Also kept as
+            :attr:`sensitivity_`; the contour grid of each estimand's bound
+            (the one nearest h0) as :attr:`sensitivity_grid_`
+            (``{estimand: DataFrame}``, index cf_y, columns cf_d, at the first
+            scenario's rho) and sigma^2, nu^2 and S per repetition as
+            :attr:`sensitivity_elements_`.
+
+        Raises
+        ------
+        RuntimeError
+            Before :meth:`fit` or :meth:`from_predictions`.
+        ValueError
+            cf_y or cf_d outside [0, 1), rho outside [-1, 1], a non-finite
+            null_hypothesis; the message names the argument.
+
+        Warns
+        -----
+        RuntimeWarning
+            ``W-SENSITIVITY-NU2``: the orthogonal estimate of nu^2 was not
+            positive (extreme propensities), so the bounds use the plain second
+            moment of the Riesz representer, as DoubleML does.
+        """
+        self._require_fit()
+        todo = _sensitivity.scenario_list(cf_y, cf_d, rho, scenarios)
+        h0 = _sensitivity._number(null_hypothesis, "null_hypothesis")
+        result = _sensitivity.run(self, todo, h0, level)
+        _sensitivity.warn(result)
+        table = _sensitivity.bounds_frame(result)
+        table.attrs.update(level=float(self.level if level is None else level), null_hypothesis=h0)
+        self._sensitivity = {"scenarios": todo, "null_hypothesis": h0, "level": level}
+        self.sensitivity_ = table
+        self.sensitivity_grid_ = _sensitivity.grid_frames(result)
+        self.sensitivity_elements_ = _sensitivity.elements_dict(result)
+        return table
+
+    def sensitivity_plot(self, estimand=None, rho=None, benchmarks=None, ax=None, levels=10):
+        """Contour plot of the sensitivity bound over (cf_d, cf_y), after :meth:`sensitivity`.
+
+        The surface is the bound nearest the null hypothesis (the lower bound
+        when theta >= h0, else the upper) on the grid cf_y, cf_d in [0, 0.15]
+        (:attr:`sensitivity_grid_`). The h0 contour is drawn in red: a
+        confounder beyond it could move the estimate to h0. The last call's
+        scenarios at this ``|rho|`` are marked with an X and their bound.
+
+        Parameters
+        ----------
+        estimand : str, optional
+            Which estimand's surface (default: the first fitted one).
+        rho : float, optional
+            Draw the surface at this rho in [-1, 1] (computed from the stored
+            fit) instead of the first scenario's.
+        benchmarks : dict, optional
+            ``{"name": (cf_y, cf_d)}``: strengths to mark and label, e.g. those
+            an observed covariate would have.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        levels : int or array-like, default 10
+            Contour levels, as matplotlib's ``contourf`` takes them.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ImportError
+            Without matplotlib.
+        RuntimeError
+            Before :meth:`fit` or :meth:`sensitivity`.
+        ValueError
+            An unknown estimand, rho outside [-1, 1], a benchmark that is not a
+            pair of shares in [0, 1).
+        """
+        return _sensitivity.plot(self, estimand=estimand, rho=rho, benchmarks=benchmarks, ax=ax, levels=levels)
 
     # --- stored fit -------------------------------------------------------------
     @property

@@ -48,6 +48,7 @@ void BindFit(nb::module_& m);        // bind_fit.cc: nuisance fit, from-predicti
 void BindInference(nb::module_& m);  // bind_inference.cc: report, bootstrap, p-value adjustment
 void BindCate(nb::module_& m);       // bind_cate.cc: GATE, BLP, bases
 void BindSim(nb::module_& m);        // bind_sim.cc: simulated designs
+void BindSensitivity(nb::module_& m);  // bind_sensitivity.cc: omitted-variable-bias bounds
 
 // The fields every inferred quantity shares (EstimateResult, GroupEffect):
 // the aggregated estimate and its inference, the per-repetition values and

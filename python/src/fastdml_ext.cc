@@ -158,6 +158,7 @@ NB_MODULE(_ext, m) {
 
   BindFit(m);
   BindInference(m);
+  BindSensitivity(m);
 
   BindCate(m);
   BindSim(m);
