@@ -481,6 +481,43 @@ class DML:
         """
         return _sensitivity.plot(self, estimand=estimand, rho=rho, benchmarks=benchmarks, ax=ax, levels=levels)
 
+    def sensitivity_benchmark(self, features, null_hypothesis=0.0) -> pd.DataFrame:
+        """How strong a confounder as strong as observed ``features`` would be.
+
+        Refits the nuisances without ``features`` (same options, seeds and
+        folds) and derives the cf_y, cf_d and rho they imply, as DoubleML's
+        ``sensitivity_benchmark()`` (its ``gain_statistics``); the same as the
+        CLI's ``--sensitivity-benchmark`` (docs/sensitivity.md). This trains
+        models: as long as one :meth:`fit`.
+
+        Parameters
+        ----------
+        features : str or list of str
+            Features of the fit to leave out (a comma list or a list).
+        null_hypothesis : float, default 0.0
+            The h0 of the bounds' side (lower when theta >= h0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per estimand: features, estimand, cf_y, cf_d, rho,
+            delta_theta (short minus long estimate) and the bounds at that
+            strength (theta_lower, theta_upper, ci_lower, ci_upper; NaN when
+            cf_d reaches 1). Pass ``{"name": (cf_y, cf_d)}`` from it to
+            :meth:`sensitivity_plot` to mark it.
+
+        Raises
+        ------
+        RuntimeError
+            Before :meth:`fit`.
+        ValueError
+            A name that is not a feature, a repeated name, or all features.
+        """
+        self._require_fit()
+        names = [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
+        h0 = _sensitivity._number(null_hypothesis, "null_hypothesis")
+        return _sensitivity.benchmark(self, names, h0)
+
     # --- stored fit -------------------------------------------------------------
     @property
     def predictions(self) -> dict:

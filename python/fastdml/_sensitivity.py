@@ -5,6 +5,7 @@ engine, so they equal the CLI's ``--sensitivity`` JSON.
 """
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import warnings
@@ -83,7 +84,29 @@ def run(dml, scenarios: list, null_hypothesis: float, level=None) -> dict:
     report and the options passed along always belong together."""
     options = dml._options(level=level)
     report = _ext.estimate(dml._data, dml._fit, options)
-    return _ext.sensitivity(dml._data, dml._fit, options, report, scenarios, float(null_hypothesis))
+    text, warnings_ = _ext.sensitivity(dml._data, dml._fit, options, report, scenarios, float(null_hypothesis))
+    return dict(json.loads(text), warnings=list(warnings_))
+
+
+BENCHMARK_COLUMNS = ["features", "estimand", "cf_y", "cf_d", "rho", "delta_theta", "theta_lower", "theta_upper",
+                     "ci_lower", "ci_upper"]
+
+
+def benchmark(dml, features: list, null_hypothesis: float) -> pd.DataFrame:
+    """DML.sensitivity_benchmark (documented there)."""
+    options = dml._options()
+    report = _ext.estimate(dml._data, dml._fit, options)
+    text, warnings_ = _ext.sensitivity_benchmark(dml._data, dml._fit, options, report, list(features),
+                                                 float(null_hypothesis))
+    warn({"warnings": list(warnings_)}, stacklevel=4)
+    rows = []
+    for b in json.loads(text):
+        bounds = b["bounds"] or {}
+        rows.append(dict(features=",".join(b["features"]), estimand=b["estimand"], cf_y=b["cf_y"], cf_d=b["cf_d"],
+                         rho=b["rho"], delta_theta=b["delta_theta"],
+                         **{k: bounds.get(k, float("nan")) for k in ("theta_lower", "theta_upper", "ci_lower",
+                                                                     "ci_upper")}))
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)
 
 
 def bounds_frame(result: dict) -> pd.DataFrame:

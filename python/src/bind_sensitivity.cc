@@ -1,8 +1,9 @@
 // fastdml._ext: omitted-variable-bias sensitivity (include/fastdml/sensitivity.h)
-// from a fit's stored predictions. Plain dicts and lists out, keyed as the
-// CLI's JSON sections "sensitivity", "sensitivity_elements" and
-// "sensitivity_grid" (src/io/report.cc SensitivityJson), so that Python and the
-// CLI name every quantity alike.
+// from a fit's stored predictions. Results come back as the CLI's JSON text
+// (src/io/report.cc SensitivityJson: "sensitivity", "sensitivity_elements",
+// "sensitivity_grid", "sensitivity_benchmark"), written in one place and read
+// with json.loads, so that Python and the CLI name and round every quantity
+// alike (doubles round-trip exactly).
 #include "bindings.h"
 
 #include <nanobind/stl/tuple.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "fastdml/sensitivity.h"
+#include "io/report.h"
 
 namespace fastdml {
 
@@ -27,55 +29,27 @@ void BindSensitivity(nb::module_& m) {
           nb::gil_scoped_release release;
           r = Sensitivity(data, fit, options, report, s, null_hypothesis);
         }
-        nb::list bounds, elements, grids;
-        for (const SensitivityBounds& b : r.bounds) {
-          nb::dict d;
-          d["estimand"] = b.estimand;
-          d["cf_y"] = b.scenario.cf_y;
-          d["cf_d"] = b.scenario.cf_d;
-          d["rho"] = b.scenario.rho;
-          d["level"] = b.level;
-          d["null_hypothesis"] = b.null_hypothesis;
-          d["theta"] = b.theta;
-          d["theta_lower"] = b.theta_lower;
-          d["theta_upper"] = b.theta_upper;
-          d["se_lower"] = b.se_lower;
-          d["se_upper"] = b.se_upper;
-          d["ci_lower"] = b.ci_lower;
-          d["ci_upper"] = b.ci_upper;
-          d["rv"] = b.rv;
-          d["rva"] = b.rva;
-          bounds.append(d);
-        }
-        for (const SensitivityElements& e : r.elements) {
-          nb::dict d;
-          d["estimand"] = e.estimand;
-          d["sigma2"] = e.sigma2;
-          d["nu2"] = e.nu2;
-          d["max_bias"] = e.max_bias;
-          d["riesz_fallback"] = e.riesz_fallback;
-          elements.append(d);
-        }
-        for (const SensitivityGrid& g : r.grids) {
-          nb::dict d;
-          d["estimand"] = g.estimand;
-          d["bound"] = g.bound;
-          d["rho"] = g.rho;
-          d["cf_y"] = g.cf_y;
-          d["cf_d"] = g.cf_d;
-          d["theta"] = g.theta;  // row-major (cf_y, cf_d)
-          grids.append(d);
-        }
-        nb::dict out;
-        out["sensitivity"] = bounds;
-        out["sensitivity_elements"] = elements;
-        out["sensitivity_grid"] = grids;
-        out["warnings"] = r.warnings;
-        return out;
+        return std::make_tuple(io::SensitivityJson(r).dump(), r.warnings);
       },
       "data"_a, "fit"_a, "options"_a, "report"_a, "scenarios"_a, "null_hypothesis"_a,
-      "Omitted-variable-bias bounds for each (cf_y, cf_d, rho) scenario; the report must come from Estimate on "
-      "this fit with these options.");
+      "Omitted-variable-bias bounds for each (cf_y, cf_d, rho) scenario as the CLI's JSON text, and the warnings; "
+      "the report must come from Estimate on this fit with these options.");
+  m.def(
+      "sensitivity_benchmark",
+      [](const Dataset& data, const Fit& fit, const Options& options, const Report& report,
+         const std::vector<std::string>& features, double null_hypothesis) {
+        std::vector<SensitivityBenchmark> b;
+        SensitivityReport r;
+        {
+          nb::gil_scoped_release release;
+          CheckSensitivityBenchmark(data, features);
+          r = Sensitivity(data, fit, options, report, {}, null_hypothesis);
+          b = BenchmarkSensitivity(data, fit, options, report, r, features, null_hypothesis);
+        }
+        return std::make_tuple(io::SensitivityJson(r, b)["sensitivity_benchmark"].dump(), r.warnings);
+      },
+      "data"_a, "fit"_a, "options"_a, "report"_a, "features"_a, "null_hypothesis"_a,
+      "Refits without `features` and returns the CLI's \"sensitivity_benchmark\" JSON text, and the warnings.");
 }
 
 }  // namespace fastdml

@@ -264,3 +264,25 @@ def test_a_new_fit_forgets_the_last_sensitivity():
     assert dml.sensitivity_ is None and dml.sensitivity_grid_ is None
     with pytest.raises(RuntimeError, match="sensitivity"):
         dml.sensitivity_plot()
+
+
+def test_benchmark_equals_cli_json(cli, tmp_path, seller_csv):
+    """DML.sensitivity_benchmark refits like the CLI's --sensitivity-benchmark: the same rows to 1e-12."""
+    out = tmp_path / "cli.json"
+    run_cli(cli, ["estimate", "--data", seller_csv, "--outcome", "y", "--treatment", "d", "--folds", 3, "--reps", 2,
+                  "--seed", 6, "--rounds", 20, "--max-depth", 3, "--device", "cpu", "--quiet", "--json", out,
+                  "--sensitivity-benchmark", "experience_years,price"])
+    want = read_json(out)["sensitivity_benchmark"]
+    df = pd.read_csv(seller_csv)
+    feats = [c for c in df.columns if c not in ("y", "d")]
+    dml = fastdml.DML(model="irm", n_folds=3, n_rep=2, seed=6, device="cpu", outcome_learner=FAST,
+                      propensity_learner=FAST).fit(df, outcome="y", treatment="d", features=feats)
+    got = dml.sensitivity_benchmark(["experience_years", "price"])
+    assert list(got["estimand"]) == [b["estimand"] for b in want] == ["ate", "att"]
+    assert (got["features"] == "experience_years,price").all()
+    for key in ("cf_y", "cf_d", "rho", "delta_theta"):
+        np.testing.assert_allclose(got[key], [b[key] for b in want], rtol=1e-12, atol=0, err_msg=key)
+    for key in ("theta_lower", "theta_upper", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(got[key], [b["bounds"][key] for b in want], rtol=1e-12, atol=0, err_msg=key)
+    with pytest.raises(ValueError, match="'nope' is not a feature"):
+        dml.sensitivity_benchmark("nope")
