@@ -211,8 +211,8 @@ def main():
           f"XGBoost rounds {args.rounds}, depth {args.max_depth}{(', ' + args.extra) if args.extra else ''}, bootstrap {args.bootstrap} x {args.method}, "
           f"{args.workers} workers, {time.perf_counter() - t0:.0f}s in all. Coverage ± binomial MC SE.\n")
     print("| model | design | clusters | estimand | truth | coverage pointwise | coverage joint "
-          "| mean CI width | mean joint width | pointwise vs sample truth | data sets (failed) |")
-    print("|---|---|---|---|---:|---|---|---:|---:|---|---:|")
+          "| mean CI width | mean joint width | pointwise vs sample truth | z mean (sd) | data sets (failed) |")
+    print("|---|---|---|---|---:|---|---|---:|---:|---|---|---:|")
     for c in configs:
         model, design, cluster, estimands = CONFIGS[c]
         ok = [r for r in results if r["config"] == c and r["ok"]]
@@ -227,15 +227,19 @@ def main():
             all_joint = [a and b for a, b in zip(all_joint, joint)]
             width = sum(r["est"][e]["ci_upper"] - r["est"][e]["ci_lower"] for r in ok) / max(len(ok), 1)
             jwidth = sum(r["est"][e]["joint_ci_upper"] - r["est"][e]["joint_ci_lower"] for r in ok) / max(len(ok), 1)
+            # z = (estimate - truth) / SE: a mean away from 0 is bias, an sd above 1 an SE too small.
+            z = [(r["est"][e]["estimate"] - truth_of(r)) / r["est"][e]["se"] for r in ok]
+            z_mean = sum(z) / max(len(z), 1)
+            z_sd = math.sqrt(sum((v - z_mean) ** 2 for v in z) / max(len(z) - 1, 1))
             truth_value = ok[0]["ate_population"] if (e == "ate" and ok) else att_pop.get(design)
             truth_text = f"{truth_value:.4f} ({'population' if e == 'ate' else 'population, simulated'})" \
                 if truth_value is not None else "—"
             print(f"| {model.upper()} | {design} | {cluster or 'none'} | {e.upper()} | {truth_text} | "
                   f"{fmt_cov(point)} | {fmt_cov(joint)} | {width:.4f} | {jwidth:.4f} | {fmt_cov(sample)} | "
-                  f"{len(ok)} ({failed}) |")
+                  f"{z_mean:+.2f} ({z_sd:.2f}) | {len(ok)} ({failed}) |")
         if len(estimands) > 1:
             print(f"| {model.upper()} | {design} | {cluster or 'none'} | all (simultaneous) | | — | "
-                  f"{fmt_cov(all_joint)} | | | | {len(ok)} ({failed}) |")
+                  f"{fmt_cov(all_joint)} | | | | | {len(ok)} ({failed}) |")
 
 
 if __name__ == "__main__":
