@@ -96,7 +96,8 @@ def _tune_params(tune) -> list:
 class DML:
     """Double/debiased machine learning with cross-fitted XGBoost nuisances.
 
-    ``model="irm"`` (binary treatment; ATE and ATT from AIPW scores) or
+    ``model="irm"`` (binary treatment; ATE and ATT, on request the ATC, from
+    AIPW scores) or
     ``"plr"`` (partially linear; one constant effect). The nuisance models are
     trained once by :meth:`fit`; every estimate, clipping, normalisation,
     bootstrap and confidence level afterwards re-uses the stored out-of-fold
@@ -277,8 +278,8 @@ class DML:
 
     def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
         self._require_fit()
-        if self.model == "plr" and estimand == "att":
-            raise ValueError("att needs model='irm' (the partially linear model has one constant effect)")
+        if self.model == "plr" and estimand in ("att", "atc"):
+            raise ValueError(f"{estimand} needs model='irm' (the partially linear model has one constant effect)")
         report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
         return _frame(report).iloc[0]
 
@@ -289,6 +290,11 @@ class DML:
     def att(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
         """Average treatment effect on the treated from the stored fit."""
         return self._one("att", clip, normalize_ipw, level)
+
+    def atc(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect on the controls (untreated), E[Y1 - Y0 | D = 0],
+        from the stored fit: the ATT score with the arms' roles swapped."""
+        return self._one("atc", clip, normalize_ipw, level)
 
     def naive(self) -> pd.Series:
         """Difference in means between treated and control (not causal)."""
@@ -473,8 +479,9 @@ class DML:
 
         ``by``: a column of the fitted table (or a feature), or n group labels;
         ``bins=K`` cuts a numeric column into K quantile bins. ``signal="att"``
-        gives group ATTs (IRM). ``cov``: HC0 (DoubleML's), HC1, HC3, cluster.
-        ``B > 0`` adds joint (sup-t) bands and Romano-Wolf p-values.
+        (``"atc"``) gives group ATTs (ATCs) (IRM). ``cov``: HC0 (DoubleML's),
+        HC1, HC3, cluster. ``B > 0`` adds joint (sup-t) bands and Romano-Wolf
+        p-values.
         """
         self._require_fit()
         g = self._grouping(by, bins)
