@@ -474,18 +474,26 @@ class DML:
             return _ext.group_by_quantiles(name, values, int(bins))
         return _ext.group_by_category(name, values)
 
-    def gate(self, by, bins=None, signal="ate", cov="HC0", level=None, B=0, seed=None) -> pd.DataFrame:
+    def _cate_cov(self, cov):
+        """The covariance in force: ``cov`` if given, else cluster-robust when the
+        fit has clusters (its estimates already are) and HC0 without."""
+        if cov is not None:
+            return cov
+        return "cluster" if self._data.n_clusters > 0 else "HC0"
+
+    def gate(self, by, bins=None, signal="ate", cov=None, level=None, B=0, seed=None) -> pd.DataFrame:
         """Group average treatment effects from the stored fit (no retraining).
 
         ``by``: a column of the fitted table (or a feature), or n group labels;
         ``bins=K`` cuts a numeric column into K quantile bins. ``signal="att"``
         (``"atc"``) gives group ATTs (ATCs) (IRM). ``cov``: HC0 (DoubleML's),
-        HC1, HC3, cluster. ``B > 0`` adds joint (sup-t) bands and Romano-Wolf
-        p-values.
+        HC1, HC3, cluster; the default is cluster with ``clusters`` given to
+        :meth:`fit`, else HC0. ``B > 0`` adds joint (sup-t) bands and
+        Romano-Wolf p-values.
         """
         self._require_fit()
         g = self._grouping(by, bins)
-        r = _ext.gate(self._data, self._fit, g, signal, cov, float(self.level if level is None else level),
+        r = _ext.gate(self._data, self._fit, g, signal, self._cate_cov(cov), float(self.level if level is None else level),
                       float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
         cols = ["n", "n_treated", "estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
         if B:
@@ -495,13 +503,14 @@ class DML:
         f.attrs.update(signal=r["signal"], level=r["level"])
         return f
 
-    def blp(self, basis, cov="HC0", level=None, names=None, B=0, seed=None) -> pd.DataFrame:
+    def blp(self, basis, cov=None, level=None, names=None, B=0, seed=None) -> pd.DataFrame:
         """Best linear predictor of the CATE on a basis, from the stored fit.
 
         ``basis``: a spec over the fitted table's columns such as
         ``"inventory_level,cat(category)"`` (``col``, ``cat(col)``,
         ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
         values (``names`` optional; include a constant column yourself).
+        ``cov`` as in :meth:`gate` (default: cluster with clusters, else HC0).
         ``B > 0`` prepares joint bands for :meth:`blp_predict`.
         """
         self._require_fit()
@@ -514,7 +523,7 @@ class DML:
                 names = [str(c) for c in basis.columns] if hasattr(basis, "columns") else \
                     [f"b{j}" for j in range(arr.shape[1])]
             b = _ext.basis_from_matrix(arr, list(names))
-        r = _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
+        r = _ext.blp(self._data, self._fit, b, self._cate_cov(cov), float(self.level if level is None else level),
                      float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
         self._blp = (b, r, isinstance(basis, str))
         return pd.DataFrame({"estimate": r.coef, "se": r.se, "t": r.t, "p_value": r.p_value,

@@ -83,10 +83,17 @@ void AddCateOptions(CLI::App* est, CateArgs* args) {
   est->add_option("--cate-by", args->by,
                   "GATE by a column: COL (categories) or COL:quartiles|quintiles|deciles|q=K (quantile bins); repeatable")
       ->take_all();
-  est->add_option("--cate-cov", args->cov, "GATE/BLP covariance: hc0 (default), hc1, hc3, cluster (needs --cluster)");
+  est->add_option("--cate-cov", args->cov,
+                  "GATE/BLP/sorted GATES/CLAN covariance: hc0, hc1, hc3, cluster (needs --cluster); "
+                  "default: cluster with --cluster, else hc0");
   est->add_option("--cate-signal", args->signal, "GATE signal: comma list of ate (default), att, atc (IRM only)");
   est->add_option("--blp", args->blp, "BLP of the CATE on a basis: comma list of COL, cat(COL), spline(COL,K)");
   est->add_option("--blp-grid", args->blp_grid, "CSV of basis column values at which to predict the BLP");
+}
+
+std::string CateCov(const std::string& given, bool clustered) {
+  if (!given.empty()) return given;
+  return clustered ? "cluster" : "hc0";
 }
 
 void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr) {

@@ -195,3 +195,25 @@ def test_group_atc_needs_control_rows_only(cli, tmp_path):
     for signal in ("ate", "att"):
         proc = run_cli(cli, base + ["--cate-signal", signal], check=False)
         assert proc.returncode == 3 and "group '50' has no treated rows" in proc.stderr, proc.stderr
+
+
+# --- Python package ----------------------------------------------------------------------
+
+def test_python_atc_matches_the_cli_and_refuses_plr(cli, tmp_path):
+    import fastdml
+
+    prob = make_problem(seed=1907, reps=2)
+    out = run_fastdml_loaded(cli, tmp_path, prob, "irm", "atc", normalize_ipw=True)
+    df = pd.read_csv(tmp_path / "data.csv")
+    dml = fastdml.DML(model="irm", n_folds=5, n_rep=2, device="cpu", estimands=["ate", "atc"], normalize_ipw=True)
+    dml.from_predictions(df, outcome="y", treatment="d", features=FEATURES,
+                         predictions={"m": prob["m"], "g0": prob["g0"], "g1": prob["g1"], "fold": prob["folds"]})
+    assert list(dml.summary().index) == ["ate", "atc"]
+    want = estimate_by_name(out, "atc")
+    for got in (dml.atc(), dml.summary().loc["atc"]):
+        assert got["estimate"] == pytest.approx(want["estimate"], rel=1e-12)
+        assert got["se"] == pytest.approx(want["se"], rel=1e-12)
+    with pytest.raises(ValueError, match="atc needs model='irm'"):
+        fastdml.DML(model="plr").fit(df, outcome="y", treatment="d", features=FEATURES).atc()
+    with pytest.raises(Exception, match="unknown estimand 'atu'"):
+        fastdml.DML(estimands=["ate", "atu"])
