@@ -217,3 +217,17 @@ def test_python_atc_matches_the_cli_and_refuses_plr(cli, tmp_path):
         fastdml.DML(model="plr").fit(df, outcome="y", treatment="d", features=FEATURES).atc()
     with pytest.raises(Exception, match="unknown estimand 'atu'"):
         fastdml.DML(estimands=["ate", "atu"])
+
+
+def test_a_fit_saved_with_the_atc_reloads_and_reestimates_it(cli, tmp_path):
+    """The fit file records the saving run's estimands (options.estimands): "atc" must read back."""
+    prob = make_problem(seed=1909, reps=1, n=800)
+    first = run_fastdml_loaded(cli, tmp_path, prob, "irm", "ate,atc", extra=["--save-fit", tmp_path / "run.fit"])
+    out = tmp_path / "again.json"
+    run_cli(cli, ["estimate", "--data", tmp_path / "data.csv", "--outcome", "y", "--treatment", "d", "--features",
+                  ",".join(FEATURES), "--estimand", "atc,ate", "--load-fit", tmp_path / "run.fit", "--quiet",
+                  "--json", out])
+    again = read_json(out)
+    assert [e["estimand"] for e in again["estimates"]] == ["atc", "ate"]
+    for est in ("atc", "ate"):
+        assert estimate_by_name(again, est)["theta_reps"] == estimate_by_name(first, est)["theta_reps"]
