@@ -231,3 +231,15 @@ def test_a_fit_saved_with_the_atc_reloads_and_reestimates_it(cli, tmp_path):
     assert [e["estimand"] for e in again["estimates"]] == ["atc", "ate"]
     for est in ("atc", "ate"):
         assert estimate_by_name(again, est)["theta_reps"] == estimate_by_name(first, est)["theta_reps"]
+
+
+def test_joint_bands_and_romano_wolf_cover_the_atc(cli, tmp_path):
+    """The bootstrap treats the ATC as any other estimand: with ate,att,atc the sup-t band
+    of each is wider than its pointwise CI, and each has a Romano-Wolf p-value."""
+    prob = make_problem(seed=1911, reps=1)
+    out = run_fastdml_loaded(cli, tmp_path, prob, "irm", "ate,att,atc",
+                             extra=["--bootstrap", 2000, "--joint", "--p-adjust", "romano-wolf"])
+    assert [e["estimand"] for e in out["estimates"]] == ["ate", "att", "atc"]
+    for e in out["estimates"]:
+        assert e["joint_ci_lower"] < e["ci_lower"] and e["joint_ci_upper"] > e["ci_upper"], e["estimand"]
+        assert 0 <= e["p_adjusted"]["romano-wolf"] <= 1, e["estimand"]
