@@ -8,6 +8,7 @@
 //   PLR       y_i = Y - l(X), x_i = (D - m(X)) * basis row  (DoubleML's PLR cate)
 //   IRM, ATT  per group: theta_g = -sum_{i in g} psi_b,i / sum_{i in g} psi_a,i with the
 //             ATT score (GATE only; DoubleML has none, see docs/heterogeneity.md)
+//   IRM, ATC  the same with the ATC score (ops/scores.h; GATE only)
 // With R > 1 repetitions each is solved per repetition and aggregated as
 // DoubleML does: median estimate, SE from the median of estimate + 1.96 se,
 // CI and joint bands as medians of the per-repetition bounds.
@@ -102,7 +103,7 @@ struct CateBootstrap {
   std::uint64_t seed = 0;
 };
 
-// The signal's score: score.estimand is the signal (ATT: IRM only), clip and
+// The signal's score: score.estimand is the signal (ATT, ATC: IRM only), clip and
 // normalize_ipw as Options'; the model is always the fit's (its predictions
 // are for one model), whatever score.model says.
 struct GateOptions {
@@ -123,7 +124,7 @@ struct GroupEffect {
 
 struct GateResult {
   std::string by;      // Grouping::name
-  std::string signal;  // "ate" or "att"
+  std::string signal;  // "ate", "att" or "atc"
   CovType cov = CovType::kHC0;
   double level = 0.95;
   std::vector<GroupEffect> groups;
@@ -131,9 +132,10 @@ struct GateResult {
   double seconds = 0;
 };
 
-// GATEs for each group of `g` from fit.predictions. UsageError for ATT with
-// PLR, DataError naming the group for a group without treated (or without
-// control, ATE) rows, a group of one row, more groups than rows can carry.
+// GATEs for each group of `g` from fit.predictions. UsageError for ATT or ATC
+// with PLR, DataError naming the group for a group without treated (ATE, ATT)
+// or without control (ATE, ATC) rows, a group of one row, more groups than
+// rows can carry.
 GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const GateOptions& opts);
 
 // ---------------------------------------------------------------------------

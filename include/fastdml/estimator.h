@@ -134,7 +134,7 @@ struct Fit {
 };
 
 struct EstimateResult {
-  std::string estimand;  // "ate", "att" (PLR: "ate", the partially linear theta)
+  std::string estimand;  // "ate", "att", "atc" (PLR: "ate", the partially linear theta)
   double estimate = 0, se = 0, t = 0, p_value = 0, ci_lower = 0, ci_upper = 0;
   std::vector<double> theta_reps, se_reps;  // per repetition
   // Simultaneous inference over all estimands of the report (after Bootstrap /

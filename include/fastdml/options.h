@@ -10,7 +10,9 @@
 namespace fastdml {
 
 enum class Model { kIrm, kPlr };
-enum class Estimand { kAte, kAtt };
+// ATE, ATT (the effect on the treated) and ATC (the effect on the controls,
+// E[Y1 - Y0 | D = 0]: the ATT score with the arms' roles swapped, ops/scores.h).
+enum class Estimand { kAte, kAtt, kAtc };
 // IRM outcome regression: one model per arm (g0 on D=0 rows, g1 on D=1 rows,
 // DoubleML's design) or one pooled model with D as an extra input column.
 enum class OutcomeDesign { kSeparate, kPooled };
@@ -126,6 +128,9 @@ void ValidateLearner(const LearnerParams& p, const std::string& prefix, bool all
 
 const char* ToString(Model m);
 const char* ToString(Estimand e);
+// The estimand named `name` ("ate", "att" or DoubleML's "atte", "atc") into
+// *e; false for any other name (callers throw the error naming their option).
+bool ParseEstimand(const std::string& name, Estimand* e);
 const char* ToString(OutcomeDesign o);
 const char* ToString(MatrixStrategy s);
 const char* ToString(EarlyStopModel m);

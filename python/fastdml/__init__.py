@@ -5,6 +5,7 @@
     dml.fit(df, outcome="revenue", treatment="followed", features=[...])
     dml.summary()            # ATE and ATT with SE, t, p, CI (pandas DataFrame)
     dml.att(clip=0.05)       # re-estimated from the stored fit: no retraining
+    dml.atc()                # the effect on the untreated, from the same fit
     dml.bootstrap(1000).confint(joint=True)
 """
 from __future__ import annotations
@@ -38,7 +39,7 @@ def simulate(design="seller", n=10000, p=20, seed=0, theta=0.5):
     """Simulated data with a known truth (the same as ``fastdml simulate``).
 
     Returns ``(df, truth)``: a pandas DataFrame with columns y, d and the
-    features, and the truth as a dict (true ATE/ATT, seller: group effects).
+    features, and the truth as a dict (true ATE/ATT/ATC, seller: group effects).
     """
     import pandas as pd
 

@@ -97,7 +97,8 @@ def _tune_params(tune) -> list:
 class DML:
     """Double/debiased machine learning with cross-fitted XGBoost nuisances.
 
-    ``model="irm"`` (binary treatment; ATE and ATT from AIPW scores) or
+    ``model="irm"`` (binary treatment; ATE and ATT, on request the ATC, from
+    AIPW scores) or
     ``"plr"`` (partially linear; one constant effect). The nuisance models are
     trained once by :meth:`fit`; every estimate, clipping, normalisation,
     bootstrap and confidence level afterwards re-uses the stored out-of-fold
@@ -280,8 +281,8 @@ class DML:
 
     def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
         self._require_fit()
-        if self.model == "plr" and estimand == "att":
-            raise ValueError("att needs model='irm' (the partially linear model has one constant effect)")
+        if self.model == "plr" and estimand in ("att", "atc"):
+            raise ValueError(f"{estimand} needs model='irm' (the partially linear model has one constant effect)")
         report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
         return _frame(report).iloc[0]
 
@@ -292,6 +293,11 @@ class DML:
     def att(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
         """Average treatment effect on the treated from the stored fit."""
         return self._one("att", clip, normalize_ipw, level)
+
+    def atc(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
+        """Average treatment effect on the controls (untreated), E[Y1 - Y0 | D = 0],
+        from the stored fit: the ATT score with the arms' roles swapped."""
+        return self._one("atc", clip, normalize_ipw, level)
 
     def naive(self) -> pd.Series:
         """Difference in means between treated and control (not causal)."""
@@ -620,17 +626,26 @@ class DML:
             return _ext.group_by_quantiles(name, values, int(bins))
         return _ext.group_by_category(name, values)
 
-    def gate(self, by, bins=None, signal="ate", cov="HC0", level=None, B=0, seed=None) -> pd.DataFrame:
+    def _cate_cov(self, cov):
+        """The covariance in force: ``cov`` if given, else cluster-robust when the
+        fit has clusters (its estimates already are) and HC0 without."""
+        if cov is not None:
+            return cov
+        return "cluster" if self._data.n_clusters > 0 else "HC0"
+
+    def gate(self, by, bins=None, signal="ate", cov=None, level=None, B=0, seed=None) -> pd.DataFrame:
         """Group average treatment effects from the stored fit (no retraining).
 
         ``by``: a column of the fitted table (or a feature), or n group labels;
         ``bins=K`` cuts a numeric column into K quantile bins. ``signal="att"``
-        gives group ATTs (IRM). ``cov``: HC0 (DoubleML's), HC1, HC3, cluster.
-        ``B > 0`` adds joint (sup-t) bands and Romano-Wolf p-values.
+        (``"atc"``) gives group ATTs (ATCs) (IRM). ``cov``: HC0 (DoubleML's),
+        HC1, HC3, cluster; the default is cluster with ``clusters`` given to
+        :meth:`fit`, else HC0. ``B > 0`` adds joint (sup-t) bands and
+        Romano-Wolf p-values.
         """
         self._require_fit()
         g = self._grouping(by, bins)
-        r = _ext.gate(self._data, self._fit, g, signal, cov, float(self.level if level is None else level),
+        r = _ext.gate(self._data, self._fit, g, signal, self._cate_cov(cov), float(self.level if level is None else level),
                       float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
         cols = ["n", "n_treated", "estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
         if B:
@@ -640,13 +655,14 @@ class DML:
         f.attrs.update(signal=r["signal"], level=r["level"])
         return f
 
-    def blp(self, basis, cov="HC0", level=None, names=None, B=0, seed=None) -> pd.DataFrame:
+    def blp(self, basis, cov=None, level=None, names=None, B=0, seed=None) -> pd.DataFrame:
         """Best linear predictor of the CATE on a basis, from the stored fit.
 
         ``basis``: a spec over the fitted table's columns such as
         ``"inventory_level,cat(category)"`` (``col``, ``cat(col)``,
         ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
         values (``names`` optional; include a constant column yourself).
+        ``cov`` as in :meth:`gate` (default: cluster with clusters, else HC0).
         ``B > 0`` prepares joint bands for :meth:`blp_predict`.
         """
         self._require_fit()
@@ -659,7 +675,7 @@ class DML:
                 names = [str(c) for c in basis.columns] if hasattr(basis, "columns") else \
                     [f"b{j}" for j in range(arr.shape[1])]
             b = _ext.basis_from_matrix(arr, list(names))
-        r = _ext.blp(self._data, self._fit, b, cov, float(self.level if level is None else level),
+        r = _ext.blp(self._data, self._fit, b, self._cate_cov(cov), float(self.level if level is None else level),
                      float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
         self._blp = (b, r, isinstance(basis, str))
         return pd.DataFrame({"estimate": r.coef, "se": r.se, "t": r.t, "p_value": r.p_value,

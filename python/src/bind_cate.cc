@@ -83,8 +83,11 @@ void BindCate(nb::module_& m) {
         [](const Dataset& data, const Fit& fit, const Grouping& g, const std::string& signal, const std::string& cov,
            double level, double clip, bool normalize_ipw, std::int64_t replicates, std::uint64_t seed) {
           GateOptions o;
-          if (signal != "ate" && signal != "att") throw UsageError("signal: expected 'ate' or 'att', got '" + signal + "'");
-          o.score = fit.options.Score(signal == "att" ? Estimand::kAtt : Estimand::kAte);
+          Estimand e;
+          if (signal == "atte" || !ParseEstimand(signal, &e)) {
+            throw UsageError("signal: expected 'ate', 'att' or 'atc', got '" + signal + "'");
+          }
+          o.score = fit.options.Score(e);
           SetCateOptions(&o, cov, level, clip, normalize_ipw, replicates, seed);
           const GateResult r = Gate(data, fit, g, o);
           nb::list groups;

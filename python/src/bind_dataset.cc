@@ -42,6 +42,7 @@ void BindDataset(nb::module_& m) {
              s.cluster_name = name;
            },
            "ids"_a, "n_clusters"_a, "name"_a)
+      .def_ro("n_clusters", &Dataset::n_clusters)  // 0 without clusters
       .def("set_folds", [](Dataset& s, In1<std::int32_t> f) { s.fold.assign(f.data(), f.data() + f.shape(0)); })
       .def_rw("feature_names", &Dataset::feature_names)
       .def_rw("outcome_name", &Dataset::outcome_name)

@@ -76,9 +76,11 @@ NB_MODULE(_ext, m) {
                    [](Options& o, const std::vector<std::string>& v) {
                      o.estimands.clear();
                      for (const auto& e : v) {
-                       if (e == "ate") o.estimands.push_back(Estimand::kAte);
-                       else if (e == "att" || e == "atte") o.estimands.push_back(Estimand::kAtt);
-                       else throw UsageError("estimand: unknown estimand '" + e + "' (expected 'ate' or 'att')");
+                       Estimand parsed;
+                       if (!ParseEstimand(e, &parsed)) {
+                         throw UsageError("estimand: unknown estimand '" + e + "' (expected 'ate', 'att' or 'atc')");
+                       }
+                       o.estimands.push_back(parsed);
                      }
                    })
       .def_prop_rw("outcome_design", [](const Options& o) { return std::string(ToString(o.outcome_design)); },

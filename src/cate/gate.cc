@@ -1,6 +1,6 @@
 // Group average treatment effects: OLS of the orthogonal signal on group
 // dummies (Semenova and Chernozhukov 2021, section 2; DoubleML gate()), and
-// the group-wise ATT as the ATT score solved within each group. The passes
+// the group-wise ATT (ATC) as the ATT (ATC) score solved within each group. The passes
 // over the rows run on the fit's device (cate/ols/row_sums.h).
 #include <chrono>
 #include <cmath>
@@ -21,7 +21,8 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t n = data.n;
   const int groups = static_cast<int>(g.labels.size());
-  const bool att = opts.score.estimand == Estimand::kAtt;
+  const Estimand signal = opts.score.estimand;
+  const bool ratio = signal != Estimand::kAte;  // ATT / ATC: the score solved per group
   const bool irm = fit.options.model == Model::kIrm;
   if (!(opts.level > 0 && opts.level < 1)) throw UsageError("--level must lie in (0, 1)");
   if (g.group.size() != n) throw Error("internal: grouping and data differ in rows");
@@ -34,7 +35,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   const bool binary = IsBinaryTreatment(data.d);
   GateResult res;
   res.by = g.name;
-  res.signal = att ? "att" : "ate";
+  res.signal = ToString(signal);
   res.cov = opts.cov;
   res.level = opts.level;
   res.groups.resize(groups);
@@ -51,11 +52,14 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
     const std::string who = "--cate-by " + g.name + ": group '" + e.label + "'";
     if (e.n == 0) throw DataError(who + " has no rows; drop the label");
     if (e.n == 1) throw DataError(who + " has a single row; its effect cannot be estimated (merge it or use coarser groups)");
-    if (binary && e.n_treated == 0) {
+    // The ATC's weights live on the control rows (as the ATT's on the treated):
+    // it needs control rows, and treated rows only through g1.
+    if (binary && e.n_treated == 0 && !(irm && signal == Estimand::kAtc)) {
       throw DataError(who + " has no treated rows, so its effect is not identified; merge it with another group");
     }
-    if (binary && irm && !att && e.n_treated == e.n) {
-      throw DataError(who + " has no control rows, so its ATE is not identified; merge it with another group");
+    if (binary && irm && signal != Estimand::kAtt && e.n_treated == e.n) {
+      throw DataError(who + " has no control rows, so its " + (signal == Estimand::kAtc ? "ATC" : "ATE") +
+                      " is not identified; merge it with another group");
     }
   }
 
@@ -64,7 +68,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   for (int r = 0; r < reps; ++r) {
     const cate::Signal s = cate::MakeSignal(data, fit, r, opts.score);
     OlsFit ols;
-    if (att) {
+    if (ratio) {
       ols = cate::GroupRatio(s.a, s.y, g.group, groups, opts.cov, data.cluster, data.n_clusters, g.labels, device);
     } else {
       ols = cate::OlsOnGroups(device, s.y, s.scale, g.group, groups, opts.cov, data.cluster, data.n_clusters,

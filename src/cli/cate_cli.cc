@@ -67,25 +67,43 @@ void PrintGate(std::ostream& os, const GateResult& g) {
   }
 }
 
+// A --cate-signal name: ate, att or atc (the spellings --estimand takes, less
+// DoubleML's "atte", which --cate-signal never took).
+Estimand ParseSignal(const std::string& s) {
+  Estimand e;
+  if (s == "atte" || !ParseEstimand(s, &e)) {
+    throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att, atc)");
+  }
+  return e;
+}
+
 }  // namespace
 
 void AddCateOptions(CLI::App* est, CateArgs* args) {
   est->add_option("--cate-by", args->by,
                   "GATE by a column: COL (categories) or COL:quartiles|quintiles|deciles|q=K (quantile bins); repeatable")
       ->take_all();
-  est->add_option("--cate-cov", args->cov, "GATE/BLP covariance: hc0 (default), hc1, hc3, cluster (needs --cluster)");
-  est->add_option("--cate-signal", args->signal, "GATE signal: ate (default), att (IRM only) or ate,att");
+  est->add_option("--cate-cov", args->cov,
+                  "GATE/BLP/sorted GATES/CLAN covariance: hc0, hc1, hc3, cluster (needs --cluster); "
+                  "default: cluster with --cluster, else hc0");
+  est->add_option("--cate-signal", args->signal, "GATE signal: comma list of ate (default), att, atc (IRM only)");
   est->add_option("--blp", args->blp, "BLP of the CATE on a basis: comma list of COL, cat(COL), spline(COL,K)");
   est->add_option("--blp-grid", args->blp_grid, "CSV of basis column values at which to predict the BLP");
+}
+
+std::string CateCov(const std::string& given, bool clustered) {
+  if (!given.empty()) return given;
+  return clustered ? "cluster" : "hc0";
 }
 
 void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::string& data_path, bool plr) {
   if (!args.blp_grid.empty() && args.blp.empty()) throw UsageError("--blp-grid needs --blp");
   ParseCovType(args.cov);
   for (const std::string& s : SplitList(args.signal)) {
-    if (s != "ate" && s != "att") throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
-    if (s == "att" && plr && !args.by.empty()) {
-      throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
+    const Estimand e = ParseSignal(s);
+    if (e != Estimand::kAte && plr && !args.by.empty()) {
+      throw UsageError("--cate-signal " + s + ": the group-wise " + (e == Estimand::kAtt ? "ATT" : "ATC") +
+                       " needs --model irm (PLR has one effect per row)");
     }
   }
   const ColumnSource columns = Columns(table, data_path, "--cate-by");
@@ -105,15 +123,7 @@ nlohmann::json RunCate(const CateArgs& args, const io::CsvTable& table, const st
   const Options& o = fit.options;
   if (!args.by.empty()) {
     std::vector<Estimand> signals;
-    for (const std::string& s : SplitList(args.signal)) {
-      if (s == "ate") {
-        signals.push_back(Estimand::kAte);
-      } else if (s == "att") {
-        signals.push_back(Estimand::kAtt);
-      } else {
-        throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att)");
-      }
-    }
+    for (const std::string& s : SplitList(args.signal)) signals.push_back(ParseSignal(s));
     const ColumnSource columns = Columns(table, data_path, "--cate-by");
     out["gate"] = nlohmann::json::array();
     for (const std::string& spec : args.by) {

@@ -16,11 +16,16 @@ namespace fastdml::cli {
 
 struct CateArgs {
   std::vector<std::string> by;
-  std::string cov = "hc0", signal = "ate", blp, blp_grid;
+  std::string cov, signal = "ate", blp, blp_grid;  // cov empty: CateCov's default
   bool Any() const { return !by.empty() || !blp.empty(); }
 };
 
 void AddCateOptions(CLI::App* est, CateArgs* args);
+
+// The --cate-cov in force for GATE, BLP, sorted GATES and CLAN: the one given,
+// else "cluster" when the data has a cluster column (--cluster; the estimates
+// are already cluster-aware, so their SEs must be too) and "hc0" without.
+std::string CateCov(const std::string& given, bool clustered);
 
 // Checks the flags and their columns before any training: specs parse, the
 // columns exist and are numeric, the basis can be built. Throws like RunCate.

@@ -58,7 +58,7 @@ fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cl
   return fastdml::io::ReadCsv(path, ',', plan);
 }
 
-int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
+int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<fastdml::io::FitFile> saved_fit;  // --load-fit: read first, it settles --model
   if (!a.load_fit.empty()) saved_fit = fastdml::io::ReadFitFileForModel(a.load_fit, &a.model, a.model_given);
@@ -75,6 +75,7 @@ int RunEstimate(EstimateArgs& a, const HeterogeneityArgs& h) {
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
   std::vector<std::string> skipped;
   const fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
+  h.cate.cov = fastdml::cli::CateCov(h.cate.cov, !data.cluster.empty());
   const double reading =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!skipped.empty() && !a.quiet) {

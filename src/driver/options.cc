@@ -37,10 +37,11 @@ void Options::Validate() const {
     throw UsageError("--threads: must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores; got " +
                      std::to_string(threads) + ")");
   }
-  if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att");
+  if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att, atc");
   if (model == Model::kPlr) {
     for (Estimand e : estimands) {
       if (e == Estimand::kAtt) throw UsageError("--estimand att: the PLR model estimates one constant effect; use --model irm for the ATT");
+      if (e == Estimand::kAtc) throw UsageError("--estimand atc: the PLR model estimates one constant effect; use --model irm for the ATC");
     }
   }
   ValidateLearner(propensity, "propensity-", true);
@@ -54,7 +55,27 @@ void Options::Validate() const {
 }
 
 const char* ToString(Model m) { return m == Model::kIrm ? "irm" : "plr"; }
-const char* ToString(Estimand e) { return e == Estimand::kAte ? "ate" : "att"; }
+const char* ToString(Estimand e) {
+  switch (e) {
+    case Estimand::kAte: return "ate";
+    case Estimand::kAtt: return "att";
+    case Estimand::kAtc: return "atc";
+  }
+  return "?";
+}
+bool ParseEstimand(const std::string& name, Estimand* e) {
+  if (name == "ate") {
+    *e = Estimand::kAte;
+  } else if (name == "att" || name == "atte") {
+    *e = Estimand::kAtt;
+  } else if (name == "atc") {
+    *e = Estimand::kAtc;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 const char* ToString(OutcomeDesign o) { return o == OutcomeDesign::kSeparate ? "separate" : "pooled"; }
 const char* ToString(MatrixStrategy s) {
   switch (s) {

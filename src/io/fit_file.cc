@@ -109,8 +109,12 @@ Options ParseOptions(const HeaderReader& h, const nlohmann::json& j) {
                                 {MatrixStrategy::kSharedCuts, MatrixStrategy::kPerFold, MatrixStrategy::kZeroWeight});
   o.estimands.clear();
   for (const auto& e : h.Get<std::vector<std::string>>(j, "estimands", "options.")) {
-    if (e != "ate" && e != "att") h.Fail("header field 'options.estimands' has the unknown value '" + e + "'");
-    o.estimands.push_back(e == "ate" ? Estimand::kAte : Estimand::kAtt);
+    Estimand parsed;
+    // ToString spellings only (never "atte"): the file records ToString(e).
+    if (e == "atte" || !ParseEstimand(e, &parsed)) {
+      h.Fail("header field 'options.estimands' has the unknown value '" + e + "'");
+    }
+    o.estimands.push_back(parsed);
   }
   o.folds = h.Get<int>(j, "folds", "options.");
   o.reps = h.Get<int>(j, "reps", "options.");

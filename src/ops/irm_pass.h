@@ -1,10 +1,10 @@
 // The IRM score pass, written once: clip the propensity, Hajek-normalise it
-// (DoubleML normalize_ipw), the weights w and wbar (ATT: p = mean(uw D)), the
-// per-row psi_a and psi_b (ops/scores.h), and psi_a = -w / mean(w), as in
-// DoubleML's irm.py. It is generic in how it loops: SerialLoops below for the
-// CPU scores (cpu/scores.cc, hence Estimate, the CATE signal and the
-// DR-learner's pseudo-outcome), ThrustLoops (ops/score_solve_thrust.h) for
-// the CUDA twin and its OpenMP check in tests/thrust.
+// (DoubleML normalize_ipw), the weights w and wbar (ATT: p = mean(uw D); ATC:
+// p = mean(uw (1 - D))), the per-row psi_a and psi_b (ops/scores.h), and
+// psi_a = -w / mean(w), as in DoubleML's irm.py. It is generic in how it
+// loops: SerialLoops below for the CPU scores (cpu/scores.cc, hence Estimate,
+// the CATE signal and the DR-learner's pseudo-outcome), ThrustLoops
+// (ops/score_solve_thrust.h) for the CUDA twin and its OpenMP check in tests/thrust.
 #pragma once
 #include <cstddef>
 
@@ -42,24 +42,28 @@ struct Normalize {
   }
 };
 
-// uw D of row i (uw = 1 unweighted): p = mean(uw D) for the ATT weights.
+// uw D of row i (uw = 1 unweighted): p = mean(uw D) for the ATT weights;
+// uw (1 - D) with `control`: p = mean(uw (1 - D)) for the ATC weights.
 struct WeightedTreatment {
   const double* d;
   const double* uw;
-  FASTDML_HD double operator()(std::size_t i) const { return (uw != nullptr ? uw[i] : 1.0) * d[i]; }
+  bool control;
+  FASTDML_HD double operator()(std::size_t i) const {
+    return (uw != nullptr ? uw[i] : 1.0) * (control ? 1.0 - d[i] : d[i]);
+  }
 };
 
 // psi_a = -w (rescaled by mean(w) afterwards) and psi_b of row i.
 struct Row {
   IrmScoreArgs a;  // m: the propensity, already clipped (and normalised) unless clip_here
-  double p;        // mean(uw D); 1 for the ATE
+  double p;        // mean(uw D) (ATT), mean(uw (1 - D)) (ATC); 1 for the ATE
   bool clip_here;  // clip a.m[i] in this pass (no separate clip pass)
   double* psi_a;
   double* psi_b;
   FASTDML_HD void operator()(std::size_t i) const {
     const double m = clip_here ? ClipPropensity(a.m[i], a.spec.clip) : a.m[i];
     double w, wbar;
-    IrmWeights(a.spec.estimand == Estimand::kAtt, a.d[i], m, a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
+    IrmWeights(a.spec.estimand, a.d[i], m, a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
     const ScorePair s = IrmScore(a.y[i], a.d[i], m, a.g0[i], a.g1[i], w, wbar);
     psi_a[i] = s.a;
     psi_b[i] = s.b;
@@ -101,8 +105,8 @@ struct SerialLoops {
 //
 // Passes over the rows, the memory traffic of a re-estimation: the clip is
 // fused into the score pass unless the Hajek sums need the clipped values
-// first; the rescale by mean(w) runs only where w is not 1 in every row (ATT
-// or sample weights): for the unweighted ATE, sum(w) = n exactly, mean(w) = 1
+// first; the rescale by mean(w) runs only where w is not 1 in every row (ATT,
+// ATC or sample weights): for the unweighted ATE, sum(w) = n exactly, mean(w) = 1
 // and the division would change no bit.
 template <class Loops>
 void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, double* psi_b) {
@@ -117,11 +121,11 @@ void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, 
     const double s0 = loops.Sum(n, f::InverseProbability{a.d, a.m, false});
     loops.ForEach(n, f::Normalize{a.d, s1 / n, s0 / n, m_work});
   }
-  const bool att = a.spec.estimand == Estimand::kAtt;
+  const bool ate = a.spec.estimand == Estimand::kAte;
   double p = 1.0;
-  if (att) p = loops.Sum(n, f::WeightedTreatment{a.d, a.uw}) / n;
+  if (!ate) p = loops.Sum(n, f::WeightedTreatment{a.d, a.uw, a.spec.estimand == Estimand::kAtc}) / n;
   loops.ForEach(n, f::Row{a, p, /*clip_here=*/!normalize, psi_a, psi_b});
-  if (!att && a.uw == nullptr) return;  // w = 1 in every row: psi_a = -1 already
+  if (ate && a.uw == nullptr) return;  // w = 1 in every row: psi_a = -1 already
   // sum(w) = -sum(psi_a): negation is exact, so this is the sum of w itself.
   const double mean_w = -loops.SumArray(n, psi_a) / n;
   loops.ForEach(n, f::DivideInPlace{psi_a, mean_w});

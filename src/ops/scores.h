@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "fastdml/options.h"  // Estimand
 #include "ops/hd.h"
 
 namespace fastdml::ops {
@@ -31,6 +32,12 @@ FASTDML_HD double NormalizedPropensity(double m, double d, double mean_ipw1, dou
 // ATE: w = wbar = sample weight (1 unweighted).
 // ATT: w = D / p, wbar = m / p with p = mean(D); this reduces to the textbook
 //   psi_b = D (Y - g0) / p - m (1 - D)(Y - g0) / (p (1 - m)).
+// ATC: w = (1 - D) / q, wbar = (1 - m) / q with q = mean(1 - D). It is the ATT
+//   score of the swapped problem (D' = 1 - D, m' = 1 - m, g0' = g1, g1' = g0),
+//   whose theta is E[Y0 - Y1 | D = 0], negated: substituting the swap into the
+//   ATT's psi_b flips the sign of both of its terms, so -psi_b' is the line
+//   above with the ATC weights, and psi_a = -w is unchanged. Textbook form:
+//   psi_b = -(1 - D)(Y - g1) / q + (1 - m) D (Y - g1) / (q m).
 // `m` is the (clipped, possibly normalised) propensity used in the IPW terms.
 FASTDML_HD ScorePair IrmScore(double y, double d, double m, double g0, double g1, double w,
                               double wbar) {
@@ -39,12 +46,16 @@ FASTDML_HD ScorePair IrmScore(double y, double d, double m, double g0, double g1
 }
 
 // DoubleML's IRM weights (irm.py, _get_weights) for sample weight `uw` (mean 1):
-// ATE: w = wbar = uw;  ATT: w = uw D / p, wbar = uw m / p with p = mean(uw D).
-FASTDML_HD void IrmWeights(bool att, double d, double m, double uw, double p, double* w,
+// ATE: w = wbar = uw;  ATT: w = uw D / p, wbar = uw m / p with p = mean(uw D);
+// ATC: the ATT's with D -> 1 - D and m -> 1 - m, p = mean(uw (1 - D)).
+FASTDML_HD void IrmWeights(Estimand e, double d, double m, double uw, double p, double* w,
                            double* wbar) {
-  if (att) {
+  if (e == Estimand::kAtt) {
     *w = uw * d / p;
     *wbar = uw * m / p;
+  } else if (e == Estimand::kAtc) {
+    *w = uw * (1.0 - d) / p;
+    *wbar = uw * (1.0 - m) / p;
   } else {
     *w = uw;
     *wbar = uw;

@@ -68,6 +68,8 @@ SimData SimulateIrm(const SimOptions& o) {
       {"ate_sample", theta + c_y * xb_sum / static_cast<double>(n)},
       {"att", n_treated > 0 ? theta + c_y * xb_treated / n_treated
                             : std::numeric_limits<double>::quiet_NaN()},
+      {"atc", n_treated < n ? theta + c_y * (xb_sum - xb_treated) / (static_cast<double>(n) - n_treated)
+                            : std::numeric_limits<double>::quiet_NaN()},
       {"R2_d", r2_d},
       {"R2_y", r2_y},
       {"c_d", c_d},

@@ -133,11 +133,12 @@ SimData SimulateSeller(const SimOptions& o) {
 
   // Truth: sample means of the realised tau_i (what an estimator of the ATE
   // on this sample targets), GATEs by category and inventory quintile.
-  double tau_sum = 0, tau_treated = 0, n_treated = 0;
+  double tau_sum = 0, tau_treated = 0, tau_control = 0, n_treated = 0;
   double cat_sum[kSellerCategories] = {}, cat_n[kSellerCategories] = {};
   for (std::size_t i = 0; i < n; ++i) {
     tau_sum += tau[i];
     tau_treated += tau[i] * d[i];
+    tau_control += tau[i] * (1.0 - d[i]);
     n_treated += d[i];
     const int c = static_cast<int>(category[i]);
     cat_sum[c] += tau[i];
@@ -181,6 +182,9 @@ SimData SimulateSeller(const SimOptions& o) {
   const Naive naive = NaiveDifference(y, d);
   const double ate = tau_sum / static_cast<double>(n);
   const double att = n_treated > 0 ? tau_treated / n_treated : std::numeric_limits<double>::quiet_NaN();
+  // Sample ATC: the mean of tau over the untreated rows.
+  const double n_control = static_cast<double>(n) - n_treated;
+  const double atc = n_control > 0 ? tau_control / n_control : std::numeric_limits<double>::quiet_NaN();
   data.truth = {
       {"design", "seller"},
       {"n", n},
@@ -194,6 +198,7 @@ SimData SimulateSeller(const SimOptions& o) {
       {"ate", ate},
       {"ate_sample", ate},
       {"att", att},
+      {"atc", atc},
       {"ate_population", ate_population},
       {"gate", {{"category", gate_cat}, {"inventory_quintile", gate_q}}},
       {"gate_n", {{"category", gate_cat_n}, {"inventory_quintile", gate_q_n}}},

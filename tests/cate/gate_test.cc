@@ -130,6 +130,23 @@ TEST(Gate, GroupAttWithOneGroupEqualsTheAtt) {
   EXPECT_NEAR(g.groups[0].se, rep.estimates[0].se, 1e-12);
 }
 
+TEST(Gate, GroupAtcWithOneGroupEqualsTheAtc) {
+  const Problem p = MakeProblem(1200, 3, 4);
+  GateOptions atc;
+  atc.score.estimand = Estimand::kAtc;
+  const GateResult g = Gate(p.data, p.fit, GroupByCategory("all", std::vector<double>(p.data.n, 1.0)), atc);
+  Options o = p.fit.options;
+  o.estimands = {Estimand::kAtc, Estimand::kAtt};
+  const Report rep = Estimate(p.data, p.fit, o);
+  ASSERT_EQ(g.signal, "atc");
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_NEAR(g.groups[0].theta_reps[r], rep.estimates[0].theta_reps[r], 1e-12);
+    EXPECT_NEAR(g.groups[0].se_reps[r], rep.estimates[0].se_reps[r], 1e-12);
+  }
+  EXPECT_NEAR(g.groups[0].estimate, rep.estimates[0].estimate, 1e-12);
+  EXPECT_GT(std::fabs(rep.estimates[0].estimate - rep.estimates[1].estimate), 1e-6);  // not the ATT
+}
+
 TEST(Gate, RepetitionsAggregateByTheMedian) {
   const Problem p = MakeProblem(800, 3, 5);
   const GateResult g = Gate(p.data, p.fit, GroupByCategory("c", p.category), GateOptions());

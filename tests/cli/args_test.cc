@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fastdml/error.h"
@@ -63,6 +64,29 @@ TEST(CliArgs, AttIsAlsoSpelledAtte) {
   Parsed p;
   Parse(&p, {"--estimand", "atte"});
   EXPECT_EQ(p.estimate.opt.estimands, std::vector<Estimand>{Estimand::kAtt});
+}
+
+TEST(CliArgs, EstimandsAteAttAtcInAnyCombination) {
+  const std::vector<std::pair<std::string, std::vector<Estimand>>> cases = {
+      {"atc", {Estimand::kAtc}},
+      {"atc,ate", {Estimand::kAtc, Estimand::kAte}},
+      {"ate,att,atc", {Estimand::kAte, Estimand::kAtt, Estimand::kAtc}},
+      {"att,atc", {Estimand::kAtt, Estimand::kAtc}},
+  };
+  for (const auto& [flag, want] : cases) {
+    Parsed p;
+    Parse(&p, {"--estimand", flag});
+    EXPECT_EQ(p.estimate.opt.estimands, want) << flag;
+  }
+}
+
+TEST(CliArgs, AtcNeedsTheIrmModel) {
+  const std::string plr = UsageMessage({"--model", "plr", "--estimand", "ate,atc"});
+  EXPECT_NE(plr.find("--estimand atc"), std::string::npos) << plr;
+  EXPECT_NE(plr.find("--model irm"), std::string::npos) << plr;
+  const std::string unknown = UsageMessage({"--estimand", "ate,atu"});
+  EXPECT_NE(unknown.find("unknown estimand 'atu'"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("atc"), std::string::npos) << unknown;  // the list of valid names
 }
 
 TEST(CliArgs, BadValuesNameTheirFlag) {

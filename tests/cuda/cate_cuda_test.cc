@@ -64,9 +64,9 @@ void TestGate(const std::string& device) {
   const Problem p = ClusteredProblem();
   const Grouping g = GroupByCategory("category", p.category);
   const Fit fit = OnDevice(p.fit, device);
-  for (Estimand signal : {Estimand::kAte, Estimand::kAtt}) {
+  for (Estimand signal : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc}) {
     for (CovType cov : {CovType::kHC0, CovType::kHC1, CovType::kHC3, CovType::kCluster}) {
-      SCOPED_TRACE(std::string(signal == Estimand::kAtt ? "ATT, " : "ATE, ") + ToString(cov));
+      SCOPED_TRACE(std::string(ToString(signal)) + ", " + ToString(cov));
       GateOptions o;
       o.score.estimand = signal;
       o.cov = cov;

@@ -58,16 +58,19 @@ struct Scores {
 //   ATE: psi_a = -uw / mean(uw), psi_b = uw (g1 - g0 + D(Y-g1)/m - (1-D)(Y-g0)/(1-m))
 //   ATT: p = mean(uw D), psi_a = -uw D / p,
 //        psi_b = uw (D(Y-g0)/p - m(1-D)(Y-g0)/(p(1-m)))
+//   ATC: q = mean(uw (1-D)), psi_a = -uw (1-D) / q,
+//        psi_b = uw (-(1-D)(Y-g1)/q + (1-m) D (Y-g1)/(q m))
 //   normalize_ipw: D/m -> (D/m)/mean(D/m), (1-D)/(1-m) likewise (ATT's odds
-//   m/(1-m) of a control row use the propensity implied by that replacement).
-Scores ReferenceIrm(const Rows& r, double clip, bool att, bool normalize, bool weighted) {
+//   m/(1-m) of a control row and ATC's (1-m)/m of a treated row use the
+//   propensity implied by that replacement).
+Scores ReferenceIrm(const Rows& r, double clip, Estimand e, bool normalize, bool weighted) {
   const std::size_t n = r.size();
   std::vector<double> m(n), uw(n, 1.0);
   for (std::size_t i = 0; i < n; ++i) {
     m[i] = std::min(std::max(r.m[i], clip), 1.0 - clip);
     if (weighted) uw[i] = r.uw[i];
   }
-  double mean1 = 1.0, mean0 = 1.0, mean_uw = 0.0, p = 0.0;
+  double mean1 = 1.0, mean0 = 1.0, mean_uw = 0.0, p = 0.0, q = 0.0;
   if (normalize) {
     mean1 = mean0 = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -78,25 +81,31 @@ Scores ReferenceIrm(const Rows& r, double clip, bool att, bool normalize, bool w
   for (std::size_t i = 0; i < n; ++i) {
     mean_uw += uw[i] / n;
     p += uw[i] * r.d[i] / n;
+    q += uw[i] * (1.0 - r.d[i]) / n;
   }
   Scores s{std::vector<double>(n), std::vector<double>(n)};
   for (std::size_t i = 0; i < n; ++i) {
     const double y = r.y[i], d = r.d[i], g0 = r.g0[i], g1 = r.g1[i];
-    if (!att) {
+    if (e == Estimand::kAte) {
       const double ipw1 = d / (m[i] * mean1), ipw0 = (1.0 - d) / ((1.0 - m[i]) * mean0);
       s.a[i] = -uw[i] / mean_uw;
       s.b[i] = uw[i] * (g1 - g0 + ipw1 * (y - g1) - ipw0 * (y - g0));
-    } else {
+    } else if (e == Estimand::kAtt) {
       const double one_minus_m = (1.0 - m[i]) * mean0;  // normalised 1 - m of a control row
       const double odds = (1.0 - one_minus_m) / one_minus_m;
       s.a[i] = -uw[i] * d / p;
       s.b[i] = uw[i] * (d * (y - g0) / p - odds * (1.0 - d) * (y - g0) / p);
+    } else {
+      const double m_treated = m[i] * mean1;  // normalised m of a treated row
+      const double odds = (1.0 - m_treated) / m_treated;
+      s.a[i] = -uw[i] * (1.0 - d) / q;
+      s.b[i] = uw[i] * (-(1.0 - d) * (y - g1) / q + odds * d * (y - g1) / q);
     }
   }
   return s;
 }
 
-Scores RunIrm(IrmFn irm, const Rows& r, double clip, bool att, bool normalize, bool weighted) {
+Scores RunIrm(IrmFn irm, const Rows& r, double clip, Estimand e, bool normalize, bool weighted) {
   IrmScoreArgs args;
   args.n = r.size();
   args.y = r.y.data();
@@ -107,7 +116,7 @@ Scores RunIrm(IrmFn irm, const Rows& r, double clip, bool att, bool normalize, b
   args.uw = weighted ? r.uw.data() : nullptr;
   args.spec.clip = clip;
   args.spec.normalize_ipw = normalize;
-  args.spec.estimand = att ? Estimand::kAtt : Estimand::kAte;
+  args.spec.estimand = e;
   Scores s{std::vector<double>(r.size()), std::vector<double>(r.size())};
   irm(args, s.a.data(), s.b.data());
   return s;
@@ -116,7 +125,7 @@ Scores RunIrm(IrmFn irm, const Rows& r, double clip, bool att, bool normalize, b
 void TestIrmScores(IrmFn irm) {
   const Rows r;
   // Worked by hand: ATE, unweighted, clip 0.01 (rows 2 and 3 are clipped).
-  const Scores plain = RunIrm(irm, r, 0.01, false, false, false);
+  const Scores plain = RunIrm(irm, r, 0.01, Estimand::kAte, false, false);
   for (double a : plain.a) EXPECT_TRUE(Near(-1.0, a, kTol));
   EXPECT_TRUE(Near(0.5 + 0.5 / 0.5, plain.b[0], kTol));   // 1.5
   EXPECT_TRUE(Near(0.4 - 0.2 / 0.6, plain.b[1], kTol));   // 1/15
@@ -124,14 +133,14 @@ void TestIrmScores(IrmFn irm) {
   EXPECT_TRUE(Near(0.5 + 0.5 / 0.01, plain.b[3], kTol));  // 50.5, m clipped down
   EXPECT_TRUE(Near(0.5 - 1.0 / 0.7, plain.b[4], kTol));
 
-  for (bool att : {false, true})
+  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc})
     for (bool normalize : {false, true})
       for (bool weighted : {false, true})
         for (double clip : {0.01, 0.1}) {
-          SCOPED_TRACE(std::string(att ? "ATT" : "ATE") + (normalize ? ", normalize_ipw" : "") +
+          SCOPED_TRACE(std::string(ToString(e)) + (normalize ? ", normalize_ipw" : "") +
                        (weighted ? ", weighted" : "") + ", clip " + std::to_string(clip));
-          const Scores want = ReferenceIrm(r, clip, att, normalize, weighted);
-          const Scores got = RunIrm(irm, r, clip, att, normalize, weighted);
+          const Scores want = ReferenceIrm(r, clip, e, normalize, weighted);
+          const Scores got = RunIrm(irm, r, clip, e, normalize, weighted);
           for (std::size_t i = 0; i < r.size(); ++i) {
             EXPECT_TRUE(Near(want.a[i], got.a[i], kTol)) << "psi_a, row " << i;
             EXPECT_TRUE(Near(want.b[i], got.b[i], kTol)) << "psi_b, row " << i;
@@ -215,10 +224,10 @@ TEST(ScoresCuda, MatchCpuOn100kRandomRows) {
                                << ", cuda " << got[worst];
   };
 
-  for (bool att : {false, true})
+  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc})
     for (bool normalize : {false, true})
       for (bool weighted : {false, true}) {
-        SCOPED_TRACE(std::string(att ? "ATT" : "ATE") + (normalize ? ", normalize_ipw" : "") +
+        SCOPED_TRACE(std::string(ToString(e)) + (normalize ? ", normalize_ipw" : "") +
                      (weighted ? ", weighted" : ""));
         IrmScoreArgs args;
         args.n = n;
@@ -229,7 +238,7 @@ TEST(ScoresCuda, MatchCpuOn100kRandomRows) {
         args.g1 = g1.data();
         args.uw = weighted ? uw.data() : nullptr;
         args.spec.normalize_ipw = normalize;
-        args.spec.estimand = att ? Estimand::kAtt : Estimand::kAte;
+        args.spec.estimand = e;
         std::vector<double> ca(n), cb(n), ga(n), gb(n);
         cpu::IrmScores(args, ca.data(), cb.data());
         cuda::IrmScores(args, ga.data(), gb.data());

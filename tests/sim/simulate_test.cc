@@ -162,20 +162,28 @@ TEST(SellerDesign, ColumnsHaveTheirDocumentedDomains) {
   EXPECT_EQ(data.truth["n_sellers"], 250);
 }
 
-TEST(SellerDesign, TruthAteAndAttAreSampleMeansOfTau) {
+TEST(SellerDesign, TruthAteAttAndAtcAreSampleMeansOfTau) {
   const SimData data = Make(Design::kSeller, 3000, 8, 11);
   const auto& cat = Column(data, "category");
   const auto& inv = Column(data, "inventory_level");
   const auto& d = Column(data, "d");
-  double sum = 0, sum_treated = 0, n_treated = 0;
+  double sum = 0, sum_treated = 0, n_treated = 0, sum_control = 0, n_control = 0;
   for (std::size_t i = 0; i < cat.size(); ++i) {
     const double tau = SellerTau(static_cast<int>(cat[i]), inv[i]);
     sum += tau;
-    sum_treated += tau * d[i];
-    n_treated += d[i];
+    if (d[i] == 1.0) {
+      sum_treated += tau;
+      n_treated += 1;
+    } else {
+      sum_control += tau;
+      n_control += 1;
+    }
   }
   EXPECT_NEAR(data.truth["ate"].get<double>(), sum / cat.size(), 1e-12);
   EXPECT_NEAR(data.truth["att"].get<double>(), sum_treated / n_treated, 1e-12);
+  EXPECT_NEAR(data.truth["atc"].get<double>(), sum_control / n_control, 1e-12);
+  // Treatment is selected on tau's drivers, so the three populations differ.
+  EXPECT_GT(std::fabs(data.truth["atc"].get<double>() - data.truth["att"].get<double>()), 0.01);
   EXPECT_EQ(data.truth["ate_sample"], data.truth["ate"]);
 }
 
@@ -339,6 +347,8 @@ TEST(IrmDesign, TruthMatchesMakeIrmDataConstantsAndSample) {
   EXPECT_NEAR(data.truth["ate_sample"].get<double>(), 0.5 + c_y * s_xb / n, 1e-9);
   EXPECT_NEAR(data.truth["att"].get<double>(), 0.5 + c_y * s_xb_t / n_t, 1e-9);
   EXPECT_GT(data.truth["att"].get<double>(), 0.5);  // treated have larger x'beta
+  EXPECT_NEAR(data.truth["atc"].get<double>(), 0.5 + c_y * (s_xb - s_xb_t) / (n - n_t), 1e-9);
+  EXPECT_LT(data.truth["atc"].get<double>(), 0.5);  // the untreated have smaller x'beta
   EXPECT_NEAR(resid, 0.0, 4 / std::sqrt(static_cast<double>(n)));
   EXPECT_NEAR(resid_ss, 1.0, 4 * std::sqrt(2.0 / n));
 }

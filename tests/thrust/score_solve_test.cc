@@ -65,12 +65,13 @@ Rows MakeRows(std::uint64_t seed) {
 }
 
 struct IrmCase {
-  bool att, normalize, weighted;
+  Estimand estimand;
+  bool normalize, weighted;
   double clip;
 };
 
 std::string Name(const IrmCase& c) {
-  return std::string(c.att ? "ATT" : "ATE") + (c.normalize ? " normalised" : "") + (c.weighted ? " weighted" : "") +
+  return std::string(ToString(c.estimand)) + (c.normalize ? " normalised" : "") + (c.weighted ? " weighted" : "") +
          " clip " + std::to_string(c.clip);
 }
 
@@ -85,7 +86,7 @@ IrmScoreArgs Args(const Rows& r, const IrmCase& c) {
   a.uw = c.weighted ? r.uw.data() : nullptr;
   a.spec.clip = c.clip;
   a.spec.normalize_ipw = c.normalize;
-  a.spec.estimand = c.att ? Estimand::kAtt : Estimand::kAte;
+  a.spec.estimand = c.estimand;
   return a;
 }
 
@@ -122,11 +123,11 @@ void ExpectSolutionOf(const std::vector<double>& a, const std::vector<double>& b
 
 TEST(ScoreSolveThrust, IrmScoresAndSolutionMatchTheCpuForEveryVariant) {
   const Rows r = MakeRows(5);
-  for (bool att : {false, true})
+  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc})
     for (bool normalize : {false, true})
       for (bool weighted : {false, true})
         for (double clip : {0.01, 0.0}) {
-          const IrmCase c{att, normalize, weighted, clip};
+          const IrmCase c{e, normalize, weighted, clip};
           SCOPED_TRACE(Name(c));
           if (clip == 0.0) {
             // Unclipped IPW needs propensities inside (0, 1): Estimate refuses 0 and 1.
