@@ -56,7 +56,9 @@ void Centre(const std::vector<double>& element, double* mean, std::vector<double
 //   alpha = wbar (D / m - (1 - D) / (1 - m)),
 //   nu^2  = E[2 w wbar (1 / m + 1 / (1 - m)) - alpha^2]   (the orthogonal form, LSS (3.5)),
 // with the propensity clipped and normalised as in the score, and the score's
-// weights w, wbar (ATE: the sample weight; ATT: w = uw D / p, wbar = uw m / p).
+// weights w, wbar (ops::IrmWeights; ATE: the sample weight; ATT: w = uw D / p,
+// wbar = uw m / p; ATC: the ATT's with the arms swapped, so its elements are
+// the ATT's of the swapped problem and its bounds minus that problem's).
 RepElements IrmElements(const Dataset& data, const Predictions& pred, int rep, const std::vector<double>& uw,
                         const ScoreSpec& spec) {
   const IrmScoreArgs a = IrmArgsOf(data, pred, rep, uw, spec);
@@ -69,11 +71,12 @@ RepElements IrmElements(const Dataset& data, const Predictions& pred, int rep, c
     for (std::size_t i = 0; i < n; ++i) s0 += (1.0 - a.d[i]) / (1.0 - m[i]);
     for (std::size_t i = 0; i < n; ++i) m[i] = ops::NormalizedPropensity(m[i], a.d[i], s1 / n, s0 / n);
   }
-  const bool att = spec.estimand == Estimand::kAtt;
+  // p = mean(uw D) (ATT) or mean(uw (1 - D)) (ATC), as in the score.
   double p = 1.0;
-  if (att) {
+  if (spec.estimand != Estimand::kAte) {
+    const bool treated = spec.estimand == Estimand::kAtt;
     double s = 0;
-    for (std::size_t i = 0; i < n; ++i) s += (a.uw != nullptr ? a.uw[i] : 1.0) * a.d[i];
+    for (std::size_t i = 0; i < n; ++i) s += (a.uw != nullptr ? a.uw[i] : 1.0) * (treated ? a.d[i] : 1.0 - a.d[i]);
     p = s / n;
   }
   std::vector<double> sigma2_el(n), nu2_el(n);
@@ -82,7 +85,7 @@ RepElements IrmElements(const Dataset& data, const Predictions& pred, int rep, c
   for (std::size_t i = 0; i < n; ++i) {
     const double d = a.d[i];
     double w, wbar;
-    ops::IrmWeights(att, d, m[i], a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
+    ops::IrmWeights(spec.estimand, d, m[i], a.uw != nullptr ? a.uw[i] : 1.0, p, &w, &wbar);
     const double r = a.y[i] - d * a.g1[i] - (1.0 - d) * a.g0[i];
     sigma2_el[i] = r * r;
     const double m_alpha = w * wbar * (1.0 / m[i] + 1.0 / (1.0 - m[i]));

@@ -173,3 +173,28 @@ def test_clustered_sensitivity_matches_doubleml(cli, tmp_path, model, estimands,
         ref = tc.doubleml_fit(prob, model, score or "ATE")
         for s in SCENARIOS:
             assert_sensitivity_matches(ours(out, estimand, s), ref, s, f"clustered {model}-{estimand} reps={reps}")
+
+
+@pytest.mark.parametrize("normalize_ipw", [False, True], ids=["plain", "normalize_ipw"])
+@pytest.mark.parametrize("reps", [1, 3])
+def test_atc_sensitivity_is_minus_doubleml_swapped_atte(cli, tmp_path, reps, normalize_ipw):
+    """The ATC is minus the ATT of the problem with the arms swapped (test_atc.py),
+    so its bounds are minus that problem's, mirrored: theta_lower(ATC) =
+    -theta_upper', ci_lower = -ci_upper', se_lower = se_upper' (each bound's
+    influence function), rv = rv' at h0 = 0. DoubleML's aggregation of SEs over
+    repetitions is not symmetric under the sign flip, so SEs are compared at R = 1."""
+    from test_atc import swapped
+    prob = make_problem(seed=1401 + reps, reps=reps)
+    out = run_fastdml_loaded(cli, tmp_path, prob, "irm", "atc", normalize_ipw=normalize_ipw, extra=scenario_flags())
+    ref = doubleml_fit(swapped(prob), "irm", "ATTE", normalize_ipw)
+    for s in SCENARIOS:
+        got, want = ours(out, "atc", s), doubleml_params(ref, s)
+        tag = f"ATC reps={reps} normalize_ipw={normalize_ipw} {s}"
+        assert_close(f"{tag} theta_lower", got["theta_lower"], -want["theta"]["upper"])
+        assert_close(f"{tag} theta_upper", got["theta_upper"], -want["theta"]["lower"])
+        assert_close(f"{tag} ci_lower", got["ci_lower"], -want["ci"]["upper"])
+        assert_close(f"{tag} ci_upper", got["ci_upper"], -want["ci"]["lower"])
+        if reps == 1:
+            assert_close(f"{tag} se_lower", got["se_lower"], want["se"]["upper"])
+            assert_close(f"{tag} se_upper", got["se_upper"], want["se"]["lower"])
+        assert abs(got["rv"] - want["rv"][0]) <= RV_ATOL and abs(got["rva"] - want["rva"][0]) <= RV_ATOL, tag
