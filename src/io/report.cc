@@ -68,7 +68,7 @@ void PrintBalance(std::ostream& os, const std::vector<FeatureBalance>& balance) 
   std::snprintf(line, sizeof line, "balance (standardized mean difference, treated - control; * above %g):\n",
                 kMaxAbsSmd);
   os << line;
-  std::snprintf(line, sizeof line, "  %-24s %9s %11s %11s\n", "feature", "raw", "ATE-wtd", "ATT-wtd");
+  std::snprintf(line, sizeof line, "  %-24s %9s %9s   %9s\n", "feature", "raw", "ATE-wtd", "ATT-wtd");
   os << line;
   auto cell = [](double v) {
     char c[24];
@@ -78,9 +78,11 @@ void PrintBalance(std::ostream& os, const std::vector<FeatureBalance>& balance) 
   for (std::size_t k = 0; k < rows.size() && k < kMaxLines; ++k) {
     const FeatureBalance& b = *rows[k];
     std::string name = b.feature.size() > 24 ? b.feature.substr(0, 21) + "..." : b.feature;
-    std::snprintf(line, sizeof line, "  %-24s %9.3f %s %s\n", name.c_str(), b.smd_raw, cell(b.smd_ate).c_str(),
+    std::snprintf(line, sizeof line, "  %-24s %9.3f %s %s", name.c_str(), b.smd_raw, cell(b.smd_ate).c_str(),
                   cell(b.smd_att).c_str());
-    os << line;
+    std::string text = line;
+    text.erase(text.find_last_not_of(' ') + 1);
+    os << text << "\n";
   }
   std::snprintf(line, sizeof line, "  (%zu of %zu features shown, largest weighted |SMD| first; %zu above %g after "
                 "weighting; all in diagnostics.balance)\n",

@@ -188,3 +188,20 @@ def test_plr_balance_is_empty_and_its_plot_refuses():
     assert dml.balance.empty
     with pytest.raises(ValueError, match="IRM"):
         dml.balance_plot()
+
+
+def test_printed_report_has_the_balance_table_and_ess_per_arm(cli, seller):
+    proc = run_cli(cli, ["estimate", "--data", seller, "--outcome", "y", "--treatment", "d",
+                         "--features", ",".join(FEATURES), "--rounds", 15, "--max-depth", 3, "--folds", 3,
+                         "--seed", 5, "--device", "cpu"])
+    lines = proc.stdout.splitlines()
+    ess = [ln for ln in lines if ln.startswith("IPW weights:")]
+    assert len(ess) == 1 and "treated" in ess[0] and "control" in ess[0]
+    start = lines.index(next(ln for ln in lines if ln.startswith("balance (standardized mean difference")))
+    rows = lines[start + 2:start + 2 + len(FEATURES)]
+    assert [r.split()[0] for r in rows] == [r.split()[0] for r in rows if r.startswith("  ")]
+    assert {r.split()[0] for r in rows} == set(FEATURES)  # 8 features: all shown
+    weighted = [max(abs(float(r.split()[2])), abs(float(r.replace("*", "").split()[3]))) for r in rows]
+    assert weighted == sorted(weighted, reverse=True)  # the largest weighted |SMD| first
+    assert lines[start + 2 + len(FEATURES)].strip().startswith(f"({len(FEATURES)} of {len(FEATURES)} features shown")
+    assert all(ln == ln.rstrip() for ln in lines)
