@@ -60,8 +60,27 @@ struct Overlap {
   std::size_t clipped_worst_rep = 0;
   double share_clipped_worst_rep = 0;
   double ipw_ess = 0, ipw_ess_share = 0;  // ESS and ESS / n
+  // ipw_ess's two terms: the treated and the control arm's ESS, in the same
+  // (worst) repetition, so that they sum to ipw_ess.
+  double ipw_ess_treated = 0, ipw_ess_control = 0;
+  // Binary D: the out-of-fold propensities of each arm, all repetitions pooled
+  // (n_arm x reps values, as the pooled quantiles above): quantiles at
+  // kOverlapProbs, and counts in kOverlapBins bins of width 1 / kOverlapBins on
+  // [0, 1] (bin k holds k / kOverlapBins <= m < (k + 1) / kOverlapBins, the
+  // last bin also m = 1, as numpy.histogram). Empty for a continuous D.
+  std::vector<double> quantiles_treated, quantiles_control;
+  std::vector<std::size_t> histogram_treated, histogram_control;
 };
 inline constexpr double kOverlapProbs[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+inline constexpr int kOverlapBins = 20;
+
+// IRM: one feature's standardized mean difference between the arms, raw and
+// after inverse-propensity weighting (src/inference/balance.h has the
+// definition; docs/reliability.md, "Overlap and balance").
+struct FeatureBalance {
+  std::string feature;
+  double smd_raw = 0, smd_ate = 0, smd_att = 0;
+};
 
 // How one nuisance's models were sized: the rounds each (rep, fold) model
 // kept and, with --tune, the search behind its hyperparameters
@@ -163,6 +182,7 @@ struct Report {
   std::vector<EstimateResult> estimates;
   NaiveDifference naive;
   Overlap overlap;
+  std::vector<FeatureBalance> balance;  // IRM: one per feature, in feature order (empty for PLR)
   double level = 0.95;
   std::vector<std::string> warnings;  // documented conditions worth a look
   double seconds = 0;                 // time Estimate() took

@@ -34,6 +34,13 @@ inline constexpr double kWorseThanConstantT = 2.0;
 inline constexpr char kWarnExtremePropensity[] = "W-EXTREME-PROPENSITY";
 inline constexpr double kExtremeClippedShare = 0.01;
 inline constexpr double kMinIpwEssShare = 0.10;
+// IRM: a feature's standardized mean difference between the arms stays above
+// kMaxAbsSmd in absolute value after inverse-propensity weighting with the
+// weights of the report's estimands (ATE and/or ATT; src/inference/balance.h):
+// the propensity model leaves it imbalanced (0.1: Austin 2009, Stat. Med. 28,
+// and R's cobalt; docs/reliability.md, "Overlap and balance").
+inline constexpr char kWarnImbalance[] = "W-IMBALANCE";
+inline constexpr double kMaxAbsSmd = 0.1;
 // --sensitivity: the orthogonal estimate of the Riesz representer's second
 // moment nu^2 is not positive (extreme propensities in a small sample); the
 // bounds use its plain second moment instead, as DoubleML does.

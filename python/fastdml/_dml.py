@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _ext
+from . import _balance
 from . import _sensitivity
 from ._inputs import build_dataset
 
@@ -523,6 +524,106 @@ class DML:
         names = [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
         h0 = _sensitivity._number(null_hypothesis, "null_hypothesis")
         return _sensitivity.benchmark(self, names, h0)
+
+    # --- overlap and balance (docs/reliability.md, "Overlap and balance") ---------
+    @property
+    def overlap(self) -> dict:
+        """Propensity overlap: the JSON's ``diagnostics.overlap`` (docs/cli.md).
+
+        ``propensity_min``, ``propensity_max``, ``propensity_quantiles``
+        (all rows and repetitions), the clipped counts at the last estimate's
+        ``clip``, and for IRM Kish's effective sample size of the ATE's IPW
+        weights (``ipw_ess``, and per arm ``ipw_ess_treated``,
+        ``ipw_ess_control``, in the repetition with the smallest ESS).
+        ``by_arm`` has each arm's propensities, all repetitions pooled:
+        ``quantiles`` (``{"treated": {"q01": ...}, "control": ...}``) and a
+        20-bin ``histogram`` on [0, 1] (``edges``, ``treated``, ``control``
+        counts). None for a continuous treatment.
+
+        Raises
+        ------
+        RuntimeError
+            Before :meth:`fit`.
+        """
+        return _balance.overlap(self)
+
+    @property
+    def balance(self) -> pd.DataFrame:
+        """Covariate balance between the arms (IRM), one row per feature.
+
+        Columns ``smd_raw``, ``smd_ate``, ``smd_att``: the standardized mean
+        difference (mean_T - mean_C) / sqrt((var_T + var_C) / 2), with the
+        means raw, weighted by the ATE's inverse-propensity weights (treated
+        1/m, control 1/(1 - m)) or by the ATT's (treated 1, control
+        m/(1 - m)), m clipped at the last estimate's ``clip``, sample weights
+        included; the variances are always the raw ones (Austin 2009; cobalt).
+        Repetitions are pooled. Above 0.1 in absolute value after weighting,
+        the fit warns ``W-IMBALANCE``. Empty for PLR.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by feature, in feature order.
+
+        Raises
+        ------
+        RuntimeError
+            Before :meth:`fit`.
+        """
+        return _balance.balance(self)
+
+    def overlap_plot(self, ax=None, density=True):
+        """Histograms of the out-of-fold propensities by arm (:attr:`overlap`).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        density : bool, default True
+            Each arm's histogram as a density (area 1), so that arms of
+            different sizes compare; False draws the counts (rows x
+            repetitions).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ImportError
+            Without matplotlib.
+        RuntimeError
+            Before :meth:`fit`.
+        ValueError
+            A continuous treatment (no arms).
+        """
+        return _balance.overlap_plot(self, ax=ax, density=density)
+
+    def balance_plot(self, ax=None, max_features=30):
+        """Love plot: each feature's |SMD| raw, ATE- and ATT-weighted, with the 0.1 line.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        max_features : int or None, default 30
+            Draw the features with the largest |SMD| (raw or weighted) only;
+            None draws all.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ImportError
+            Without matplotlib.
+        RuntimeError
+            Before :meth:`fit`.
+        ValueError
+            A PLR fit (no balance table).
+        """
+        return _balance.balance_plot(self, ax=ax, max_features=max_features)
 
     # --- stored fit -------------------------------------------------------------
     @property

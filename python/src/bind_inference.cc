@@ -56,8 +56,30 @@ void BindInference(nb::module_& m) {
                        d["share_clipped_worst_rep"] = r.overlap.share_clipped_worst_rep;
                        d["ipw_ess"] = r.overlap.ipw_ess;
                        d["ipw_ess_share"] = r.overlap.ipw_ess_share;
+                       d["ipw_ess_treated"] = r.overlap.ipw_ess_treated;
+                       d["ipw_ess_control"] = r.overlap.ipw_ess_control;
+                     }
+                     if (!r.overlap.histogram_treated.empty()) {  // binary D: per arm, repetitions pooled
+                       d["quantiles_treated"] = r.overlap.quantiles_treated;
+                       d["quantiles_control"] = r.overlap.quantiles_control;
+                       d["histogram_treated"] = r.overlap.histogram_treated;
+                       d["histogram_control"] = r.overlap.histogram_control;
                      }
                      return d;
+                   })
+      // IRM: per feature {feature, smd_raw, smd_ate, smd_att} (src/inference/balance.h); empty for PLR.
+      .def_prop_ro("balance",
+                   [](const Report& r) {
+                     nb::list out;
+                     for (const FeatureBalance& b : r.balance) {
+                       nb::dict d;
+                       d["feature"] = b.feature;
+                       d["smd_raw"] = b.smd_raw;
+                       d["smd_ate"] = b.smd_ate;
+                       d["smd_att"] = b.smd_att;
+                       out.append(d);
+                     }
+                     return out;
                    })
       .def_prop_ro("bootstrap_done", [](const Report& r) { return r.bootstrap.done; })
       .def_prop_ro("bootstrap_sampler", [](const Report& r) { return r.bootstrap.sampler; })

@@ -48,6 +48,54 @@ ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::siz
   return ops::SolveFromSums(n, sa, sb, ss);
 }
 
+// IRM: every feature's SMD (balance.h) and W-IMBALANCE for the features
+// that the weights of the report's estimands leave above kMaxAbsSmd: the ATE
+// weights when "ate" is asked for, the ATT weights when "att" is (the ATE
+// weights when neither is).
+void Balance(const Dataset& data, const Predictions& pred, const std::vector<double>& uw, const FitCache& cache,
+             const Options& options, Report* report) {
+  report->balance = cache.Balance(data, pred, uw, options.clip);
+  bool ate = false, att = false;
+  for (Estimand e : options.estimands) ate |= e == Estimand::kAte, att |= e == Estimand::kAtt;
+  if (!ate && !att) ate = true;
+  std::vector<const FeatureBalance*> above;
+  for (const FeatureBalance& b : report->balance) {
+    // !(x <= t): NaN and infinite SMDs count as imbalanced.
+    if ((ate && !(std::fabs(b.smd_ate) <= kMaxAbsSmd)) || (att && !(std::fabs(b.smd_att) <= kMaxAbsSmd))) {
+      above.push_back(&b);
+    }
+  }
+  if (above.empty()) return;
+  auto worst = [&](const FeatureBalance* b) {
+    const double v = std::max(ate ? std::fabs(b->smd_ate) : 0.0, att ? std::fabs(b->smd_att) : 0.0);
+    return std::isnan(v) ? HUGE_VAL : v;
+  };
+  std::stable_sort(above.begin(), above.end(),
+                   [&](const FeatureBalance* a, const FeatureBalance* b) { return worst(a) > worst(b); });
+  std::string list;
+  char value[96];
+  for (std::size_t q = 0; q < above.size() && q < 10; ++q) {
+    const FeatureBalance& b = *above[q];
+    if (ate && att) {
+      std::snprintf(value, sizeof value, " (raw %.3g, ATE-weighted %.3g, ATT-weighted %.3g)", b.smd_raw, b.smd_ate,
+                    b.smd_att);
+    } else {
+      std::snprintf(value, sizeof value, " (raw %.3g, %s-weighted %.3g)", b.smd_raw, ate ? "ATE" : "ATT",
+                    ate ? b.smd_ate : b.smd_att);
+    }
+    list += (q ? ", '" : "'") + b.feature + "'" + value;
+  }
+  if (above.size() > 10) list += ", ... (" + std::to_string(above.size()) + " in all)";
+  report->warnings.push_back(
+      std::string(kWarnImbalance) + ": " + std::to_string(above.size()) + " of " + std::to_string(data.p) +
+      " features keep a standardized mean difference above " + FormatClip(kMaxAbsSmd) +
+      " after inverse-propensity weighting: " + list +
+      ". The propensity model does not balance them, so the estimate leans on the outcome model for them; give "
+      "the propensity model the capacity to fit them (--tune, or more --propensity-rounds or a larger "
+      "--propensity-max-depth), check the overlap (W-EXTREME-PROPENSITY; weights clipped at --clip cannot "
+      "balance), and report diagnostics.balance with the estimate");
+}
+
 }  // namespace
 
 // The naive comparison, computed once per fit (fit_cache.h).
@@ -147,6 +195,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
     report.overlap.min = cache.overlap.min;
     report.overlap.max = cache.overlap.max;
     report.overlap.quantiles = cache.overlap.quantiles;
+    report.overlap.quantiles_treated = cache.overlap.quantiles_treated;
+    report.overlap.quantiles_control = cache.overlap.quantiles_control;
+    report.overlap.histogram_treated = cache.overlap.histogram_treated;
+    report.overlap.histogram_control = cache.overlap.histogram_control;
     if (irm) {
       report.overlap.clipped_low = low;
       report.overlap.clipped_high = high;
@@ -164,10 +216,15 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
       // The worst repetition: the most rows clipped, the smallest ESS.
       Overlap& ov = report.overlap;
       ov.has_ipw = true;
-      ov.ipw_ess = ipw.empty() ? 0.0 : ipw[0].ess;
+      const FitCache::IpwRep* worst = ipw.empty() ? nullptr : &ipw[0];
       for (const FitCache::IpwRep& rep : ipw) {
         ov.clipped_worst_rep = std::max(ov.clipped_worst_rep, rep.clipped_low + rep.clipped_high);
-        ov.ipw_ess = std::min(ov.ipw_ess, rep.ess);
+        if (rep.ess < worst->ess) worst = &rep;  // the first of equal ones
+      }
+      if (worst) {
+        ov.ipw_ess = worst->ess;
+        ov.ipw_ess_control = worst->ess_arm[0];
+        ov.ipw_ess_treated = worst->ess_arm[1];
       }
       ov.share_clipped_worst_rep = static_cast<double>(ov.clipped_worst_rep) / n;
       ov.ipw_ess_share = ov.ipw_ess / n;
@@ -188,6 +245,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
             "--propensity-min-child-weight), or bound the weights with a larger --clip (trimming, at the price of "
             "some bias)");
       }
+      Balance(data, pred, uw, cache, options, &report);
     }
   }
 

@@ -82,7 +82,9 @@ FitCache::IpwRep IpwPass(const double* m, const double* d, const double* u, std:
     rep.clipped_high += m[i] > 1 - clip;
     arm[d[i] == 1.0].Add((u ? u[i] : 1.0) * ArmWeight(m[i], d[i], clip));
   }
-  rep.ess = arm[0].Ess() + arm[1].Ess();
+  rep.ess_arm[0] = arm[0].Ess();
+  rep.ess_arm[1] = arm[1].Ess();
+  rep.ess = rep.ess_arm[0] + rep.ess_arm[1];
   return rep;
 }
 
@@ -113,11 +115,53 @@ std::vector<FitCache::IpwRep> FitCache::Ipw(const Dataset& data, const Predictio
       arm.w2 = t.mid_w2;
       for (double m : t.low) arm.Add(ArmWeight(m, a, clip));
       for (double m : t.high) arm.Add(ArmWeight(m, a, clip));
-      reps[r].ess += arm.Ess();
+      reps[r].ess_arm[a] = arm.Ess();
+      reps[r].ess += reps[r].ess_arm[a];
     }
   }
   return reps;
 }
+
+std::vector<FeatureBalance> FitCache::Balance(const Dataset& data, const Predictions& pred,
+                                              const std::vector<double>& uw, double clip) const {
+  BalanceSums ate, att;
+  if (uw.empty() && clip <= kTail && balance_raw.mean.size() == 2 * data.p) {
+    ate = balance_mid_ate;
+    att = balance_mid_att;
+    AddIpwRows(data, pred, uw, clip, balance_tail_rows.data(), balance_tail_rows.size(), &ate, &att);
+    return BalanceOf(data, balance_raw, ate, att);
+  }
+  ate.Resize(data.p);
+  att.Resize(data.p);
+  AddIpwRows(data, pred, uw, clip, nullptr, 0, &ate, &att);
+  return BalanceOf(data, RawBalanceMoments(data, uw), ate, att);
+}
+
+namespace {
+
+// Per arm: quantiles at kOverlapProbs of the sorted values and their
+// kOverlapBins-bin histogram on [0, 1] (Overlap::histogram_treated).
+void ArmDistribution(const std::vector<double>& sorted, std::vector<double>* quantiles,
+                     std::vector<std::size_t>* histogram) {
+  if (!sorted.empty()) {
+    for (double q : kOverlapProbs) {
+      quantiles->push_back(sorted[static_cast<std::size_t>(q * (sorted.size() - 1) + 0.5)]);
+    }
+  }
+  histogram->assign(kOverlapBins, 0);
+  for (double m : sorted) {
+    if (!(m >= 0 && m <= 1)) continue;  // not a probability: in no bin
+    // Bin k: edge(k) <= m < edge(k + 1) with edge(k) = k / kOverlapBins, the
+    // edges the JSON writes; the product only guesses k, the edges decide.
+    auto edge = [](int k) { return static_cast<double>(k) / kOverlapBins; };
+    int k = std::min(static_cast<int>(m * kOverlapBins), kOverlapBins - 1);
+    while (k > 0 && m < edge(k)) --k;
+    while (k < kOverlapBins - 1 && m >= edge(k + 1)) ++k;
+    ++(*histogram)[k];
+  }
+}
+
+}  // namespace
 
 std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predictions& pred) {
   auto c = std::make_shared<FitCache>();
@@ -149,8 +193,17 @@ std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predicti
       std::sort(t.high.begin(), t.high.end());
     }
     if (!pred.m.empty()) {  // the overlap as Estimate computed it: quantiles of all values, sorted
-      std::vector<double> sorted = pred.m;
-      std::sort(sorted.begin(), sorted.end());
+      // Each arm's values sorted (their distributions), then merged: all values sorted.
+      std::vector<double> arm[2];
+      for (int r = 0; r < pred.reps; ++r) {
+        for (std::size_t i = 0; i < n; ++i) arm[data.d[i] == 1.0].push_back(pred.m[static_cast<std::size_t>(r) * n + i]);
+      }
+      std::sort(arm[0].begin(), arm[0].end());
+      std::sort(arm[1].begin(), arm[1].end());
+      ArmDistribution(arm[1], &c->overlap.quantiles_treated, &c->overlap.histogram_treated);
+      ArmDistribution(arm[0], &c->overlap.quantiles_control, &c->overlap.histogram_control);
+      std::vector<double> sorted(arm[0].size() + arm[1].size());
+      std::merge(arm[0].begin(), arm[0].end(), arm[1].begin(), arm[1].end(), sorted.begin());
       c->overlap.min = sorted.front();
       c->overlap.max = sorted.back();
       for (double q : kOverlapProbs) {
@@ -170,6 +223,23 @@ std::shared_ptr<const FitCache> MakeFitCache(const Dataset& data, const Predicti
         }
       }
       if (max_control < min_treated) c->separated_rep = r;
+    }
+    if (!pred.g0.empty() && !pred.g1.empty() && pred.m.size() == n * static_cast<std::size_t>(pred.reps)) {
+      // IRM balance: the rows whose weights no clip <= kTail moves, summed once.
+      std::vector<std::size_t> mid;
+      for (std::size_t i = 0; i < n; ++i) {
+        bool inside = true;
+        for (int r = 0; r < pred.reps && inside; ++r) {
+          const double m = pred.m[static_cast<std::size_t>(r) * n + i];
+          inside = m >= FitCache::kTail && m <= 1 - FitCache::kTail;
+        }
+        (inside ? mid : c->balance_tail_rows).push_back(i);
+      }
+      c->balance_raw = RawBalanceMoments(data, {});
+      c->balance_mid_ate.Resize(data.p);
+      c->balance_mid_att.Resize(data.p);
+      AddIpwRows(data, pred, {}, FitCache::kTail, mid.data(), mid.size(), &c->balance_mid_ate,
+                 &c->balance_mid_att);
     }
   }
   return c;

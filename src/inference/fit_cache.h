@@ -21,6 +21,7 @@
 
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
+#include "inference/balance.h"
 
 namespace fastdml {
 
@@ -50,11 +51,22 @@ struct FitCache {
     std::vector<double> low, high;  // sorted: m < kTail, m > 1 - kTail
     double mid_w = 0, mid_w2 = 0;   // the others: sum of the weight and of its square
   };
-  Overlap overlap;  // min, max, quantiles (the clipped counts are per clip)
+  // min, max, quantiles, and per arm the quantiles and histogram (the
+  // clipped counts and ESS are per clip)
+  Overlap overlap;
   std::vector<ArmTails> tails;  // index 2 r + a
   std::size_t degenerate = 0;  // propensities outside (0, 1): the unclipped IPW guard
   int separated_rep = -1;      // the first repetition whose propensities separate D perfectly
   NaiveDifference naive;       // NaiveDifferenceOf(data)
+  // IRM predictions (g0, g1 given), binary D: covariate balance (balance.h)
+  // without sample weights. The raw moments, and the ATE and ATT weighted
+  // sums over the rows whose propensity lies in [kTail, 1 - kTail] in every
+  // repetition (no clip <= kTail moves their weights); balance_tail_rows
+  // lists the others, which Balance adds at the clip asked for. A
+  // re-estimate then passes over X's tail rows only.
+  BalanceMoments balance_raw;
+  BalanceSums balance_mid_ate, balance_mid_att;
+  std::vector<std::size_t> balance_tail_rows;
 
   bool Matches(const Dataset& data, const Predictions& pred) const;
   // Per repetition, for the IRM scores' propensities clipped to [clip,
@@ -67,10 +79,16 @@ struct FitCache {
   // W-EXTREME-PROPENSITY). `uw`: the mean-one sample weights u (empty: 1).
   struct IpwRep {
     std::size_t clipped_low = 0, clipped_high = 0;
-    double ess = 0;
+    double ess = 0;          // ess_arm[0] + ess_arm[1]
+    double ess_arm[2] = {};  // per arm: control, treated
   };
   std::vector<IpwRep> Ipw(const Dataset& data, const Predictions& pred, const std::vector<double>& uw,
                           double clip) const;
+  // IRM: every feature's SMD, raw and IPW-weighted with the propensities
+  // clipped to [clip, 1 - clip] (balance.h), from the cached sums when `uw`
+  // is empty and clip <= kTail, else from one pass over all rows.
+  std::vector<FeatureBalance> Balance(const Dataset& data, const Predictions& pred, const std::vector<double>& uw,
+                                      double clip) const;
 };
 
 // The naive comparison of Y between the arms (estimate.cc): data only.

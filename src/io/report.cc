@@ -37,6 +37,59 @@ nlohmann::json CandidateJson(const NuisanceTuning::Candidate& c) {
           {"rounds", c.rounds}, {"validation_loss", c.loss}};
 }
 
+// {"q01": ..., "q99": ...}: quantiles at kOverlapProbs.
+nlohmann::json QuantilesJson(const std::vector<double>& q) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t k = 0; k < q.size(); ++k) {
+    std::ostringstream key;
+    key << "q" << std::setw(2) << std::setfill('0') << static_cast<int>(std::lround(kOverlapProbs[k] * 100));
+    out[key.str()] = q[k];
+  }
+  return out;
+}
+
+// The balance table of PrintTable: at most kMaxLines features, the largest
+// weighted |SMD| first (so those above kMaxAbsSmd come first).
+void PrintBalance(std::ostream& os, const std::vector<FeatureBalance>& balance) {
+  constexpr std::size_t kMaxLines = 10;
+  auto weighted = [](const FeatureBalance& b) {
+    const double v = std::max(std::fabs(b.smd_ate), std::fabs(b.smd_att));
+    return std::isnan(v) ? HUGE_VAL : v;
+  };
+  std::vector<const FeatureBalance*> rows;
+  std::size_t above = 0;
+  for (const FeatureBalance& b : balance) {
+    rows.push_back(&b);
+    above += weighted(b) > kMaxAbsSmd;
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](const FeatureBalance* a, const FeatureBalance* b) { return weighted(*a) > weighted(*b); });
+  char line[160];
+  std::snprintf(line, sizeof line, "balance (standardized mean difference, treated - control; * above %g):\n",
+                kMaxAbsSmd);
+  os << line;
+  std::snprintf(line, sizeof line, "  %-24s %9s %9s   %9s\n", "feature", "raw", "ATE-wtd", "ATT-wtd");
+  os << line;
+  auto cell = [](double v) {
+    char c[24];
+    std::snprintf(c, sizeof c, "%9.3f%s", v, std::fabs(v) <= kMaxAbsSmd ? "  " : " *");
+    return std::string(c);
+  };
+  for (std::size_t k = 0; k < rows.size() && k < kMaxLines; ++k) {
+    const FeatureBalance& b = *rows[k];
+    std::string name = b.feature.size() > 24 ? b.feature.substr(0, 21) + "..." : b.feature;
+    std::snprintf(line, sizeof line, "  %-24s %9.3f %s %s", name.c_str(), b.smd_raw, cell(b.smd_ate).c_str(),
+                  cell(b.smd_att).c_str());
+    std::string text = line;
+    text.erase(text.find_last_not_of(' ') + 1);
+    os << text << "\n";
+  }
+  std::snprintf(line, sizeof line, "  (%zu of %zu features shown, largest weighted |SMD| first; %zu above %g after "
+                "weighting; all in diagnostics.balance)\n",
+                std::min(rows.size(), kMaxLines), rows.size(), above, kMaxAbsSmd);
+  os << line;
+}
+
 // Shortest text that reads back to the same double.
 void AppendDouble(std::string* s, double v) {
   char buf[32];
@@ -253,12 +306,7 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
     if (std::isfinite(q.constant)) e["constant_" + q.metric] = q.constant;  // the baseline to beat
     quality[q.name] = e;
   }
-  json quantiles = json::object();
-  for (std::size_t k = 0; k < report.overlap.quantiles.size(); ++k) {
-    std::ostringstream key;
-    key << "q" << std::setw(2) << std::setfill('0') << static_cast<int>(std::lround(kOverlapProbs[k] * 100));
-    quantiles[key.str()] = report.overlap.quantiles[k];
-  }
+  json quantiles = QuantilesJson(report.overlap.quantiles);
   json overlap = nullptr;
   if (!report.overlap.quantiles.empty()) {
     const Overlap& ov = report.overlap;
@@ -271,6 +319,15 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
       overlap["share_clipped_worst_rep"] = ov.share_clipped_worst_rep;
       overlap["ipw_ess"] = ov.ipw_ess;
       overlap["ipw_ess_share"] = ov.ipw_ess_share;
+      overlap["ipw_ess_treated"] = ov.ipw_ess_treated;
+      overlap["ipw_ess_control"] = ov.ipw_ess_control;
+    }
+    if (!ov.histogram_treated.empty()) {  // the propensities of each arm, all repetitions pooled
+      std::vector<double> edges;
+      for (int k = 0; k <= kOverlapBins; ++k) edges.push_back(static_cast<double>(k) / kOverlapBins);
+      overlap["by_arm"] = {
+          {"quantiles", {{"treated", QuantilesJson(ov.quantiles_treated)}, {"control", QuantilesJson(ov.quantiles_control)}}},
+          {"histogram", {{"edges", edges}, {"treated", ov.histogram_treated}, {"control", ov.histogram_control}}}};
     }
   }
   j["diagnostics"] = {
@@ -280,6 +337,13 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
       {"nuisance_quality", quality},
       {"overlap", overlap},
       {"warnings", report.warnings}};
+  if (!report.balance.empty()) {  // IRM: standardized mean differences (src/inference/balance.h)
+    json balance = json::array();
+    for (const FeatureBalance& b : report.balance) {
+      balance.push_back({{"feature", b.feature}, {"smd_raw", b.smd_raw}, {"smd_ate", b.smd_ate}, {"smd_att", b.smd_att}});
+    }
+    j["diagnostics"]["balance"] = balance;
+  }
   const Timings& t = fit.timings;
   if (with_timings) j["timings"] = {{"reading", t.reading},       {"setup", t.setup},   {"upload", t.upload},
                   {"gather", t.gather},
@@ -377,10 +441,15 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
                 ov.clipped_low, ov.clipped_high, 100 * ov.share_clipped);
   if (!ov.quantiles.empty()) os << line;
   if (ov.has_ipw) {
-    std::snprintf(line, sizeof line, "IPW weights: effective sample size %.0f of %zu (%.1f%%)%s\n", ov.ipw_ess,
-                  data.n, 100 * ov.ipw_ess_share, o.reps > 1 ? ", the smallest of the repetitions" : "");
+    std::snprintf(line, sizeof line,
+                  "IPW weights: effective sample size %.0f of %zu (%.1f%%; treated %.0f of %zu, control %.0f of "
+                  "%zu)%s\n",
+                  ov.ipw_ess, data.n, 100 * ov.ipw_ess_share, ov.ipw_ess_treated, report.naive.n_treated,
+                  ov.ipw_ess_control, report.naive.n_control,
+                  o.reps > 1 ? ", the smallest of the repetitions" : "");
     os << line;
   }
+  if (!report.balance.empty()) PrintBalance(os, report.balance);
   for (const auto& w : report.warnings) os << "warning: " << w << "\n";
   const Timings& t = fit.timings;
   std::snprintf(line, sizeof line,
