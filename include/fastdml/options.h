@@ -12,7 +12,7 @@ namespace fastdml {
 enum class Model { kIrm, kPlr };
 // ATE, ATT (the effect on the treated) and ATC (the effect on the controls,
 // E[Y1 - Y0 | D = 0]: the ATT score with the arms' roles swapped, ops/scores.h).
-enum class Estimand { kAte, kAtt, kAtc };
+enum class Estimand { kAte, kAtt, kAtc, kAto };
 // IRM outcome regression: one model per arm (g0 on D=0 rows, g1 on D=1 rows,
 // DoubleML's design) or one pooled model with D as an extra input column.
 enum class OutcomeDesign { kSeparate, kPooled };

@@ -282,7 +282,7 @@ class DML:
 
     def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
         self._require_fit()
-        if self.model == "plr" and estimand in ("att", "atc"):
+        if self.model == "plr" and estimand in ("att", "atc", "ato"):
             raise ValueError(f"{estimand} needs model='irm' (the partially linear model has one constant effect)")
         report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
         return _frame(report).iloc[0]
@@ -299,6 +299,14 @@ class DML:
         """Average treatment effect on the controls (untreated), E[Y1 - Y0 | D = 0],
         from the stored fit: the ATT score with the arms' roles swapped."""
         return self._one("atc", clip, normalize_ipw, level)
+
+    def ato(self, level=None) -> pd.Series:
+        """Overlap-weighted average treatment effect (Li, Morgan and Zaslavsky 2018;
+        grf's ``target.sample="overlap"``), E[m(X)(1 - m(X)) tau(X)] / E[m(X)(1 - m(X))],
+        from the stored fit, with a score orthogonal in both nuisances. It stays
+        stable when propensities approach 0 or 1: nothing is divided by them, so
+        clipping and Hajek normalisation do not apply (docs/cli.md)."""
+        return self._one("ato", None, None, level)
 
     def naive(self) -> pd.Series:
         """Difference in means between treated and control (not causal)."""

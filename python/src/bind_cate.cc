@@ -85,7 +85,7 @@ void BindCate(nb::module_& m) {
           GateOptions o;
           Estimand e;
           if (signal == "atte" || !ParseEstimand(signal, &e)) {
-            throw UsageError("signal: expected 'ate', 'att' or 'atc', got '" + signal + "'");
+            throw UsageError("signal: expected 'ate', 'att', 'atc' or 'ato', got '" + signal + "'");
           }
           o.score = fit.options.Score(e);
           SetCateOptions(&o, cov, level, clip, normalize_ipw, replicates, seed);

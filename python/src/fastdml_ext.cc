@@ -78,7 +78,7 @@ NB_MODULE(_ext, m) {
                      for (const auto& e : v) {
                        Estimand parsed;
                        if (!ParseEstimand(e, &parsed)) {
-                         throw UsageError("estimand: unknown estimand '" + e + "' (expected 'ate', 'att' or 'atc')");
+                         throw UsageError("estimand: unknown estimand '" + e + "' (expected 'ate', 'att', 'atc' or 'ato')");
                        }
                        o.estimands.push_back(parsed);
                      }

@@ -22,7 +22,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
   const std::size_t n = data.n;
   const int groups = static_cast<int>(g.labels.size());
   const Estimand signal = opts.score.estimand;
-  const bool ratio = signal != Estimand::kAte;  // ATT / ATC: the score solved per group
+  const bool ratio = signal != Estimand::kAte;  // ATT / ATC / ATO: the score solved per group
   const bool irm = fit.options.model == Model::kIrm;
   if (!(opts.level > 0 && opts.level < 1)) throw UsageError("--level must lie in (0, 1)");
   if (g.group.size() != n) throw Error("internal: grouping and data differ in rows");
@@ -58,7 +58,7 @@ GateResult Gate(const Dataset& data, const Fit& fit, const Grouping& g, const Ga
       throw DataError(who + " has no treated rows, so its effect is not identified; merge it with another group");
     }
     if (binary && irm && signal != Estimand::kAtt && e.n_treated == e.n) {
-      throw DataError(who + " has no control rows, so its " + (signal == Estimand::kAtc ? "ATC" : "ATE") +
+      throw DataError(who + " has no control rows, so its " + (signal == Estimand::kAtc ? "ATC" : signal == Estimand::kAto ? "overlap-weighted ATE" : "ATE") +
                       " is not identified; merge it with another group");
     }
   }

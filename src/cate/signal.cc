@@ -24,6 +24,7 @@ Signal MakeSignal(const Dataset& data, const Fit& fit, int rep, const ScoreSpec&
   }
   if (score.estimand == Estimand::kAtt) throw UsageError("--cate-signal att: the group-wise ATT needs --model irm (PLR has one effect per row)");
   if (score.estimand == Estimand::kAtc) throw UsageError("--cate-signal atc: the group-wise ATC needs --model irm (PLR has one effect per row)");
+  if (score.estimand == Estimand::kAto) throw UsageError("--cate-signal ato: the group-wise overlap-weighted ATE needs --model irm");
   if (!data.weights.empty()) throw UsageError("--weights: sample weights apply to the IRM model only (as in DoubleML)");
   s.y.resize(n);
   s.scale.resize(n);

@@ -82,7 +82,7 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
   est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");
   est->add_option("--model", a.model, "irm (interactive regression) or plr (partially linear)")
       ->check(CLI::IsMember({"irm", "plr"}));
-  est->add_option("--estimand", a.estimand, "comma list of ate, att, atc (default: ate,att for irm, ate for plr)");
+  est->add_option("--estimand", a.estimand, "comma list of ate, att, atc, ato (overlap-weighted) (default: ate,att for irm, ate for plr)");
   est->add_option("--outcome-design", a.outcome_design,
                   "IRM outcome model: pooled (default; one model with D as a feature) or separate (g0, g1 per arm, as DoubleML)")
       ->check(CLI::IsMember({"separate", "pooled"}));
@@ -178,7 +178,7 @@ void ResolveEstimateOptions(EstimateArgs& a) {
   opt.estimands.clear();
   for (const auto& e : SplitList(a.estimand)) {
     Estimand parsed;
-    if (!ParseEstimand(e, &parsed)) throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att, atc)");
+    if (!ParseEstimand(e, &parsed)) throw UsageError("--estimand: unknown estimand '" + e + "' (expected ate, att, atc, ato)");
     opt.estimands.push_back(parsed);
   }
   {

@@ -67,12 +67,12 @@ void PrintGate(std::ostream& os, const GateResult& g) {
   }
 }
 
-// A --cate-signal name: ate, att or atc (the spellings --estimand takes, less
+// A --cate-signal name: ate, att, atc or ato (the spellings --estimand takes, less
 // DoubleML's "atte", which --cate-signal never took).
 Estimand ParseSignal(const std::string& s) {
   Estimand e;
   if (s == "atte" || !ParseEstimand(s, &e)) {
-    throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att, atc)");
+    throw UsageError("--cate-signal: unknown signal '" + s + "' (expected ate, att, atc, ato)");
   }
   return e;
 }
@@ -102,7 +102,7 @@ void CheckCateArgs(const CateArgs& args, const io::CsvTable& table, const std::s
   for (const std::string& s : SplitList(args.signal)) {
     const Estimand e = ParseSignal(s);
     if (e != Estimand::kAte && plr && !args.by.empty()) {
-      throw UsageError("--cate-signal " + s + ": the group-wise " + (e == Estimand::kAtt ? "ATT" : "ATC") +
+      throw UsageError("--cate-signal " + s + ": the group-wise " + (e == Estimand::kAtt ? "ATT" : e == Estimand::kAtc ? "ATC" : "overlap-weighted ATE") +
                        " needs --model irm (PLR has one effect per row)");
     }
   }

@@ -37,11 +37,12 @@ void Options::Validate() const {
     throw UsageError("--threads: must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores; got " +
                      std::to_string(threads) + ")");
   }
-  if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att, atc");
+  if (estimands.empty()) throw UsageError("--estimand: give at least one of ate, att, atc, ato");
   if (model == Model::kPlr) {
     for (Estimand e : estimands) {
       if (e == Estimand::kAtt) throw UsageError("--estimand att: the PLR model estimates one constant effect; use --model irm for the ATT");
       if (e == Estimand::kAtc) throw UsageError("--estimand atc: the PLR model estimates one constant effect; use --model irm for the ATC");
+      if (e == Estimand::kAto) throw UsageError("--estimand ato: the overlap-weighted ATE needs --model irm (its outcome models g0, g1); PLR's theta is already weighted by Var(D|X)");
     }
   }
   ValidateLearner(propensity, "propensity-", true);
@@ -60,6 +61,7 @@ const char* ToString(Estimand e) {
     case Estimand::kAte: return "ate";
     case Estimand::kAtt: return "att";
     case Estimand::kAtc: return "atc";
+    case Estimand::kAto: return "ato";
   }
   return "?";
 }
@@ -70,6 +72,8 @@ bool ParseEstimand(const std::string& name, Estimand* e) {
     *e = Estimand::kAtt;
   } else if (name == "atc") {
     *e = Estimand::kAtc;
+  } else if (name == "ato") {
+    *e = Estimand::kAto;
   } else {
     return false;
   }

@@ -99,15 +99,16 @@ RepElements IrmElements(const Dataset& data, const Predictions& pred, int rep, c
 
 // PLR (LSS section 3, partially linear): sigma^2 = E[(Y - l - theta (D - m))^2],
 // alpha = (D - m) / E[(D - m)^2], nu^2 = 1 / E[(D - m)^2], whose influence
-// function is nu^2 - (D - m)^2 nu^4.
-RepElements PlrElements(const Dataset& data, const Predictions& pred, int rep, double theta) {
-  const PlrScoreArgs a = PlrArgsOf(data, pred, rep);
-  const std::size_t n = a.n;
+// function is nu^2 - (D - m)^2 nu^4. `l` is E[Y|X] (PLR's l; for the
+// overlap-weighted ATE, whose score is this partialling-out score with the
+// IRM's nuisances, m g1 + (1 - m) g0 with the raw m).
+RepElements PartiallyLinearElements(std::size_t n, const double* y, const double* d, const double* m,
+                                    const std::vector<double>& l, double theta) {
   std::vector<double> sigma2_el(n);
   double ss = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = a.d[i] - a.m[i];
-    const double r = a.y[i] - a.l[i] - theta * v;
+    const double v = d[i] - m[i];
+    const double r = y[i] - l[i] - theta * v;
     sigma2_el[i] = r * r;
     ss += v * v;
   }
@@ -117,11 +118,24 @@ RepElements PlrElements(const Dataset& data, const Predictions& pred, int rep, d
   e.psi_nu2.resize(n);
   e.riesz.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = a.d[i] - a.m[i];
+    const double v = d[i] - m[i];
     e.psi_nu2[i] = e.nu2 - v * v * e.nu2 * e.nu2;
     e.riesz[i] = v * e.nu2;
   }
   return e;
+}
+
+RepElements PlrElements(const Dataset& data, const Predictions& pred, int rep, double theta) {
+  const PlrScoreArgs a = PlrArgsOf(data, pred, rep);
+  return PartiallyLinearElements(a.n, a.y, a.d, a.m, std::vector<double>(a.l, a.l + a.n), theta);
+}
+
+RepElements OverlapElements(const Dataset& data, const Predictions& pred, int rep, const ScoreSpec& spec,
+                            double theta) {
+  const IrmScoreArgs a = IrmArgsOf(data, pred, rep, {}, spec);
+  std::vector<double> l(a.n);
+  for (std::size_t i = 0; i < a.n; ++i) l[i] = a.m[i] * a.g1[i] + (1.0 - a.m[i]) * a.g0[i];
+  return PartiallyLinearElements(a.n, a.y, a.d, a.m, l, theta);
 }
 
 // Everything the bounds of one (estimand, repetition) need, whatever the
@@ -284,6 +298,12 @@ SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options
   const std::vector<double> uw = MeanOneWeights(data.weights);
   const int k = static_cast<int>(report.estimates.size());
   const double z = NormalQuantile(options.level);  // one-sided, as DoubleML
+  for (Estimand e : options.estimands) {
+    if (e == Estimand::kAto && !data.weights.empty()) {
+      throw UsageError("--sensitivity with --estimand ato and --weights: the overlap-weighted bounds are derived "
+                       "for unweighted data only; drop --weights or the ato estimand");
+    }
+  }
 
   SensitivityReport out;
   std::vector<std::vector<RepBounds>> per_estimand(static_cast<std::size_t>(k));
@@ -293,7 +313,13 @@ SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options
     std::vector<RepElements> el;
     for (int r = 0; r < reps; ++r) {
       const double theta = report.scores[static_cast<std::size_t>(r)].theta[static_cast<std::size_t>(j)];
-      el.push_back(irm ? IrmElements(data, pred, r, uw, spec) : PlrElements(data, pred, r, theta));
+      if (!irm) {
+        el.push_back(PlrElements(data, pred, r, theta));
+      } else if (spec.estimand == Estimand::kAto) {
+        el.push_back(OverlapElements(data, pred, r, spec, theta));
+      } else {
+        el.push_back(IrmElements(data, pred, r, uw, spec));
+      }
     }
     SensitivityElements summary;
     summary.estimand = estimand;

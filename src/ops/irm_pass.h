@@ -70,6 +70,18 @@ struct Row {
   }
 };
 
+// The overlap-weighted ATE's psi_a, psi_b of row i (OverlapScore; raw m).
+struct OverlapRow {
+  IrmScoreArgs a;
+  double* psi_a;
+  double* psi_b;
+  FASTDML_HD void operator()(std::size_t i) const {
+    const ScorePair s = OverlapScore(a.y[i], a.d[i], a.m[i], a.g0[i], a.g1[i], a.uw != nullptr ? a.uw[i] : 1.0);
+    psi_a[i] = s.a;
+    psi_b[i] = s.b;
+  }
+};
+
 struct Element {
   const double* v;
   FASTDML_HD double operator()(std::size_t i) const { return v[i]; }
@@ -113,6 +125,10 @@ void IrmPass(const Loops& loops, IrmScoreArgs a, double* m_work, double* psi_a, 
   namespace f = irm_functors;
   const std::size_t n = a.n;
   if (n == 0) return;
+  if (a.spec.estimand == Estimand::kAto) {  // one pass; no weights to normalise
+    loops.ForEach(n, f::OverlapRow{a, psi_a, psi_b});
+    return;
+  }
   const bool normalize = a.spec.normalize_ipw;
   if (normalize) {
     loops.ForEach(n, f::Clip{a.m, a.spec.clip, m_work});

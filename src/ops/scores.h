@@ -45,6 +45,26 @@ FASTDML_HD ScorePair IrmScore(double y, double d, double m, double g0, double g1
   return ScorePair{-w, w * (g1 - g0) + wbar * ipw};
 }
 
+// The overlap-weighted ATE (Li, Morgan and Zaslavsky 2018; grf's
+// target.sample = "overlap"): theta = E[h (g1 - g0)] / E[h], h = m (1 - m).
+// The plug-in AIPW score with the weight h is not orthogonal in m, because h
+// is itself estimated. The efficient influence function adds h's own
+// correction h'(m) (D - m)(tau - theta), h' = 1 - 2m, to the AIPW one,
+// h (D (Y - g1) / m - (1 - D)(Y - g0) / (1 - m)) = (1 - m) D (Y - g1) - m (1 - D)(Y - g0):
+//   psi = h (tau - theta) + (1 - m) D (Y - g1) - m (1 - D)(Y - g0) + (1 - 2m)(D - m)(tau - theta).
+// Orthogonality: d psi / d m = -D (Y - g1) - (1 - D)(Y - g0) - 2 (D - m)(tau - theta),
+// d psi / d g1 = h - (1 - m) D + (1 - 2m)(D - m), d psi / d g0 = -h + m (1 - D) - (1 - 2m)(D - m),
+// each of conditional mean 0 given X at the truth. Collecting terms for D = 1
+// and D = 0 gives the compact form (with l = m g1 + (1 - m) g0 = E[Y | X])
+//   psi_a = -(D - m)^2,  psi_b = (D - m)(Y - l),
+// the partialling-out score of Robinson (1988) with the IRM's nuisances: the
+// residual-on-residual slope that grf computes for "overlap". No division by
+// m, so the raw propensity is used (no clipping, no Hajek normalisation).
+FASTDML_HD ScorePair OverlapScore(double y, double d, double m, double g0, double g1, double uw) {
+  const double v = d - m;
+  return ScorePair{-uw * v * v, uw * v * (y - m * g1 - (1.0 - m) * g0)};
+}
+
 // DoubleML's IRM weights (irm.py, _get_weights) for sample weight `uw` (mean 1):
 // ATE: w = wbar = uw;  ATT: w = uw D / p, wbar = uw m / p with p = mean(uw D);
 // ATC: the ATT's with D -> 1 - D and m -> 1 - m, p = mean(uw (1 - D)).

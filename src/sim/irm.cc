@@ -33,13 +33,17 @@ SimData SimulateIrm(const SimOptions& o) {
   auto x = ToeplitzNormals(rng, kIrmX, n, p, rho);
   std::vector<double> y(n), d(n);
   double xb_sum = 0, xb_treated = 0, n_treated = 0;
+  double h_sum = 0, h_tau_sum = 0;  // overlap weights e (1 - e) and e (1 - e) tau, tau = theta + c_y x'beta
   for (std::size_t i = 0; i < n; ++i) {
     double xb = 0;
     for (std::size_t j = 0; j < p; ++j) xb += x[j][i] * beta[j];
     const auto noise = rng.Uniforms(kIrmNoise, i);
     const double v = noise[0];
     const double zeta = rng.Normal(kIrmNoise, i, 2);  // sub 1: independent of v
-    d[i] = Sigmoid(c_d * xb) > v ? 1.0 : 0.0;
+    const double e = Sigmoid(c_d * xb);  // the true propensity
+    d[i] = e > v ? 1.0 : 0.0;
+    h_sum += e * (1.0 - e);
+    h_tau_sum += e * (1.0 - e) * (theta + c_y * xb);
     y[i] = theta * d[i] + c_y * xb * d[i] + zeta;
     xb_sum += xb;
     xb_treated += xb * d[i];
@@ -70,6 +74,8 @@ SimData SimulateIrm(const SimOptions& o) {
                             : std::numeric_limits<double>::quiet_NaN()},
       {"atc", n_treated < n ? theta + c_y * (xb_sum - xb_treated) / (static_cast<double>(n) - n_treated)
                             : std::numeric_limits<double>::quiet_NaN()},
+      // Sample overlap-weighted ATE (Li, Morgan and Zaslavsky 2018) with the true propensity.
+      {"ato", h_tau_sum / h_sum},
       {"R2_d", r2_d},
       {"R2_y", r2_y},
       {"c_d", c_d},

@@ -75,6 +75,7 @@ SimData SimulateSeller(const SimOptions& o) {
   const std::size_t n_sellers = std::max<std::size_t>(1, n / kProductsPerSeller);
   const std::size_t n_noise = o.p - 7;
 
+  std::vector<double> overlap(n);  // e (1 - e) with the true propensity e, for the ATO truth
   std::vector<double> y(n), d(n), seller(n), experience(n), score(n), category(n),
       inventory(n), price(n), demand(n), tau(n);
   std::vector<std::vector<double>> noise(n_noise, std::vector<double>(n));
@@ -108,6 +109,7 @@ SimData SimulateSeller(const SimOptions& o) {
     for (std::size_t k = 0; k < n_noise; ++k) noise[k][i] = rng.Normal(kSellerNoiseFeatures, i, k);
 
     const double e = SellerPropensity(score[i], experience[i], inventory[i]);
+    overlap[i] = e * (1.0 - e);
     d[i] = u[1] < e ? 1.0 : 0.0;
     tau[i] = SellerTau(c, inventory[i]);
     // Baseline revenue: nonlinear, strongly increasing in proactiveness and
@@ -133,12 +135,14 @@ SimData SimulateSeller(const SimOptions& o) {
 
   // Truth: sample means of the realised tau_i (what an estimator of the ATE
   // on this sample targets), GATEs by category and inventory quintile.
-  double tau_sum = 0, tau_treated = 0, tau_control = 0, n_treated = 0;
+  double tau_sum = 0, tau_treated = 0, tau_control = 0, n_treated = 0, h_sum = 0, h_tau_sum = 0;
   double cat_sum[kSellerCategories] = {}, cat_n[kSellerCategories] = {};
   for (std::size_t i = 0; i < n; ++i) {
     tau_sum += tau[i];
     tau_treated += tau[i] * d[i];
     tau_control += tau[i] * (1.0 - d[i]);
+    h_sum += overlap[i];
+    h_tau_sum += overlap[i] * tau[i];
     n_treated += d[i];
     const int c = static_cast<int>(category[i]);
     cat_sum[c] += tau[i];
@@ -199,6 +203,8 @@ SimData SimulateSeller(const SimOptions& o) {
       {"ate_sample", ate},
       {"att", att},
       {"atc", atc},
+      // Sample overlap-weighted ATE: sum e(1-e) tau / sum e(1-e), true propensity e.
+      {"ato", h_tau_sum / h_sum},
       {"ate_population", ate_population},
       {"gate", {{"category", gate_cat}, {"inventory_quintile", gate_q}}},
       {"gate_n", {{"category", gate_cat_n}, {"inventory_quintile", gate_q_n}}},

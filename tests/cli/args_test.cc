@@ -72,6 +72,8 @@ TEST(CliArgs, EstimandsAteAttAtcInAnyCombination) {
       {"atc,ate", {Estimand::kAtc, Estimand::kAte}},
       {"ate,att,atc", {Estimand::kAte, Estimand::kAtt, Estimand::kAtc}},
       {"att,atc", {Estimand::kAtt, Estimand::kAtc}},
+      {"ato", {Estimand::kAto}},
+      {"ate,ato,atc", {Estimand::kAte, Estimand::kAto, Estimand::kAtc}},
   };
   for (const auto& [flag, want] : cases) {
     Parsed p;

@@ -148,6 +148,30 @@ void TestIrmScores(IrmFn irm) {
         }
 }
 
+// The overlap-weighted ATE in the long form of its efficient influence
+// function (src/ops/scores.h OverlapScore derives the compact form from it):
+// psi = h (tau - theta) + (1 - m) D (Y - g1) - m (1 - D)(Y - g0) + (1 - 2m)(D - m)(tau - theta),
+// h = m (1 - m), tau = g1 - g0, raw m (no clipping or normalisation), times the weight.
+void TestOverlapScores(IrmFn irm) {
+  const Rows r;
+  for (bool normalize : {false, true})
+    for (bool weighted : {false, true})
+      for (double clip : {0.01, 0.1}) {
+        SCOPED_TRACE(std::string("ato") + (normalize ? ", normalize_ipw" : "") + (weighted ? ", weighted" : "") +
+                     ", clip " + std::to_string(clip));
+        const Scores got = RunIrm(irm, r, clip, Estimand::kAto, normalize, weighted);
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          const double m = r.m[i], d = r.d[i], tau = r.g1[i] - r.g0[i], h = m * (1.0 - m);
+          const double w = weighted ? r.uw[i] : 1.0;
+          const double a = -w * (h + (1.0 - 2.0 * m) * (d - m));
+          const double b = w * (h * tau + (1.0 - m) * d * (r.y[i] - r.g1[i]) - m * (1.0 - d) * (r.y[i] - r.g0[i]) +
+                                (1.0 - 2.0 * m) * (d - m) * tau);
+          EXPECT_TRUE(Near(a, got.a[i], kTol)) << "psi_a, row " << i;
+          EXPECT_TRUE(Near(b, got.b[i], kTol)) << "psi_b, row " << i;
+        }
+      }
+}
+
 void TestPlrScores(PlrFn plr) {
   const Rows r;
   PlrScoreArgs args;
@@ -179,10 +203,15 @@ void TestPlrScores(PlrFn plr) {
 
 TEST(ScoresCpu, IrmMatchesTextbookFormulas) { TestIrmScores(cpu::IrmScores); }
 TEST(ScoresCpu, PlrMatchesTextbookFormulas) { TestPlrScores(cpu::PlrScores); }
+TEST(ScoresCpu, OverlapWeightedMatchesItsInfluenceFunction) { TestOverlapScores(cpu::IrmScores); }
 
 TEST(ScoresCuda, IrmMatchesTextbookFormulas) {
   FASTDML_SKIP_WITHOUT_CUDA();
   TestIrmScores(cuda::IrmScores);
+}
+TEST(ScoresCuda, OverlapWeightedMatchesItsInfluenceFunction) {
+  FASTDML_SKIP_WITHOUT_CUDA();
+  TestOverlapScores(cuda::IrmScores);
 }
 TEST(ScoresCuda, PlrMatchesTextbookFormulas) {
   FASTDML_SKIP_WITHOUT_CUDA();
@@ -224,7 +253,7 @@ TEST(ScoresCuda, MatchCpuOn100kRandomRows) {
                                << ", cuda " << got[worst];
   };
 
-  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc})
+  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc, Estimand::kAto})
     for (bool normalize : {false, true})
       for (bool weighted : {false, true}) {
         SCOPED_TRACE(std::string(ToString(e)) + (normalize ? ", normalize_ipw" : "") +

@@ -187,6 +187,24 @@ TEST(SellerDesign, TruthAteAttAndAtcAreSampleMeansOfTau) {
   EXPECT_EQ(data.truth["ate_sample"], data.truth["ate"]);
 }
 
+TEST(SellerDesign, TruthAtoIsTheOverlapWeightedMeanOfTau) {
+  const SimData data = Make(Design::kSeller, 3000, 8, 12);
+  const auto& cat = Column(data, "category");
+  const auto& inv = Column(data, "inventory_level");
+  const auto& score = Column(data, "proactiveness_score");
+  const auto& exp_years = Column(data, "experience_years");
+  double h_sum = 0, h_tau = 0;
+  for (std::size_t i = 0; i < cat.size(); ++i) {
+    const double e = SellerPropensity(score[i], exp_years[i], inv[i]);
+    h_sum += e * (1 - e);
+    h_tau += e * (1 - e) * SellerTau(static_cast<int>(cat[i]), inv[i]);
+  }
+  // The truth sums in the generation loop; the same terms, so rounding only.
+  EXPECT_NEAR(data.truth["ato"].get<double>(), h_tau / h_sum, 1e-9);
+  // Weighting towards e = 1/2 moves it away from the ATE here.
+  EXPECT_GT(std::fabs(data.truth["ato"].get<double>() - data.truth["ate"].get<double>()), 0.005);
+}
+
 TEST(SellerDesign, GatesWeightedByGroupSharesEqualTheAte) {
   const SimData data = Make(Design::kSeller, 20000, 8, 5);
   const double ate = data.truth["ate"].get<double>();
@@ -349,6 +367,15 @@ TEST(IrmDesign, TruthMatchesMakeIrmDataConstantsAndSample) {
   EXPECT_GT(data.truth["att"].get<double>(), 0.5);  // treated have larger x'beta
   EXPECT_NEAR(data.truth["atc"].get<double>(), 0.5 + c_y * (s_xb - s_xb_t) / (n - n_t), 1e-9);
   EXPECT_LT(data.truth["atc"].get<double>(), 0.5);  // the untreated have smaller x'beta
+  {
+    double h_sum = 0, h_tau = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = 1.0 / (1.0 + std::exp(-data.truth["c_d"].get<double>() * xb[i]));
+      h_sum += e * (1 - e);
+      h_tau += e * (1 - e) * (0.5 + c_y * xb[i]);
+    }
+    EXPECT_NEAR(data.truth["ato"].get<double>(), h_tau / h_sum, 1e-9);
+  }
   EXPECT_NEAR(resid, 0.0, 4 / std::sqrt(static_cast<double>(n)));
   EXPECT_NEAR(resid_ss, 1.0, 4 * std::sqrt(2.0 / n));
 }

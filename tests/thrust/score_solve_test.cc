@@ -123,7 +123,7 @@ void ExpectSolutionOf(const std::vector<double>& a, const std::vector<double>& b
 
 TEST(ScoreSolveThrust, IrmScoresAndSolutionMatchTheCpuForEveryVariant) {
   const Rows r = MakeRows(5);
-  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc})
+  for (Estimand e : {Estimand::kAte, Estimand::kAtt, Estimand::kAtc, Estimand::kAto})
     for (bool normalize : {false, true})
       for (bool weighted : {false, true})
         for (double clip : {0.01, 0.0}) {
