@@ -149,6 +149,9 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
                   "refit without these features (comma list; repeatable) and report the cf_y, cf_d and rho they "
                   "would imply as a confounder, as DoubleML's sensitivity_benchmark()")
       ->delimiter('\0');
+  est->add_option("--trim", a.trim,
+                  "estimate on the rows with propensity in [alpha, 1 - alpha]: crump (Crump et al. 2009's rule) or "
+                  "a fixed alpha in (0, 0.5); the estimands become effects in that population");
   est->add_option("--sensitivity-h0", a.sensitivity_h0,
                   "null hypothesis of the robustness values RV and RVa (default 0)");
   est->add_flag("--quiet", a.quiet, "no progress or notes on stderr");
@@ -223,6 +226,14 @@ void ResolveEstimateOptions(EstimateArgs& a) {
     throw UsageError("--load-fit and --load-predictions: give one of them (both hold a fit's predictions)");
   }
   ParseBootstrapMethod(a.bootstrap_method);
+  a.trim_options = a.trim.empty() ? TrimOptions{} : ParseTrim(a.trim);
+  if (a.trim_options.rule != TrimRule::kNone) {
+    if (opt.model != Model::kIrm) throw UsageError("--trim: trimming by the propensity applies to --model irm");
+    if (!a.sensitivity_benchmark.empty()) {
+      throw UsageError("--trim with --sensitivity-benchmark: the benchmark's refit would need the trimmed rows' "
+                       "folds; run the benchmark without --trim");
+    }
+  }
   a.sensitivity_scenarios.clear();
   for (const std::string& text : a.sensitivity) a.sensitivity_scenarios.push_back(ParseSensitivityScenario(text));
   if (!std::isfinite(a.sensitivity_h0)) throw UsageError("--sensitivity-h0: must be a finite number");

@@ -9,6 +9,7 @@
 
 #include "fastdml/options.h"
 #include "fastdml/sensitivity.h"
+#include "fastdml/trim.h"
 #include "sim/simulate.h"
 
 namespace fastdml::cli {
@@ -41,7 +42,9 @@ struct EstimateArgs {
   std::string tune;                     // --tune's list (empty: all three)
   std::vector<std::string> sensitivity;  // --sensitivity, one scenario per use
   double sensitivity_h0 = 0.0;
-  std::vector<std::string> sensitivity_benchmark;  // --sensitivity-benchmark, one feature list per use
+  std::vector<std::string> sensitivity_benchmark;
+  std::string trim;                      // --trim crump|ALPHA
+  TrimOptions trim_options;              // parsed by ResolveEstimateOptions  // --sensitivity-benchmark, one feature list per use
   std::vector<SensitivityScenario> sensitivity_scenarios;  // parsed by ResolveEstimateOptions
   CLI::Option* tune_flag = nullptr;     // --tune given (with or without a list)
   Options opt;

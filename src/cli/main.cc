@@ -12,6 +12,7 @@
 #include "cli/cate_model_cli.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "fastdml/trim.h"
 #include "io/csv.h"
 #include "io/dataset_builder.h"
 #include "io/fit_file.h"
@@ -90,6 +91,10 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
+  if (a.trim_options.rule != fastdml::TrimRule::kNone && (h.cate.Any() || h.cate_model.Any())) {
+    throw fastdml::UsageError("--trim with --cate-by, --blp or the CATE model: heterogeneity on a trimmed sample is "
+                              "not supported; estimate GATEs on the full sample, or filter the rows in the data");
+  }
   for (const std::string& set : a.sensitivity_benchmark) fastdml::CheckSensitivityBenchmark(data, SplitList(set));
   fastdml::Fit fit;
   if (saved_fit) {
@@ -101,8 +106,14 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   } else {
     fit = fastdml::FitNuisances(data, opt);
   }
+  // --trim: everything from the scores on runs on the kept rows (the fit and
+  // the saved files keep every row).
+  std::optional<fastdml::TrimmedSample> trimmed;
+  if (a.trim_options.rule != fastdml::TrimRule::kNone) trimmed = fastdml::Trim(data, fit, a.trim_options);
+  const fastdml::Dataset& sample = trimmed ? trimmed->data : data;
+  fastdml::Fit& sample_fit = trimmed ? trimmed->fit : fit;
   const auto t_scores = std::chrono::steady_clock::now();
-  fastdml::Report report = fastdml::Estimate(data, fit, fit.options);
+  fastdml::Report report = fastdml::Estimate(sample, sample_fit, fit.options);
   fit.timings.scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
   if (a.bootstrap > 0) {
     fastdml::BootstrapOptions bo;
@@ -121,7 +132,8 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   std::vector<fastdml::SensitivityBenchmark> benchmarks;
   if (!a.sensitivity_scenarios.empty() || !a.sensitivity_benchmark.empty()) {
     // Omitted-variable bias from the stored predictions; a benchmark refits without its features.
-    sensitivity = fastdml::Sensitivity(data, fit, fit.options, report, a.sensitivity_scenarios, a.sensitivity_h0);
+    sensitivity =
+        fastdml::Sensitivity(sample, sample_fit, fit.options, report, a.sensitivity_scenarios, a.sensitivity_h0);
     report.warnings.insert(report.warnings.end(), sensitivity->warnings.begin(), sensitivity->warnings.end());
     for (const std::string& set : a.sensitivity_benchmark) {
       const auto found = fastdml::BenchmarkSensitivity(data, fit, fit.options, report, *sensitivity, SplitList(set),
@@ -131,10 +143,13 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   }
   fit.timings.reading = reading;
   fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (trimmed) trimmed->fit.timings = fit.timings;
 
-  fastdml::io::PrintTable(std::cout, report, fit, data);
-  nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
+  if (trimmed) fastdml::io::PrintTrimming(std::cout, *trimmed);
+  fastdml::io::PrintTable(std::cout, report, sample_fit, sample);
+  nlohmann::json json = fastdml::io::ReportJson(report, sample_fit, sample, !a.no_timings);
   nlohmann::json sections = nlohmann::json::object();
+  if (trimmed) sections["trimming"] = fastdml::io::TrimmingJson(*trimmed);
   if (sensitivity) {
     fastdml::io::PrintSensitivity(std::cout, *sensitivity, benchmarks);
     sections.update(fastdml::io::SensitivityJson(*sensitivity, benchmarks));

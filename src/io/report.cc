@@ -465,6 +465,27 @@ void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Da
   }
 }
 
+nlohmann::json TrimmingJson(const TrimmedSample& t) {
+  return {{"rule", t.rule},
+          {"alpha", t.alpha},
+          {"propensity", "the out-of-fold propensity, averaged over repetitions"},
+          {"rows", t.rows},
+          {"rows_kept", t.kept.size()},
+          {"treated_kept", t.treated_kept},
+          {"control_kept", t.control_kept},
+          {"population", "the estimates are effects among the rows kept, not in the whole sample"}};
+}
+
+void PrintTrimming(std::ostream& os, const TrimmedSample& t) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "trimmed population (%s): rows with propensity in [%.4g, %.4g], %zu of %zu kept (%zu treated, %zu "
+                "control); the estimates below are effects in this population\n",
+                t.rule == "crump" ? "Crump et al. 2009 rule" : "--trim alpha", t.alpha, 1 - t.alpha, t.kept.size(),
+                t.rows, t.treated_kept, t.control_kept);
+  os << line;
+}
+
 namespace {
 
 nlohmann::json BoundsJson(const SensitivityBounds& b) {

@@ -8,6 +8,7 @@
 #include "fastdml/dataset.h"
 #include "fastdml/estimator.h"
 #include "fastdml/sensitivity.h"
+#include "fastdml/trim.h"
 #include "io/atomic_file.h"  // WriteFileAtomic, used for every output
 
 namespace fastdml::io {
@@ -38,6 +39,9 @@ void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool w
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
 // --sensitivity: {"sensitivity": [...], "sensitivity_elements": [...],
 // "sensitivity_grid": [...]} (docs/sensitivity.md) and its printed table.
+// --trim: the "trimming" JSON section and the line printed above the table.
+nlohmann::json TrimmingJson(const TrimmedSample& t);
+void PrintTrimming(std::ostream& os, const TrimmedSample& t);
 // "sensitivity_benchmark" is added when benchmarks are given.
 nlohmann::json SensitivityJson(const SensitivityReport& s, const std::vector<SensitivityBenchmark>& benchmarks = {});
 void PrintSensitivity(std::ostream& os, const SensitivityReport& s,
