@@ -95,6 +95,26 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
                              IndexClusterFolds(n, cluster, n_clusters, fold, folds));
 }
 
+double ClusterGamma(const double* u, const double* v, std::size_t n, const std::int32_t* cluster,
+                    std::int32_t n_clusters, int folds, const ClusterFoldIndex& index) {
+  const auto nc = static_cast<std::size_t>(n_clusters);
+  std::vector<double> su(nc, 0.0), sv(u == v ? 0 : nc, 0.0);
+  for (std::size_t i = 0; i < n; ++i) su[static_cast<std::size_t>(cluster[i])] += u[i];
+  if (u != v) {
+    for (std::size_t i = 0; i < n; ++i) sv[static_cast<std::size_t>(cluster[i])] += v[i];
+  }
+  const std::vector<double>& s2 = u == v ? su : sv;
+  std::vector<double> gamma_k(static_cast<std::size_t>(folds), 0.0);
+  for (std::size_t c = 0; c < nc; ++c) {
+    gamma_k[static_cast<std::size_t>(index.cluster_fold[c])] += su[c] * s2[c];
+  }
+  double gamma = 0;
+  for (int k = 0; k < folds; ++k) {
+    gamma += gamma_k[static_cast<std::size_t>(k)] / static_cast<double>(index.per_fold[static_cast<std::size_t>(k)]);
+  }
+  return gamma / folds;
+}
+
 ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, std::size_t n,
                                     const std::int32_t* cluster, std::int32_t n_clusters,
                                     const int* fold, int folds, const ClusterFoldIndex& index) {
@@ -102,7 +122,6 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
       index.per_fold.size() != static_cast<std::size_t>(folds)) {
     throw Error("internal: the cluster-fold index was made for other clusters or folds");
   }
-  const std::vector<int>& cluster_fold = index.cluster_fold;
   const std::vector<std::size_t>& m = index.per_fold;
 
   // theta: each fold's score sums weighted by 1/|I_k| (DoubleML's scaling_factor).
@@ -122,21 +141,10 @@ ClusterSolution SolveScoreClustered(const double* psi_a, const double* psi_b, st
   out.theta = -sb / sa;
 
   // gamma: the square of each cluster's score sum, weighted by 1/|I_k| of its fold.
-  std::vector<double> s(static_cast<std::size_t>(n_clusters), 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    s[static_cast<std::size_t>(cluster[i])] += out.theta * psi_a[i] + psi_b[i];
-  }
-  std::vector<double> gamma_k(static_cast<std::size_t>(folds), 0.0);
-  for (std::int32_t c = 0; c < n_clusters; ++c) {
-    const double sc = s[static_cast<std::size_t>(c)];
-    gamma_k[static_cast<std::size_t>(cluster_fold[static_cast<std::size_t>(c)])] += sc * sc;
-  }
-  double gamma = 0;
-  for (int k = 0; k < folds; ++k) {
-    gamma += gamma_k[static_cast<std::size_t>(k)] / static_cast<double>(m[static_cast<std::size_t>(k)]);
-  }
+  std::vector<double> psi(n);
+  for (std::size_t i = 0; i < n; ++i) psi[i] = out.theta * psi_a[i] + psi_b[i];
   out.j = sa / folds;
-  out.gamma = gamma / folds;
+  out.gamma = ClusterGamma(psi.data(), psi.data(), n, cluster, n_clusters, folds, index);
   out.se = std::sqrt(out.gamma / (static_cast<double>(n_clusters) * out.j * out.j));
   return out;
 }

@@ -39,6 +39,13 @@ struct ClusterFoldIndex {
 ClusterFoldIndex IndexClusterFolds(std::size_t n, const std::int32_t* cluster, std::int32_t n_clusters,
                                    const int* fold, int folds);
 
+// DoubleML's one-way gamma-hat for the per-row terms u and v (u = v: the
+// variance of u's sum): (1/K) sum_k (1/|I_k|) sum_{c in I_k} (sum_{i in c} u_i)(sum_{i in c} v_i).
+// SolveScoreClustered's gamma is ClusterGamma(psi, psi); the sensitivity
+// bounds' variances use the cross terms.
+double ClusterGamma(const double* u, const double* v, std::size_t n, const std::int32_t* cluster,
+                    std::int32_t n_clusters, int folds, const ClusterFoldIndex& index);
+
 // One-way: cluster[i] in 0..n_clusters-1 (every id used), fold[i] in 0..folds-1
 // the fold that held row i out; every cluster lies in a single fold.
 // `folds` is DoubleML's n_folds_per_cluster (= the number of folds K).

@@ -174,21 +174,7 @@ class VarianceForm {
       for (std::size_t i = 0; i < n_; ++i) s += u[i] * v[i];
       return s / static_cast<double>(n_) / static_cast<double>(n_);
     }
-    std::vector<double> su(static_cast<std::size_t>(n_clusters_), 0.0), sv(su);
-    for (std::size_t i = 0; i < n_; ++i) {
-      su[static_cast<std::size_t>(cluster_[i])] += u[i];
-      sv[static_cast<std::size_t>(cluster_[i])] += v[i];
-    }
-    std::vector<double> per_fold(static_cast<std::size_t>(folds_), 0.0);
-    for (std::int32_t c = 0; c < n_clusters_; ++c) {
-      const auto cs = static_cast<std::size_t>(c);
-      per_fold[static_cast<std::size_t>(index_.cluster_fold[cs])] += su[cs] * sv[cs];
-    }
-    double gamma = 0;
-    for (int k = 0; k < folds_; ++k) {
-      gamma += per_fold[static_cast<std::size_t>(k)] / index_.per_fold[static_cast<std::size_t>(k)];
-    }
-    gamma /= folds_;
+    const double gamma = ClusterGamma(u.data(), v.data(), n_, cluster_, n_clusters_, folds_, index_);
     return gamma / (static_cast<double>(n_clusters_) * j_ * j_);
   }
 

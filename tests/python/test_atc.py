@@ -153,9 +153,9 @@ def _data_and_predictions(tmp_path, n=600):
 
 @pytest.mark.parametrize("case,code,expect", [
     ("plr", 2, "--estimand atc: the PLR model estimates one constant effect; use --model irm for the ATC"),
-    ("unknown", 2, "--estimand: unknown estimand 'atu' (expected ate, att, atc)"),
+    ("unknown", 2, "--estimand: unknown estimand 'atu' (expected ate, att, atc, ato)"),
     ("plr_signal", 2, "--cate-signal atc: the group-wise ATC needs --model irm"),
-    ("unknown_signal", 2, "--cate-signal: unknown signal 'atu' (expected ate, att, atc)"),
+    ("unknown_signal", 2, "--cate-signal: unknown signal 'atu' (expected ate, att, atc, ato)"),
     ("no_control", 3, "has no control rows, so its ATC is not identified"),
 ])
 def test_bad_atc_combinations_are_errors_naming_the_option(cli, tmp_path, case, code, expect):
