@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import time
 
 import numpy as np
@@ -36,6 +37,31 @@ _TUNE_NAMES = {
     "min_child_weight": "min-child-weight", "min-child-weight": "min-child-weight",
 }
 _SUMMARY_COLUMNS = ["estimate", "se", "t", "p_value", "ci_lower", "ci_upper"]
+# estimate(trim=...) left out: keep the trimming in force (None means the full sample).
+_KEEP = object()
+
+
+def _trim_text(trim, model: str):
+    """trim=None / "crump" / alpha -> None or the engine's --trim text, checked
+    by the engine's own parser (fastdml::ParseTrim)."""
+    if trim is None:
+        return None
+    if isinstance(trim, str):
+        if trim != "crump":
+            raise ValueError(f"trim must be None, 'crump' or a number alpha in (0, 0.5), got {trim!r}")
+        text = "crump"
+    elif isinstance(trim, (bool, np.bool_)) or not isinstance(trim, numbers.Real):
+        raise ValueError(f"trim must be None, 'crump' or a number alpha in (0, 0.5), got {trim!r}")
+    else:
+        alpha = float(trim)
+        if not 0.0 < alpha < 0.5:
+            raise ValueError(f"trim: alpha must lie in (0, 0.5) (rows with a propensity in [alpha, 1 - alpha] "
+                             f"are kept), got {trim!r}")
+        text = repr(alpha)  # the shortest text that parses back to the same double
+    if model != "irm":
+        raise ValueError("trim: trimming by the propensity applies to model='irm'")
+    _ext.parse_trim(text)
+    return text
 
 
 def _learner(spec, who: str) -> "_ext.LearnerParams":
@@ -124,13 +150,21 @@ class DML:
     once per nuisance on the first fold's training rows, or in every fold with
     ``tune_per_fold=True`` (n_folds x n_rep times the cost). What was chosen is
     in :attr:`tuning`.
+
+    ``trim="crump"`` (Crump, Hotz, Imbens and Mitnik 2009's rule) or
+    ``trim=alpha`` estimates on the rows whose out-of-fold propensity
+    (averaged over the repetitions) lies in [alpha, 1 - alpha], as the CLI's
+    ``--trim``: estimates, bootstrap and sensitivity then describe that
+    trimmed population (:attr:`trimming` says which), and GATE/BLP refuse to
+    run. ``estimate(trim=...)`` changes it from the stored fit; clipping
+    (``clip``) stays a separate option.
     """
 
     def __init__(self, model="irm", n_folds=5, n_rep=1, outcome_learner="auto", propensity_learner="auto",
                  device="auto", seed=0, *, estimands=None, clip=_ext.Options().clip, normalize_ipw=False, level=0.95,
                  outcome_design="pooled", threads=0, tune=False, tune_per_fold=False,
                  early_stopping_model=_ext.Options().early_stopping_model,
-                 validation_fraction=_ext.Options().validation_fraction):
+                 validation_fraction=_ext.Options().validation_fraction, trim=None):
         if model not in ("irm", "plr"):
             raise ValueError(f"model must be 'irm' or 'plr', got {model!r}")
         self.model = model
@@ -154,7 +188,12 @@ class DML:
         self.early_stopping_model = early_stopping_model
         self.validation_fraction = validation_fraction
         self._options()  # validate now, not at fit time
+        _trim_text(trim, model)
+        self.trim = trim
         self._data = self._fit = self._report = self._table = self._blp = None
+        # Trimmed: (full data, full fit), while _data/_fit hold the kept rows'
+        # (everything that estimates reads them); None on the full sample.
+        self._full = self._trimming = None
         self._boot = None
         self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
         self.models_trained = 0
@@ -205,6 +244,8 @@ class DML:
         also be column names. The GIL is released while training; Ctrl-C stops it.
         """
         options = self._options()
+        _trim_text(self.trim, self.model)  # before training: a bad value must not cost a fit
+        self._full = self._trimming = None
         self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
                                    treatment=treatment, features=features, device=self.device,
                                    binary=self.model == "irm", min_rows=int(self.n_folds))
@@ -223,6 +264,8 @@ class DML:
         (n, n_rep); the folds are 0-based. Data arguments as in :meth:`fit`.
         """
         options = self._options()
+        _trim_text(self.trim, self.model)
+        self._full = self._trimming = None
         self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
                                    treatment=treatment, features=features, device=self.device,
                                    binary=self.model == "irm", min_rows=2)
@@ -258,19 +301,104 @@ class DML:
         self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
         # Kept (a reference, no copy) so that gate()/blp() can name its columns.
         self._table = X if outcome is not None else (X if hasattr(X, "columns") or hasattr(X, "column_names") else None)
+        try:
+            self._set_sample(self.trim)
+        except ValueError:
+            # An arm left empty: keep the (costly) fit on the full sample, usable
+            # with another estimate(trim=...), and say why.
+            self.trim = None
+            self._report = _ext.estimate(self._data, self._fit, options)
+            raise
         t0 = time.perf_counter()
         self._report = _ext.estimate(self._data, self._fit, options)
         self._fit.set_scores_seconds(time.perf_counter() - t0)
         return self
+
+    def _set_sample(self, trim):
+        """Puts the estimation sample in force: the full fit, or (trim given)
+        its rows with the averaged propensity in [alpha, 1 - alpha], as the
+        CLI's --trim (src/cli/main.cc: Estimate, Bootstrap and Sensitivity run
+        on the trimmed data and fit). On an error the sample is unchanged."""
+        text = _trim_text(trim, self.model)
+        data, fit = self._full if self._full is not None else (self._data, self._fit)
+        if text is None:
+            self._data, self._fit, self._full, self._trimming = data, fit, None, None
+            return
+        kept_data, kept_fit, info = _ext.trim(data, fit, text)
+        self._full = (data, fit)
+        self._data, self._fit = kept_data, kept_fit
+        self._trimming = json.loads(info)
+
+    def _require_untrimmed(self, what: str):
+        """GATE/BLP on a trimmed fit: refused, as the CLI refuses --trim with --cate-by/--blp."""
+        if self._full is not None:
+            raise ValueError(f"{what} on a trimmed sample (trim={self.trim!r}) is not supported: heterogeneity "
+                             "is estimated on the full sample; call estimate(trim=None) first, or filter the rows "
+                             "in the data")
+
+    @property
+    def trimming(self):
+        """The trimming in force, or None on the full sample.
+
+        The CLI's JSON section ``"trimming"`` (docs/cli.md): ``rule``
+        (``"crump"`` or ``"fixed"``), ``alpha`` (the chosen or given alpha;
+        Crump's rule may choose 0, keeping every row), ``propensity`` (which
+        propensity was compared), ``rows``, ``rows_kept``, ``treated_kept``,
+        ``control_kept`` and ``population`` (a reminder that the estimates are
+        effects among the kept rows).
+
+        Returns
+        -------
+        dict or None
+
+        Raises
+        ------
+        RuntimeError
+            Before :meth:`fit` or :meth:`from_predictions`.
+        """
+        self._require_fit()
+        return None if self._trimming is None else dict(self._trimming)
 
     def _require_fit(self):
         if self._fit is None:
             raise RuntimeError("call fit() first")
 
     # --- re-estimation from the stored fit (no training) ---------------------
-    def estimate(self, estimands=None, clip=None, normalize_ipw=None, level=None) -> "DML":
-        """Re-estimates from the stored predictions with new settings (trains nothing)."""
+    def estimate(self, estimands=None, clip=None, normalize_ipw=None, level=None, trim=_KEEP) -> "DML":
+        """Re-estimates from the stored predictions with new settings (trains nothing).
+
+        Parameters
+        ----------
+        estimands : str or list of str, optional
+            Any of ``"ate"``, ``"att"``, ``"atc"``, ``"ato"`` (IRM; PLR ``"ate"``).
+        clip, normalize_ipw, level : optional
+            As in the constructor; left out, the current setting stays.
+        trim : None, "crump" or float, optional
+            Left out, the trimming in force stays. ``None`` returns to the
+            full sample; ``"crump"`` (Crump et al. 2009's rule) or an alpha in
+            (0, 0.5) estimates on the rows whose out-of-fold propensity,
+            averaged over the repetitions, lies in [alpha, 1 - alpha]. The
+            estimates (and a later :meth:`bootstrap` or :meth:`sensitivity`)
+            are then effects in that population; see :attr:`trimming`.
+
+        Returns
+        -------
+        DML
+            self.
+
+        Raises
+        ------
+        ValueError
+            ``trim`` neither None, ``"crump"`` nor a number in (0, 0.5), a
+            PLR model, or trimming that leaves an arm empty (the sample in
+            force stays as it was); bad other settings.
+        """
         self._require_fit()
+        if trim is not _KEEP:
+            self._set_sample(trim)
+            self.trim = trim
+            self._blp = None
+            self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
         if estimands is not None:
             self.estimands = [estimands] if isinstance(estimands, str) else list(estimands)
         self.clip = self.clip if clip is None else clip
@@ -529,6 +657,9 @@ class DML:
             A name that is not a feature, a repeated name, or all features.
         """
         self._require_fit()
+        if self._full is not None:  # as the CLI refuses --trim with --sensitivity-benchmark
+            raise ValueError(f"sensitivity_benchmark on a trimmed sample (trim={self.trim!r}): the benchmark's refit "
+                             "would need the trimmed rows' folds; call estimate(trim=None) first")
         names = [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
         h0 = _sensitivity._number(null_hypothesis, "null_hypothesis")
         return _sensitivity.benchmark(self, names, h0)
@@ -637,9 +768,11 @@ class DML:
     @property
     def predictions(self) -> dict:
         """Out-of-fold nuisance predictions and folds, each an (n, n_rep) array:
-        ``m`` (propensity), ``g0``/``g1`` (IRM outcome), ``l`` (PLR), ``fold``."""
+        ``m`` (propensity), ``g0``/``g1`` (IRM outcome), ``l`` (PLR), ``fold``.
+        Every row of the fitted data, also when trimmed (as the CLI's
+        ``--save-predictions``)."""
         self._require_fit()
-        f = self._fit
+        f = self._full[1] if self._full is not None else self._fit
         out = {"m": f.m.T, "fold": f.fold.T}
         if self.model == "irm":
             out.update(g0=f.g0.T, g1=f.g1.T)
@@ -684,9 +817,15 @@ class DML:
                 "threads": self._fit.threads, "device": self._fit.options.device}
 
     def to_json(self) -> str:
-        """The report as JSON, the same document as ``fastdml estimate --json``."""
+        """The report as JSON, the same document as ``fastdml estimate --json``
+        (trimmed: with its ``"trimming"`` section, as :attr:`trimming`)."""
         self._require_fit()
-        return _ext.report_json(self._report, self._fit, self._data)
+        text = _ext.report_json(self._report, self._fit, self._data)
+        if self._trimming is None:
+            return text
+        doc = json.loads(text)
+        doc["trimming"] = self.trimming
+        return json.dumps(doc, indent=2)
 
     def to_dict(self) -> dict:
         return json.loads(self.to_json())
@@ -750,9 +889,11 @@ class DML:
         (``"atc"``) gives group ATTs (ATCs) (IRM). ``cov``: HC0 (DoubleML's),
         HC1, HC3, cluster; the default is cluster with ``clusters`` given to
         :meth:`fit`, else HC0. ``B > 0`` adds joint (sup-t) bands and
-        Romano-Wolf p-values.
+        Romano-Wolf p-values. On a trimmed fit (``trim``) it raises ValueError,
+        as the CLI refuses ``--trim`` with ``--cate-by``.
         """
         self._require_fit()
+        self._require_untrimmed("gate()")
         g = self._grouping(by, bins)
         r = _ext.gate(self._data, self._fit, g, signal, self._cate_cov(cov), float(self.level if level is None else level),
                       float(self.clip), bool(self.normalize_ipw), int(B), int(self.seed if seed is None else seed))
@@ -772,9 +913,12 @@ class DML:
         ``spline(col,K)``; an intercept is added), or an (n, k) array of basis
         values (``names`` optional; include a constant column yourself).
         ``cov`` as in :meth:`gate` (default: cluster with clusters, else HC0).
-        ``B > 0`` prepares joint bands for :meth:`blp_predict`.
+        ``B > 0`` prepares joint bands for :meth:`blp_predict`. On a trimmed
+        fit (``trim``) it raises ValueError, as the CLI refuses ``--trim`` with
+        ``--blp``.
         """
         self._require_fit()
+        self._require_untrimmed("blp()")
         n = self._data.n
         if isinstance(basis, str):
             b = _ext.make_basis(basis, lambda c: np.ascontiguousarray(self._column(c), dtype=np.float64), n)
@@ -820,6 +964,8 @@ class DML:
 
     def __repr__(self):
         state = "fitted" if self._fit is not None else "not fitted"
+        if self._full is not None:
+            state += f", trimmed to {self._trimming['rows_kept']} of {self._trimming['rows']} rows"
         return (f"DML(model={self.model!r}, n_folds={self.n_folds}, n_rep={self.n_rep}, "
                 f"device={self.device!r}, seed={self.seed}) [{state}]")
 

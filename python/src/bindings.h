@@ -49,6 +49,7 @@ void BindInference(nb::module_& m);  // bind_inference.cc: report, bootstrap, p-
 void BindCate(nb::module_& m);       // bind_cate.cc: GATE, BLP, bases
 void BindSim(nb::module_& m);        // bind_sim.cc: simulated designs
 void BindSensitivity(nb::module_& m);  // bind_sensitivity.cc: omitted-variable-bias bounds
+void BindTrim(nb::module_& m);         // bind_trim.cc: trimming to comparable propensities
 
 // The fields every inferred quantity shares (EstimateResult, GroupEffect):
 // the aggregated estimate and its inference, the per-repetition values and

@@ -161,6 +161,7 @@ NB_MODULE(_ext, m) {
   BindFit(m);
   BindInference(m);
   BindSensitivity(m);
+  BindTrim(m);
 
   BindCate(m);
   BindSim(m);
