@@ -18,6 +18,7 @@
 #include "inference/aggregate.h"
 #include "inference/cluster.h"
 #include "inference/fit_cache.h"
+#include "inference/format.h"
 #include "inference/naive.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
@@ -25,11 +26,7 @@
 namespace fastdml {
 namespace {
 
-std::string FormatClip(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
+using inference::FormatNumber;
 
 // DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
 // psi = theta psi_a + psi_b written to `psi`.
@@ -88,7 +85,7 @@ void Balance(const Dataset& data, const Predictions& pred, const std::vector<dou
   if (above.size() > 10) list += ", ... (" + std::to_string(above.size()) + " in all)";
   report->warnings.push_back(
       std::string(kWarnImbalance) + ": " + std::to_string(above.size()) + " of " + std::to_string(data.p) +
-      " features keep a standardized mean difference above " + FormatClip(kMaxAbsSmd) +
+      " features keep a standardized mean difference above " + FormatNumber(kMaxAbsSmd) +
       " after inverse-propensity weighting: " + list +
       ". The propensity model does not balance them, so the estimate leans on the outcome model for them; give "
       "the propensity model the capacity to fit them (--tune, or more --propensity-rounds or a larger "
@@ -208,9 +205,9 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         std::snprintf(share, sizeof share, "%.1f%%", 100 * report.overlap.share_clipped);
         report.warnings.push_back(std::string(kWarnOverlap) + ": " + share + " of propensities (" +
                                   std::to_string(low) + " low, " + std::to_string(high) +
-                                  " high) were clipped to [" + FormatClip(options.clip) + ", " +
-                                  FormatClip(1 - options.clip) + "], more than " +
-                                  FormatClip(100 * kMaxClippedShare) +
+                                  " high) were clipped to [" + FormatNumber(options.clip) + ", " +
+                                  FormatNumber(1 - options.clip) + "], more than " +
+                                  FormatNumber(100 * kMaxClippedShare) +
                                   "%; estimates lean on few comparable rows");
       }
       // The worst repetition: the most rows clipped, the smallest ESS.
@@ -234,10 +231,10 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
                       ": %zu of %zu rows (%.1f%%) have their propensity clipped to [%s, %s], and the inverse-"
                       "propensity weights' effective sample size is %.0f of %zu (%.1f%%)%s; warned above %s%% "
                       "clipped or below %s%% effective",
-                      ov.clipped_worst_rep, n, 100 * ov.share_clipped_worst_rep, FormatClip(options.clip).c_str(),
-                      FormatClip(1 - options.clip).c_str(), ov.ipw_ess, n, 100 * ov.ipw_ess_share,
+                      ov.clipped_worst_rep, n, 100 * ov.share_clipped_worst_rep, FormatNumber(options.clip).c_str(),
+                      FormatNumber(1 - options.clip).c_str(), ov.ipw_ess, n, 100 * ov.ipw_ess_share,
                       pred.reps > 1 ? ", each in its worst repetition" : "",
-                      FormatClip(100 * kExtremeClippedShare).c_str(), FormatClip(100 * kMinIpwEssShare).c_str());
+                      FormatNumber(100 * kExtremeClippedShare).c_str(), FormatNumber(100 * kMinIpwEssShare).c_str());
         report.warnings.push_back(
             std::string(kWarnExtremePropensity) + text +
             ". A few rows with extreme propensities carry the estimate, which widens the interval and makes it "

@@ -17,18 +17,13 @@
 #include "fastdml/warnings.h"
 #include "inference/aggregate.h"
 #include "inference/cluster.h"
+#include "inference/format.h"
 #include "inference/normal.h"
 #include "ops/scores.h"
 
 namespace fastdml {
 
 namespace {
-
-std::string Number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
 
 std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
@@ -227,14 +222,14 @@ double RobustnessValue(const Bound& bound, double h0, double sign) {
 void ValidateSensitivityScenario(const SensitivityScenario& s, const std::string& option) {
   auto in_unit = [&](double v, const char* name) {
     if (!(v >= 0.0 && v < 1.0)) {
-      throw UsageError(option + ": " + name + " = " + Number(v) +
+      throw UsageError(option + ": " + name + " = " + inference::FormatNumber(v) +
                        " must lie in [0, 1) (a share of variation explained by the confounder)");
     }
   };
   in_unit(s.cf_y, "cf_y");
   in_unit(s.cf_d, "cf_d");
   if (!(s.rho >= -1.0 && s.rho <= 1.0)) {
-    throw UsageError(option + ": rho = " + Number(s.rho) + " must lie in [-1, 1] (a correlation)");
+    throw UsageError(option + ": rho = " + inference::FormatNumber(s.rho) + " must lie in [-1, 1] (a correlation)");
   }
 }
 
@@ -292,6 +287,11 @@ SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options
   }
 
   SensitivityReport out;
+  // The variance estimator of each repetition (its cluster-fold index), once for all estimands.
+  std::vector<VarianceForm> forms;
+  for (int r = 0; r < reps; ++r) {
+    forms.emplace_back(data, pred.fold.data() + static_cast<std::size_t>(r) * n, fit.options.folds);
+  }
   std::vector<std::vector<RepBounds>> per_estimand(static_cast<std::size_t>(k));
   for (int j = 0; j < k; ++j) {
     const std::string& estimand = report.estimates[static_cast<std::size_t>(j)].estimand;
@@ -341,7 +341,7 @@ SensitivityReport Sensitivity(const Dataset& data, const Fit& fit, const Options
         if_theta[i] = -psi[i] / jac;
         if_s[i] = (e.sigma2 * e.psi_nu2[i] + e.nu2 * e.psi_sigma2[i]) / (2.0 * rb.max_bias);
       }
-      const VarianceForm form(data, pred.fold.data() + static_cast<std::size_t>(r) * n, fit.options.folds);
+      const VarianceForm& form = forms[static_cast<std::size_t>(r)];
       rb.a = form.Cross(if_theta, if_theta);
       rb.b = form.Cross(if_theta, if_s);
       rb.q = form.Cross(if_s, if_s);
