@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fastdml {
@@ -25,7 +26,32 @@ struct Dataset {
   std::string outcome_name = "y";
   std::string treatment_name = "d";
 
+  // A grid (several outcomes or treatments, estimated in one run: FitGrid in
+  // estimator.h): every outcome and every treatment column, in the order
+  // named, each n values. y, d, outcome_name and treatment_name then hold
+  // copies of one cell's pair (SelectCell), so that everything written for one
+  // (outcome, treatment) pair reads the current cell. Empty for one-pair data.
+  std::vector<std::vector<double>> outcomes, treatments;
+  std::vector<std::string> outcome_names, treatment_names;
+
   float X(std::size_t i, std::size_t j) const { return x[i * p + j]; }
+
+  bool IsGrid() const { return !outcomes.empty() || !treatments.empty(); }
+  std::size_t OutcomeCount() const { return outcomes.empty() ? 1 : outcomes.size(); }
+  std::size_t TreatmentCount() const { return treatments.empty() ? 1 : treatments.size(); }
+  const std::vector<double>& Outcome(std::size_t j) const { return outcomes.empty() ? y : outcomes[j]; }
+  const std::vector<double>& Treatment(std::size_t k) const { return treatments.empty() ? d : treatments[k]; }
+  const std::string& OutcomeName(std::size_t j) const {
+    return outcome_names.empty() ? outcome_name : outcome_names[j];
+  }
+  const std::string& TreatmentName(std::size_t k) const {
+    return treatment_names.empty() ? treatment_name : treatment_names[k];
+  }
+  // Makes cell (outcome j, treatment k) current: copies its columns into y and
+  // d (2n doubles; X is not touched). No-op for one-pair data (j = k = 0).
+  void SelectCell(std::size_t j, std::size_t k);
+  // Turns one-pair data into a grid of that one pair (outcomes = {y}, ...).
+  void MakeGrid();
 };
 
 // Throws DataError if the dataset cannot be estimated from: sizes disagree,
@@ -33,6 +59,11 @@ struct Dataset {
 // non-positive weights. `min_rows` is typically the number of folds. With
 // binary_treatment = false (PLR) d may be any finite value but must vary.
 void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_treatment = true);
+
+// A grid's outcome and treatment columns (Dataset::outcomes, treatments):
+// sizes, names, and each column by ValidateDataset's rules with its own name
+// in the message. No-op for one-pair data.
+void ValidateGridColumns(const Dataset& data, bool binary_treatment = true);
 
 // True when every d is exactly 0 or 1.
 bool IsBinaryTreatment(const std::vector<double>& d);

@@ -198,6 +198,26 @@ struct Report {
 Fit FitNuisances(const Dataset& data, const Options& options,
                  const std::atomic<bool>* cancel = nullptr);
 
+// Every (outcome, treatment) cell of a grid (Dataset::outcomes x treatments),
+// cross-fitted in one run: the data are read and sketched once, one fold plan
+// serves every cell (stratified on the treatments' joint pattern, or whole
+// clusters), and the propensity of each treatment is trained once per
+// (rep, fold) and shared by every outcome (docs/design.md section 9).
+struct GridFit {
+  std::vector<std::string> outcomes, treatments;  // names, in the order given
+  std::vector<Fit> cells;                         // cell (j, k) at j * treatments.size() + k
+  Timings timings;                                // the whole run
+  std::size_t CellIndex(std::size_t j, std::size_t k) const { return j * treatments.size() + k; }
+};
+
+// Fits every cell of `data` (a one-pair Dataset is a grid of one cell: it
+// becomes one, Dataset::MakeGrid). Each cell's fit equals FitNuisances on that
+// cell's columns with the same fold plan (the same models, seeds and
+// predictions). Selects cells in turn to compute their diagnostics and leaves
+// cell (0, 0) selected. Throws as FitNuisances; a treatment whose folds lack
+// an arm is named.
+GridFit FitGrid(Dataset* data, const Options& options, const std::atomic<bool>* cancel = nullptr);
+
 // XGBoost models trained by this process so far (all fits); lets callers prove
 // that re-estimation from a stored fit trains nothing.
 std::uint64_t NuisanceModelsTrained();
@@ -216,5 +236,20 @@ void Bootstrap(Report* report, const BootstrapOptions& options, bool joint);
 // Multiplicity-adjusted p-values over the report's estimands for each method
 // in `methods` ("romano-wolf" needs Bootstrap first; "bonferroni", "holm").
 void AdjustPValues(Report* report, const std::vector<std::string>& methods);
+
+// One report over several reports' estimands (a grid's cells, in order): the
+// estimates and, per repetition, the score blocks side by side. The reports
+// must share rows, clusters, repetitions and level.
+Report MergeReports(const std::vector<const Report*>& cells);
+
+// Joint inference over a grid's cells (docs/design.md section 9): the
+// bootstrap (when `bootstrap` is given) and the p-value adjustments run over
+// every cell x estimand at once, on the merged scores, so each replicate
+// draws one multiplier per row (or cluster) for every cell and the cells'
+// correlation is kept. Each cell's estimates gain the joint band (`joint`)
+// and adjusted p-values; returns the grid's bootstrap summary. With one cell
+// this is Bootstrap + AdjustPValues on that report.
+BootstrapSummary JointInference(const std::vector<Report*>& cells, const BootstrapOptions* bootstrap, bool joint,
+                                const std::vector<std::string>& p_adjust);
 
 }  // namespace fastdml

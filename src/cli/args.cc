@@ -77,8 +77,8 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
   EstimateArgs& a = *estimate;
   CLI::App* est = app->add_subcommand("estimate", "estimate ATE/ATT from a CSV file");
   est->add_option("--data", a.data, "input CSV file (header row required)")->required();
-  est->add_option("--outcome", a.outcome, "outcome column Y")->required();
-  est->add_option("--treatment", a.treatment, "treatment column D: 0/1 (a continuous D needs --model plr)")->required();
+  est->add_option("--outcome", a.outcome, "outcome column Y; several (y1,y2,...) estimate every outcome x treatment cell")->required();
+  est->add_option("--treatment", a.treatment, "treatment column D: 0/1 (a continuous D needs --model plr); several: t1,t2,...")->required();
   est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");
   est->add_option("--model", a.model, "irm (interactive regression) or plr (partially linear)")
       ->check(CLI::IsMember({"irm", "plr"}));

@@ -59,6 +59,105 @@ fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cl
   return fastdml::io::ReadCsv(path, ',', plan);
 }
 
+fastdml::BootstrapOptions BootstrapOptionsOf(const EstimateArgs& a, const fastdml::Fit& fit) {
+  fastdml::BootstrapOptions bo;
+  bo.replicates = a.bootstrap;
+  bo.method = fastdml::ParseBootstrapMethod(a.bootstrap_method);
+  bo.sampler = a.bootstrap_sampler == "exact"  ? fastdml::BootstrapSampler::kExact
+               : a.bootstrap_sampler == "loop" ? fastdml::BootstrapSampler::kLoop
+                                               : fastdml::BootstrapSampler::kAuto;
+  bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;  // --load-fit: the fit's seed
+  bo.threads = a.opt.threads;
+  bo.device = fit.options.device;  // resolved by the fit: cpu, cuda or cuda:N
+  return bo;
+}
+
+// Several outcomes x treatments (docs/cli.md, "Grids"): one read, one fold
+// plan, shared propensities (FitGrid); every cell estimated as a one-pair run
+// would be, joint inference over every cell x estimand, one document.
+int RunGrid(EstimateArgs& a, HeterogeneityArgs& h, fastdml::Dataset& data, const fastdml::io::CsvTable& cate_table,
+            std::chrono::steady_clock::time_point t0, double reading) {
+  const fastdml::Options& opt = a.opt;
+  const std::pair<bool, const char*> unsupported[] = {
+      {!a.load_fit.empty(), "--load-fit"},
+      {!a.load_predictions.empty(), "--load-predictions"},
+      {!a.save_fit.empty(), "--save-fit"},
+      {a.trim_options.rule != fastdml::TrimRule::kNone, "--trim"},
+      {!a.sensitivity_benchmark.empty(), "--sensitivity-benchmark"}};
+  for (const auto& [given, flag] : unsupported) {
+    if (given) {
+      throw fastdml::UsageError(std::string(flag) +
+                                " takes one (outcome, treatment) pair: run it on one cell of the grid "
+                                "(--outcome and --treatment with one column each)");
+    }
+  }
+  fastdml::GridFit grid = fastdml::FitGrid(&data, opt);
+  const std::size_t n_treatments = grid.treatments.size();
+  const std::size_t cells = grid.cells.size();
+  const auto t_scores = std::chrono::steady_clock::now();
+  std::vector<fastdml::Report> reports(cells);
+  for (std::size_t c = 0; c < cells; ++c) {
+    data.SelectCell(c / n_treatments, c % n_treatments);
+    reports[c] = fastdml::Estimate(data, grid.cells[c], grid.cells[c].options);
+  }
+  const double scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
+  // Joint inference over the whole grid: the cells' scores are on the same
+  // rows, so one multiplier per row serves every cell.
+  std::vector<fastdml::Report*> cell_reports;
+  for (auto& r : reports) cell_reports.push_back(&r);
+  const fastdml::BootstrapOptions bo = BootstrapOptionsOf(a, grid.cells[0]);
+  const fastdml::BootstrapSummary joint =
+      fastdml::JointInference(cell_reports, a.bootstrap > 0 ? &bo : nullptr, a.joint, SplitList(a.p_adjust));
+
+  const std::uint64_t boot_seed = a.bootstrap_seed ? *a.bootstrap_seed : opt.seed;
+  std::vector<nlohmann::json> docs;
+  nlohmann::json sections = nlohmann::json::object();
+  for (std::size_t c = 0; c < cells; ++c) {
+    data.SelectCell(c / n_treatments, c % n_treatments);
+    fastdml::Fit& fit = grid.cells[c];
+    fastdml::Report& report = reports[c];
+    report.bootstrap = joint;
+    fit.timings = grid.timings;
+    fit.timings.reading = reading;
+    fit.timings.scores = scores;
+    std::cout << "== outcome " << data.outcome_name << ", treatment " << data.treatment_name << " ==\n";
+    nlohmann::json cell_sections = nlohmann::json::object();
+    if (!a.sensitivity_scenarios.empty()) {
+      const fastdml::SensitivityReport sensitivity =
+          fastdml::Sensitivity(data, fit, fit.options, report, a.sensitivity_scenarios, a.sensitivity_h0);
+      report.warnings.insert(report.warnings.end(), sensitivity.warnings.begin(), sensitivity.warnings.end());
+      fastdml::io::PrintSensitivity(std::cout, sensitivity);
+      cell_sections.update(fastdml::io::SensitivityJson(sensitivity));
+    }
+    fastdml::io::PrintTable(std::cout, report, fit, data);
+    if (h.cate.Any()) {
+      cell_sections.update(fastdml::cli::RunCate(h.cate, cate_table, a.data, data, fit, a.bootstrap, boot_seed, std::cout));
+    }
+    if (h.cate_model.Any()) {
+      cell_sections.update(
+          fastdml::cli::RunCateModel(h.cate_model, data, fit, h.cate.cov, a.bootstrap, boot_seed, std::cout));
+    }
+    std::cout << "\n";
+    fastdml::io::AddCellSections(&sections, std::move(cell_sections), data.outcome_name, data.treatment_name);
+    docs.push_back(fastdml::io::ReportJson(report, fit, data, !a.no_timings));
+  }
+  data.SelectCell(0, 0);
+  nlohmann::json json = fastdml::io::GridReportJson(std::move(docs));
+  if (!a.no_timings) {
+    json["timings"]["total"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  fastdml::io::AddJsonSections(&json, sections, !a.no_timings);
+  if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
+  if (!a.save_predictions.empty()) {
+    std::vector<fastdml::io::CellPredictions> preds;
+    for (std::size_t c = 0; c < cells; ++c) {
+      preds.push_back({grid.outcomes[c / n_treatments], grid.treatments[c % n_treatments], &grid.cells[c].predictions});
+    }
+    fastdml::io::WritePredictionsCsv(a.save_predictions, preds);
+  }
+  return fastdml::kExitOk;
+}
+
 int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<fastdml::io::FitFile> saved_fit;  // --load-fit: read first, it settles --model
@@ -67,15 +166,14 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   const fastdml::Options& opt = a.opt;
 
   fastdml::io::ColumnSpec spec;
-  spec.outcome = a.outcome;
-  spec.treatment = a.treatment;
+  fastdml::io::GridColumns(&spec, SplitList(a.outcome), SplitList(a.treatment));
   spec.features = SplitList(a.features);
   spec.weights = a.weights;
   spec.fold = a.fold_col;
   spec.cluster = a.cluster;
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
   std::vector<std::string> skipped;
-  const fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
+  fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
   h.cate.cov = fastdml::cli::CateCov(h.cate.cov, !data.cluster.empty());
   const double reading =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -91,6 +189,7 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
+  if (data.IsGrid()) return RunGrid(a, h, data, cate_table, t0, reading);
   if (a.trim_options.rule != fastdml::TrimRule::kNone && (h.cate.Any() || h.cate_model.Any())) {
     throw fastdml::UsageError("--trim with --cate-by, --blp or the CATE model: heterogeneity on a trimmed sample is "
                               "not supported; estimate GATEs on the full sample, or filter the rows in the data");
@@ -115,18 +214,7 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   const auto t_scores = std::chrono::steady_clock::now();
   fastdml::Report report = fastdml::Estimate(sample, sample_fit, fit.options);
   fit.timings.scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
-  if (a.bootstrap > 0) {
-    fastdml::BootstrapOptions bo;
-    bo.replicates = a.bootstrap;
-    bo.method = fastdml::ParseBootstrapMethod(a.bootstrap_method);
-    bo.sampler = a.bootstrap_sampler == "exact"  ? fastdml::BootstrapSampler::kExact
-                 : a.bootstrap_sampler == "loop" ? fastdml::BootstrapSampler::kLoop
-                                                 : fastdml::BootstrapSampler::kAuto;
-    bo.seed = a.bootstrap_seed ? *a.bootstrap_seed : fit.options.seed;  // --load-fit: the fit's seed
-    bo.threads = opt.threads;
-    bo.device = fit.options.device;  // resolved by the fit: cpu, cuda or cuda:N
-    fastdml::Bootstrap(&report, bo, a.joint);
-  }
+  if (a.bootstrap > 0) fastdml::Bootstrap(&report, BootstrapOptionsOf(a, fit), a.joint);
   if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));
   std::optional<fastdml::SensitivityReport> sensitivity;
   std::vector<fastdml::SensitivityBenchmark> benchmarks;
@@ -162,9 +250,11 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
     sections.update(
         fastdml::cli::RunCateModel(h.cate_model, data, fit, h.cate.cov, a.bootstrap, boot_seed, std::cout));
   }
+  for (auto& section : sections) fastdml::io::TagCell(&section, data.outcome_name, data.treatment_name);
   fastdml::io::AddJsonSections(&json, sections, !a.no_timings);
   if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
-  if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(a.save_predictions, fit.predictions);
+  if (!a.save_predictions.empty()) fastdml::io::WritePredictionsCsv(
+      a.save_predictions, {{data.outcome_name, data.treatment_name, &fit.predictions}});
   if (!a.save_fit.empty()) fastdml::io::WriteFitFile(a.save_fit, fit, data, {a.data, a.weights, a.fold_col});
   return fastdml::kExitOk;
 }

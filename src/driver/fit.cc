@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -51,6 +53,7 @@ std::optional<double> ArmTreatment(Target t) {
 struct Task {
   int rep, fold;
   Target target;
+  std::size_t slot;  // FitCells' nuisance (its outcome and treatment columns)
 };
 
 const char* NuisanceName(Target t) {
@@ -151,100 +154,162 @@ class Progress {
 
 std::uint64_t NuisanceModelsTrained() { return nuisance::TrainCount(); }
 
-Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<bool>* cancel) {
-  const auto t_start = Clock::now();
-  options.Validate();
-  // IRM needs a binary D; PLR also takes a continuous one (m is then E[D|X]).
-  ValidateDataset(data, static_cast<std::size_t>(options.folds), options.model == Model::kIrm);
-  const bool binary_d = IsBinaryTreatment(data.d);
-  const std::size_t treated = static_cast<std::size_t>(std::count(data.d.begin(), data.d.end(), 1.0));
-  Fit fit;
-  fit.options = options;
-  fit.xgboost_version = xgb::CheckLibraryVersion();
-  fit.options.device = ResolveDevice(options.device);
-  fit.threads = ops::ResolveThreads(options.threads);
+namespace {
 
-  // --- fold plan --------------------------------------------------------------
+// One nuisance of a run: its target, and the outcome and treatment columns it
+// learns from (index into FitCells' lists; outcome -1 for the propensity,
+// which every outcome of its treatment shares).
+struct Slot {
+  Target target;
+  int outcome, treatment;
+};
+
+// The cross-fitting of every (outcome, treatment) cell of `ys` x `ds` on one
+// fold plan: the propensity of treatment k is trained once per (rep, fold) and
+// shared by every outcome; outcome models are per cell. Returns the cells'
+// fits in outcome-major order (cell (j, k) at j * ds.size() + k) without
+// quality and cache (they read the cell's columns: the callers add them).
+// Every model's seed is a function of (seed, rep, fold, nuisance) only, so a
+// cell's models are those of a one-pair run on the same fold plan.
+std::vector<Fit> FitCells(const Dataset& data, const std::vector<const std::vector<double>*>& ys,
+                          const std::vector<const std::vector<double>*>& ds,
+                          const std::vector<std::string>& treatment_names, const Options& options,
+                          const std::atomic<bool>* cancel) {
+  const auto t_start = Clock::now();
+  const std::size_t n = data.n;
+  const std::size_t n_outcomes = ys.size(), n_treatments = ds.size();
+  std::vector<char> binary_d(n_treatments);
+  std::vector<std::size_t> treated(n_treatments);
+  for (std::size_t k = 0; k < n_treatments; ++k) {
+    binary_d[k] = IsBinaryTreatment(*ds[k]);
+    treated[k] = static_cast<std::size_t>(std::count(ds[k]->begin(), ds[k]->end(), 1.0));
+  }
+  Fit proto;
+  proto.options = options;
+  proto.xgboost_version = xgb::CheckLibraryVersion();
+  proto.options.device = ResolveDevice(options.device);
+  proto.threads = ops::ResolveThreads(options.threads);
+  const int threads = proto.threads;
+
+  // --- fold plan: one for every cell --------------------------------------------
   FoldPlan plan;
+  auto validate_others = [&] {
+    for (std::size_t k = 1; k < n_treatments; ++k) {
+      try {
+        ValidateFoldPlan(plan, *ds[k]);
+      } catch (const DataError& e) {
+        throw DataError("treatment '" + treatment_names[k] + "': " + e.what());
+      }
+    }
+  };
   if (!data.fold.empty()) {
     if (options.reps != 1) throw UsageError("--reps: a fold column fixes the folds, so --reps must be 1");
-    plan = FoldPlanFromColumn(data.fold, data.d);
-    fit.options.folds = plan.folds;
+    plan = FoldPlanFromColumn(data.fold, *ds[0]);
+    validate_others();
+    proto.options.folds = plan.folds;
+  } else if (!data.cluster.empty()) {
+    plan = MakeClusterFoldPlan(data.cluster, data.n_clusters, *ds[0], options.folds, options.reps, options.seed);
+    validate_others();
   } else {
-    plan = data.cluster.empty()
-               ? MakeFoldPlan(data.d, options.folds, options.reps, options.seed)
-               : MakeClusterFoldPlan(data.cluster, data.n_clusters, data.d, options.folds, options.reps,
-                                     options.seed);
+    plan = MakeJointFoldPlan(ds, options.folds, options.reps, options.seed);
   }
-  const std::size_t n = data.n;
   const bool irm = options.model == Model::kIrm;
   const bool pooled = irm && options.outcome_design == OutcomeDesign::kPooled;
 
-  const bool on_device = fit.options.device.is_cuda();
+  const bool on_device = proto.options.device.is_cuda();
   if (on_device && options.matrix_strategy == MatrixStrategy::kZeroWeight) {
     throw UsageError("--matrix-strategy zero-weight is CPU-only: use --matrix-strategy shared-cuts "
-                     "(the default) or per-fold with --device " + ToString(fit.options.device) + ", or --device cpu");
+                     "(the default) or per-fold with --device " + ToString(proto.options.device) + ", or --device cpu");
   }
 
-  // --- host feature matrices, prepared once per fit (CPU path) --------------------
+  // --- host feature matrices, prepared once per run (CPU path) --------------------
+  // X is sketched once for every model; the pooled outcome model's [X | D]
+  // once per treatment (its D column differs).
   nuisance::FeatureMatrix features(data.x.data(), n, data.p);
-  std::vector<float> x_with_d;  // pooled outcome model: X plus a D column
-  std::optional<nuisance::FeatureMatrix> features_d;
+  std::vector<std::vector<float>> x_with_d(n_treatments);  // pooled outcome model: X plus a D column
+  std::vector<std::optional<nuisance::FeatureMatrix>> features_d(n_treatments);
   if (pooled && !on_device) {
-    x_with_d = nuisance::WithDColumn(data.x, n, data.p, data.d);
-    features_d.emplace(x_with_d.data(), n, data.p + 1);
+    for (std::size_t k = 0; k < n_treatments; ++k) {
+      x_with_d[k] = nuisance::WithDColumn(data.x, n, data.p, *ds[k]);
+      features_d[k].emplace(x_with_d[k].data(), n, data.p + 1);
+    }
   }
   if (options.matrix_strategy != MatrixStrategy::kPerFold && !on_device) {
     // Label-free sketch over all rows. XGBoost's CPU sketch gives identical
     // cuts at any nthread (checked for 1, 2, 3, 7, 16 threads; and
     // Fit.PredictionsAreIdenticalAtOneAndTwoThreads), so it may use all workers.
-    features.PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, fit.threads);
-    if (features_d) features_d->PrepareReferences({options.outcome.max_bin}, fit.threads);
+    features.PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, threads);
+    for (auto& fd : features_d) {
+      if (fd) fd->PrepareReferences({options.outcome.max_bin}, threads);
+    }
   }
-  std::vector<float> y_f(n), d_f(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    y_f[i] = static_cast<float>(data.y[i]);
-    d_f[i] = static_cast<float>(data.d[i]);
-  }
-  fit.timings.setup = Since(t_start);
+  auto to_float = [n](const std::vector<double>& v) {
+    std::vector<float> f(n);
+    for (std::size_t i = 0; i < n; ++i) f[i] = static_cast<float>(v[i]);
+    return f;
+  };
+  std::vector<std::vector<float>> y_f, d_f;
+  for (const auto* y : ys) y_f.push_back(to_float(*y));
+  for (const auto* d : ds) d_f.push_back(to_float(*d));
+  const double setup_seconds = Since(t_start);
 
-  // --- tasks --------------------------------------------------------------------
-  std::vector<Task> tasks;
-  for (int r = 0; r < plan.reps; ++r) {
-    for (int k = 0; k < plan.folds; ++k) {
-      tasks.push_back({r, k, Target::kPropensity});
+  // --- nuisances and tasks ----------------------------------------------------------
+  std::vector<Slot> slots;
+  for (std::size_t k = 0; k < n_treatments; ++k) slots.push_back({Target::kPropensity, -1, static_cast<int>(k)});
+  for (std::size_t j = 0; j < n_outcomes; ++j) {
+    for (std::size_t k = 0; k < n_treatments; ++k) {
+      const int jj = static_cast<int>(j), kk = static_cast<int>(k);
       if (!irm) {
-        tasks.push_back({r, k, Target::kOutcomeAll});
+        slots.push_back({Target::kOutcomeAll, jj, kk});
       } else if (pooled) {
-        tasks.push_back({r, k, Target::kOutcomePooled});
+        slots.push_back({Target::kOutcomePooled, jj, kk});
       } else {
-        tasks.push_back({r, k, Target::kOutcome0});
-        tasks.push_back({r, k, Target::kOutcome1});
+        slots.push_back({Target::kOutcome0, jj, kk});
+        slots.push_back({Target::kOutcome1, jj, kk});
       }
     }
   }
+  std::vector<Task> tasks;
+  for (int r = 0; r < plan.reps; ++r) {
+    for (int k = 0; k < plan.folds; ++k) {
+      for (std::size_t s = 0; s < slots.size(); ++s) tasks.push_back({r, k, slots[s].target, s});
+    }
+  }
+  auto params_of = [&](Target t) -> const LearnerParams& {
+    return t == Target::kPropensity ? options.propensity : options.outcome;
+  };
   // Longest tasks first (rows x rounds), so that the pool's tail is short
   // (LPT scheduling); stable, so the order does not depend on anything random.
+  // On a device the tasks run in slot order instead (one upload per cell).
   auto cost = [&](const Task& t) {
-    const double rows = t.target == Target::kOutcome0   ? static_cast<double>(n - treated)
-                        : t.target == Target::kOutcome1 ? static_cast<double>(treated)
+    const std::size_t tr = treated[static_cast<std::size_t>(slots[t.slot].treatment)];
+    const double rows = t.target == Target::kOutcome0   ? static_cast<double>(n - tr)
+                        : t.target == Target::kOutcome1 ? static_cast<double>(tr)
                                                         : static_cast<double>(n);
-    return rows * (t.target == Target::kPropensity ? options.propensity.rounds : options.outcome.rounds);
+    return rows * params_of(t.target).rounds;
   };
-  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& a, const Task& b) { return cost(a) > cost(b); });
-
-  Predictions& pred = fit.predictions;
-  pred.n = n;
-  pred.reps = plan.reps;
-  pred.fold = plan.fold;
-  const std::size_t total = n * static_cast<std::size_t>(plan.reps);
-  pred.m.assign(total, NAN);
-  if (irm) {
-    pred.g0.assign(total, NAN);
-    pred.g1.assign(total, NAN);
-  } else {
-    pred.l.assign(total, NAN);
+  if (!on_device) {
+    std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& a, const Task& b) { return cost(a) > cost(b); });
   }
+
+  const std::size_t total = n * static_cast<std::size_t>(plan.reps);
+  // Out-of-fold predictions: the propensity per treatment, the outcome
+  // models per cell.
+  std::vector<std::vector<double>> m_of(n_treatments, std::vector<double>(total, NAN));
+  std::vector<Predictions> cell_pred(n_outcomes * n_treatments);
+  for (Predictions& pred : cell_pred) {
+    pred.n = n;
+    pred.reps = plan.reps;
+    if (irm) {
+      pred.g0.assign(total, NAN);
+      pred.g1.assign(total, NAN);
+    } else {
+      pred.l.assign(total, NAN);
+    }
+  }
+  auto cell_of = [&](const Slot& s) {
+    return static_cast<std::size_t>(s.outcome) * n_treatments + static_cast<std::size_t>(s.treatment);
+  };
 
   // --- how each model is sized (docs/tuning.md) -------------------------------------
   // Fixed rounds: trained on all its training rows. --rounds auto (the
@@ -254,9 +319,6 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   // training rows with that many rounds (refit). --tune searches a grid of
   // hyperparameters on the same kind of split, once per nuisance on the first
   // fold of the first repetition, or in every fold (--tune-per-fold).
-  auto params_of = [&](Target t) -> const LearnerParams& {
-    return t == Target::kPropensity ? options.propensity : options.outcome;
-  };
   auto is_auto = [&](Target t) { return params_of(t).rounds == kAutoRounds; };
   const bool tune = options.tune.enabled;
   const bool tune_per_fold = tune && options.tune.per_fold;
@@ -265,50 +327,48 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   // Rounds a model may boost: the bar counts these and skips what is not run.
   auto limit = [&](Target t) { return is_auto(t) ? params_of(t).max_rounds : params_of(t).rounds; };
 
-  // One NuisanceTuning per nuisance, in the order of the first fold's tasks (m first).
-  std::vector<Target> targets;
-  for (const Task& t : tasks) {
-    if (std::find(targets.begin(), targets.end(), t.target) == targets.end()) targets.push_back(t.target);
-  }
-  std::sort(targets.begin(), targets.end());
-  auto slot_of = [&](Target t) {
-    return static_cast<std::size_t>(std::find(targets.begin(), targets.end(), t) - targets.begin());
-  };
   const std::size_t models_per_nuisance = static_cast<std::size_t>(plan.reps) * static_cast<std::size_t>(plan.folds);
-  fit.tuning.resize(targets.size());
-  for (Target t : targets) {
-    NuisanceTuning& rec = fit.tuning[slot_of(t)];
+  std::vector<NuisanceTuning> tuning(slots.size());
+  std::vector<std::vector<LearnerParams>> grids(slots.size());
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const Target t = slots[s].target;
+    NuisanceTuning& rec = tuning[s];
     rec.name = NuisanceName(t);
-    rec.metric = t == Target::kPropensity && binary_d ? "logloss" : "rmse";
+    rec.metric = t == Target::kPropensity && binary_d[static_cast<std::size_t>(slots[s].treatment)] ? "logloss"
+                                                                                                   : "rmse";
     rec.early_stopping = is_auto(t);
     rec.models.assign(models_per_nuisance, NuisanceTuning::Candidate{});
     rec.rounds_run.assign(models_per_nuisance, 0);
-  }
-  std::vector<std::vector<LearnerParams>> grids(targets.size());
-  for (Target t : targets) {
-    grids[slot_of(t)] = tune ? TuningGrid(params_of(t), options.tune.params) : std::vector<LearnerParams>{};
+    grids[s] = tune ? TuningGrid(params_of(t), options.tune.params) : std::vector<LearnerParams>{};
   }
 
   long total_rounds = 0;
   for (const Task& t : tasks) {
     const long per_model = limit(t.target) * ((is_auto(t.target) && !keep) || (tune && !is_auto(t.target)) ? 2 : 1);
     total_rounds += per_model;
-    if (tune_per_fold) total_rounds += static_cast<long>(grids[slot_of(t.target)].size()) * limit(t.target);
+    if (tune_per_fold) total_rounds += static_cast<long>(grids[t.slot].size()) * limit(t.target);
   }
   if (tune && !tune_per_fold) {
-    for (Target t : targets) total_rounds += static_cast<long>(grids[slot_of(t)].size()) * limit(t);
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      total_rounds += static_cast<long>(grids[s].size()) * limit(slots[s].target);
+    }
   }
   Progress progress(options.progress, total_rounds);
 
-  std::vector<nuisance::TaskClock> clocks(fit.threads);
+  std::vector<nuisance::TaskClock> clocks(threads);
+  Timings timings;
+  timings.setup = setup_seconds;
 
   auto make_spec = [&](const Task& t, const LearnerParams& params) {
     nuisance::TrainSpec spec;
     const bool is_m = t.target == Target::kPropensity;
-    spec.objective = is_m && binary_d ? nuisance::Objective::kLogistic : nuisance::Objective::kSquaredError;
+    spec.objective = is_m && binary_d[static_cast<std::size_t>(slots[t.slot].treatment)]
+                         ? nuisance::Objective::kLogistic
+                         : nuisance::Objective::kSquaredError;
     spec.params = params;
     spec.strategy = options.matrix_strategy;
-    // Per-task seed: a pure function of (seed, rep, fold, nuisance).
+    // Per-task seed: a pure function of (seed, rep, fold, nuisance), the same
+    // in every cell of a grid.
     const std::uint64_t base_seed =
         spec.params.seed >= 0 ? static_cast<std::uint64_t>(spec.params.seed) : options.seed;
     spec.seed = ops::DeriveSeed(base_seed, ops::SeedStream::kNuisance,
@@ -316,10 +376,13 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
                                     (static_cast<std::uint64_t>(t.fold) << 8) |
                                     static_cast<std::uint64_t>(t.target));
     spec.nthread = spec.params.nthread;
-    spec.device = ToString(fit.options.device);  // XGBoost's "cuda" or "cuda:N"
+    spec.device = ToString(proto.options.device);  // XGBoost's "cuda" or "cuda:N"
     spec.on_rounds = [&progress](int k) { progress.Add(k); };
     spec.cancel = cancel;
     return spec;
+  };
+  auto d_of = [&](const Task& t) -> const std::vector<double>& {
+    return *ds[static_cast<std::size_t>(slots[t.slot].treatment)];
   };
 
   // The inner split of a model's training rows, seeded per (rep, fold, nuisance).
@@ -329,7 +392,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
                                                (static_cast<std::uint64_t>(t.rep) << 32) |
                                                    (static_cast<std::uint64_t>(t.fold) << 8) |
                                                    static_cast<std::uint64_t>(t.target));
-    SplitValidationRows(train, data.d, data.cluster, options.validation_fraction, seed, inner, valid);
+    SplitValidationRows(train, d_of(t), data.cluster, options.validation_fraction, seed, inner, valid);
   };
 
   // --- device path: data on the GPU from upload to download -----------------------
@@ -337,32 +400,74 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   // the device for the data sizes worth a GPU, concurrent models would each
   // hold their own quantised matrix and histograms (peak memory x workers),
   // and a fixed order keeps GPU runs reproducible. XGBoost's host-side work
-  // uses the fit's threads (nthread = fit.threads).
+  // uses the run's threads (nthread = threads). A grid's cells run in turn,
+  // each with its own upload of (X, y_j, d_k): uploading X once for every
+  // cell waits for a GPU to test it on (docs/gpu.md).
   std::optional<cuda::DeviceData> device_data;
   std::optional<nuisance::DeviceFeatureMatrix> device_features, device_features_d;
-  if (on_device) {
+  std::size_t device_cell = SIZE_MAX;
+  std::shared_ptr<const cuda::ResidentPredictions> device_predictions;  // one-pair runs only
+  double device_io = 0;  // seconds of uploads, sketches and downloads inside the nuisance phase
+  auto close_device = [&] {
+    if (!device_data) return;
+    // The one copy back per cell, for what reads predictions on the host
+    // (quality, overlap diagnostics, GATE signals, --save-predictions).
+    const auto t_download = Clock::now();
+    Predictions back;
+    device_data->Download(&back);
+    const std::size_t j = device_cell / n_treatments, k = device_cell % n_treatments;
+    Predictions& pred = cell_pred[device_cell];
+    if (j == 0 && !back.m.empty()) m_of[k] = std::move(back.m);
+    if (irm) {
+      pred.g0 = std::move(back.g0);
+      pred.g1 = std::move(back.g1);
+    } else {
+      pred.l = std::move(back.l);
+    }
+    // A one-pair fit keeps its predictions on the device: Estimate computes
+    // the scores from them without another upload.
+    if (n_outcomes * n_treatments == 1) device_predictions = device_data->KeepPredictions();
+    timings.download += Since(t_download);
+    device_io += Since(t_download);
+    device_features.reset();
+    device_features_d.reset();
+    device_data.reset();
+  };
+  auto open_device = [&](std::size_t cell) {
+    if (device_cell == cell && device_data) return;
+    close_device();
+    device_cell = cell;
+    const std::size_t j = cell / n_treatments, k = cell % n_treatments;
     const auto t_upload = Clock::now();
     cuda::FitDataView view;
     view.x = data.x.data();
     view.n = n;
     view.p = data.p;
-    view.y = y_f.data();
-    view.d = d_f.data();
+    view.y = y_f[j].data();
+    view.d = d_f[k].data();
     view.fold = plan.fold.data();
     view.reps = plan.reps;
     view.with_d_column = pooled;
     view.irm = irm;
-    device_data.emplace(fit.options.device.gpu(), view);
-    fit.timings.upload = Since(t_upload);
+    device_data.emplace(proto.options.device.gpu(), view);
+    timings.upload += Since(t_upload);
+    device_io += Since(t_upload);
     const auto t_refs = Clock::now();
     device_features.emplace(device_data->FeaturesInterface(false), n, data.p);
     if (pooled) device_features_d.emplace(device_data->FeaturesInterface(true), n, data.p + 1);
     if (options.matrix_strategy != MatrixStrategy::kPerFold) {
-      device_features->PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, fit.threads);
-      if (device_features_d) device_features_d->PrepareReferences({options.outcome.max_bin}, fit.threads);
+      device_features->PrepareReferences({options.propensity.max_bin, options.outcome.max_bin}, threads);
+      if (device_features_d) device_features_d->PrepareReferences({options.outcome.max_bin}, threads);
     }
-    fit.timings.setup += Since(t_refs);
-  }
+    timings.setup += Since(t_refs);
+    device_io += Since(t_refs);
+  };
+  // The device cell a task runs in: the propensity of treatment k with the
+  // first outcome's cell (0, k).
+  auto device_cell_of = [&](const Task& t) {
+    const Slot& s = slots[t.slot];
+    return s.outcome < 0 ? static_cast<std::size_t>(s.treatment) : cell_of(s);
+  };
 
   // One backend's way to build a model's matrix of `rows`: the training
   // matrix its strategy asks for, or (validation) a plain one to evaluate on;
@@ -372,9 +477,11 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
                        nuisance::TaskClock* clock, bool validation) {
     const bool is_m = t.target == Target::kPropensity;
     const bool with_d = t.target == Target::kOutcomePooled;
+    const Slot& s = slots[t.slot];
     if (!on_device) {
-      const nuisance::FeatureMatrix& fm = with_d ? *features_d : features;
-      const std::vector<float> labels = LabelsOf(rows, is_m ? d_f : y_f);
+      const nuisance::FeatureMatrix& fm = with_d ? *features_d[static_cast<std::size_t>(s.treatment)] : features;
+      const std::vector<float> labels = LabelsOf(
+          rows, is_m ? d_f[static_cast<std::size_t>(s.treatment)] : y_f[static_cast<std::size_t>(s.outcome)]);
       return validation ? nuisance::ValidationMatrix(fm, rows, labels, spec, clock)
                         : nuisance::TrainingMatrix(fm, rows, labels, spec, clock);
     }
@@ -424,44 +531,67 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   // --tune, once per nuisance: each search on the first fold's training rows
   // (rep 0) of its nuisance; candidates run on the workers, each a pure
   // function of its inputs, so the choice does not depend on the thread count.
-  std::vector<LearnerParams> tuned(targets.size());
-  for (Target t : targets) tuned[slot_of(t)] = params_of(t);
+  // On a device the searches run cell by cell (one upload each).
+  std::vector<LearnerParams> tuned(slots.size());
+  for (std::size_t s = 0; s < slots.size(); ++s) tuned[s] = params_of(slots[s].target);
   auto tune_once = [&] {
     const auto t_tune = Clock::now();
-    std::vector<SplitMatrices> splits(targets.size());
-    std::vector<Task> first(targets.size());
-    std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (nuisance slot, candidate)
-    for (Target t : targets) {
-      const std::size_t slot = slot_of(t);
-      first[slot] = Task{0, 0, t};
-      std::vector<std::uint32_t> train, held_out;
-      SplitFoldRows(plan, data.d, 0, 0, ArmTreatment(t), &train, &held_out);
-      splits[slot] = split_matrices(first[slot], train, make_spec(first[slot], params_of(t)), nullptr);
-      for (std::size_t c = 0; c < grids[slot].size(); ++c) jobs.emplace_back(slot, c);
+    const double io_before = device_io;
+    std::vector<std::size_t> order(slots.size());
+    for (std::size_t s = 0; s < slots.size(); ++s) order[s] = s;
+    if (on_device) {
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return device_cell_of(Task{0, 0, slots[a].target, a}) < device_cell_of(Task{0, 0, slots[b].target, b});
+      });
     }
-    std::vector<nuisance::Boosted> results(jobs.size());
-    ops::ParallelFor(static_cast<std::int64_t>(jobs.size()), on_device ? 1 : fit.threads, [&](std::int64_t i, int) {
-      const auto [slot, c] = jobs[static_cast<std::size_t>(i)];
-      nuisance::Boosted b =
-          boost(splits[slot].train, &splits[slot].valid, make_spec(first[slot], grids[slot][c]), nullptr);
-      results[static_cast<std::size_t>(i)].rounds = b.rounds;
-      results[static_cast<std::size_t>(i)].validation_loss = b.validation_loss;
-    });
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      const auto [slot, c] = jobs[i];
-      NuisanceTuning& rec = fit.tuning[slot];
-      if (rec.searches.empty()) rec.searches.push_back(NuisanceTuning::Search{});
-      NuisanceTuning::Candidate cand = CandidateOf(grids[slot][c]);
-      cand.rounds = results[i].rounds;
-      cand.loss = results[i].validation_loss;
-      rec.searches[0].candidates.push_back(cand);
+    // On the CPU every slot's split is built first and all candidates run on
+    // the pool; on a device, one cell's slots at a time.
+    std::size_t begin = 0;
+    while (begin < order.size()) {
+      std::size_t end = on_device ? begin + 1 : order.size();
+      if (on_device) {
+        const std::size_t cell = device_cell_of(Task{0, 0, slots[order[begin]].target, order[begin]});
+        while (end < order.size() && device_cell_of(Task{0, 0, slots[order[end]].target, order[end]}) == cell) ++end;
+        open_device(cell);
+      }
+      std::vector<SplitMatrices> splits(end - begin);
+      std::vector<Task> first(end - begin);
+      std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (position in [begin, end), candidate)
+      for (std::size_t q = begin; q < end; ++q) {
+        const std::size_t s = order[q];
+        first[q - begin] = Task{0, 0, slots[s].target, s};
+        std::vector<std::uint32_t> train, held_out;
+        SplitFoldRows(plan, d_of(first[q - begin]), 0, 0, ArmTreatment(slots[s].target), &train, &held_out);
+        splits[q - begin] =
+            split_matrices(first[q - begin], train, make_spec(first[q - begin], params_of(slots[s].target)), nullptr);
+        for (std::size_t c = 0; c < grids[s].size(); ++c) jobs.emplace_back(q - begin, c);
+      }
+      std::vector<nuisance::Boosted> results(jobs.size());
+      ops::ParallelFor(static_cast<std::int64_t>(jobs.size()), on_device ? 1 : threads, [&](std::int64_t i, int) {
+        const auto [q, c] = jobs[static_cast<std::size_t>(i)];
+        nuisance::Boosted b =
+            boost(splits[q].train, &splits[q].valid, make_spec(first[q], grids[order[begin + q]][c]), nullptr);
+        results[static_cast<std::size_t>(i)].rounds = b.rounds;
+        results[static_cast<std::size_t>(i)].validation_loss = b.validation_loss;
+      });
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const auto [q, c] = jobs[i];
+        const std::size_t s = order[begin + q];
+        NuisanceTuning& rec = tuning[s];
+        if (rec.searches.empty()) rec.searches.push_back(NuisanceTuning::Search{});
+        NuisanceTuning::Candidate cand = CandidateOf(grids[s][c]);
+        cand.rounds = results[i].rounds;
+        cand.loss = results[i].validation_loss;
+        rec.searches[0].candidates.push_back(cand);
+      }
+      begin = end;
     }
-    for (Target t : targets) {
-      NuisanceTuning::Search& s = fit.tuning[slot_of(t)].searches[0];
-      s.chosen = Best(s.candidates);
-      tuned[slot_of(t)] = grids[slot_of(t)][s.chosen];
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      NuisanceTuning::Search& found = tuning[s].searches[0];
+      found.chosen = Best(found.candidates);
+      tuned[s] = grids[s][found.chosen];
     }
-    fit.timings.tuning = Since(t_tune);
+    timings.tuning = Since(t_tune) - (device_io - io_before);
   };
 
   std::mutex searches_mutex;  // --tune-per-fold: tasks append their searches
@@ -469,8 +599,8 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   // (its training rows); returns it with the rounds to predict with (0: all).
   auto train_model = [&](const Task& t, const std::vector<std::uint32_t>& train, nuisance::TaskClock* clock,
                          int* trees) {
-    const std::size_t slot = slot_of(t.target);
-    NuisanceTuning& rec = fit.tuning[slot];
+    const std::size_t slot = t.slot;
+    NuisanceTuning& rec = tuning[slot];
     const std::size_t at = static_cast<std::size_t>(t.rep) * static_cast<std::size_t>(plan.folds) +
                            static_cast<std::size_t>(t.fold);
     LearnerParams params = tuned[slot];
@@ -517,12 +647,14 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   };
 
   auto run_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    const Slot& s = slots[t.slot];
     // Training rows: out of fold t.fold, and of the right arm for g0 / g1.
     std::vector<std::uint32_t> train, held_out;
-    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out);
+    SplitFoldRows(plan, d_of(t), t.rep, t.fold, ArmTreatment(t.target), &train, &held_out);
     int trees = 0;
     xgb::Booster booster = train_model(t, train, clock, &trees);
-    const nuisance::FeatureMatrix& fm = t.target == Target::kOutcomePooled ? *features_d : features;
+    const nuisance::FeatureMatrix& fm =
+        t.target == Target::kOutcomePooled ? *features_d[static_cast<std::size_t>(s.treatment)] : features;
     const std::size_t base = static_cast<std::size_t>(t.rep) * n;
     // Predict the held-out rows into this repetition's block of `dst`; the
     // pooled model predicts twice, with its D column set to 0 and to 1.
@@ -531,8 +663,12 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       nuisance::Predict(booster, fm, held_out, d_value, &out, clock, trees);
       for (std::size_t k = 0; k < held_out.size(); ++k) (*dst)[base + held_out[k]] = out[k];
     };
+    if (t.target == Target::kPropensity) {
+      predict_into(std::nullopt, &m_of[static_cast<std::size_t>(s.treatment)]);
+      return;
+    }
+    Predictions& pred = cell_pred[cell_of(s)];
     switch (t.target) {
-      case Target::kPropensity: predict_into(std::nullopt, &pred.m); break;
       case Target::kOutcome0: predict_into(std::nullopt, &pred.g0); break;
       case Target::kOutcome1: predict_into(std::nullopt, &pred.g1); break;
       case Target::kOutcomeAll: predict_into(std::nullopt, &pred.l); break;
@@ -540,15 +676,17 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
         predict_into(0.0f, &pred.g0);
         predict_into(1.0f, &pred.g1);
         break;
+      case Target::kPropensity: break;
     }
   };
 
   auto run_device_task = [&](const Task& t, nuisance::TaskClock* clock) {
+    open_device(device_cell_of(t));
     cuda::DeviceData& dev = *device_data;
     const bool with_d = t.target == Target::kOutcomePooled;
     // The row lists the host split reads; the device builds the held-out list.
     std::vector<std::uint32_t> train, held_out_host;
-    SplitFoldRows(plan, data.d, t.rep, t.fold, ArmTreatment(t.target), &train, &held_out_host);
+    SplitFoldRows(plan, d_of(t), t.rep, t.fold, ArmTreatment(t.target), &train, &held_out_host);
     held_out_host.clear();
     const auto t0 = Clock::now();
     dev.SelectRows(t.rep, t.fold, ArmOf(t.target));
@@ -573,6 +711,11 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
         break;
     }
   };
+  if (on_device) {
+    // One cell at a time, the propensity of treatment k in cell (0, k).
+    std::stable_sort(tasks.begin(), tasks.end(),
+                     [&](const Task& a, const Task& b) { return device_cell_of(a) < device_cell_of(b); });
+  }
 
   const auto t_nuisance = Clock::now();
   auto run_one = [&](std::int64_t i, int w) {
@@ -583,7 +726,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
       run_task(tasks[static_cast<std::size_t>(i)], &clocks[static_cast<std::size_t>(w)]);
     }
   };
-  const int workers = on_device ? 1 : fit.threads;
+  const int workers = on_device ? 1 : threads;
   std::atomic<bool> done{false};
   std::thread ticker([&] {
     while (!done.load()) {
@@ -599,6 +742,7 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
     }
     // Worker 0 is the calling thread: on CUDA the one that set the device.
     ops::ParallelFor(static_cast<std::int64_t>(tasks.size()), workers, run_one);
+    close_device();
   } catch (...) {
     done = true;
     ticker.join();
@@ -608,13 +752,14 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   ticker.join();
   progress.Print(true);
   // Per-fold searches were appended as tasks finished: order them by (rep, fold).
-  for (NuisanceTuning& rec : fit.tuning) {
+  for (NuisanceTuning& rec : tuning) {
     std::sort(rec.searches.begin(), rec.searches.end(), [](const auto& a, const auto& b) {
       return std::make_pair(a.rep, a.fold) < std::make_pair(b.rep, b.fold);
     });
   }
-  // The once-per-nuisance search ran first, timed on its own (timings.tuning).
-  const double nuisance_wall = Since(t_nuisance) - fit.timings.tuning;
+  // The once-per-nuisance search ran first, timed on its own (timings.tuning),
+  // and the device cells' uploads and downloads are timed on their own too.
+  const double nuisance_wall = Since(t_nuisance) - timings.tuning - device_io;
 
   nuisance::TaskClock sum;
   for (const auto& c : clocks) {
@@ -626,30 +771,73 @@ Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<
   }
   const double busy = sum.gather + sum.matrix + sum.training + sum.prediction + sum.tuning;
   const double scale = busy > 0 ? nuisance_wall / busy : 0;
-  fit.timings.gather = sum.gather * scale;
-  fit.timings.fold_matrices = sum.matrix * scale;
-  fit.timings.training = sum.training * scale;
-  fit.timings.prediction = sum.prediction * scale;
-  fit.timings.tuning += sum.tuning * scale;
+  timings.gather = sum.gather * scale;
+  timings.fold_matrices = sum.matrix * scale;
+  timings.training = sum.training * scale;
+  timings.prediction = sum.prediction * scale;
+  timings.tuning += sum.tuning * scale;
 
-  if (on_device) {
-    // The one copy back, for what reads predictions on the host (quality,
-    // overlap diagnostics, GATE signals, --save-predictions). The device copy
-    // stays with the fit: Estimate computes the scores from it without
-    // another upload. X, the row lists and XGBoost's matrices are freed here.
-    const auto t_download = Clock::now();
-    device_data->Download(&pred);
-    fit.device_predictions = device_data->KeepPredictions();
-    fit.timings.download = Since(t_download);
-    device_features.reset();
-    device_features_d.reset();
-    device_data.reset();
+  // --- the cells' fits: shared folds and propensity, their own outcome models ---
+  std::vector<Fit> fits(cell_pred.size());
+  for (std::size_t c = 0; c < cell_pred.size(); ++c) {
+    const std::size_t j = c / n_treatments, k = c % n_treatments;
+    Fit& fit = fits[c];
+    fit.options = proto.options;
+    fit.xgboost_version = proto.xgboost_version;
+    fit.threads = threads;
+    fit.timings = timings;
+    fit.predictions = std::move(cell_pred[c]);
+    fit.predictions.fold = plan.fold;
+    // The last outcome of treatment k takes its propensity array; the others copy it.
+    fit.predictions.m = j + 1 == n_outcomes ? std::move(m_of[k]) : m_of[k];
+    fit.tuning.push_back(tuning[k]);
+    for (std::size_t s = n_treatments; s < slots.size(); ++s) {
+      if (cell_of(slots[s]) == c) fit.tuning.push_back(tuning[s]);
+    }
   }
+  if (device_predictions) fits[0].device_predictions = device_predictions;
+  return fits;
+}
 
-  fit.quality = NuisanceQualities(data, pred);
-  fit.cache = MakeFitCache(data, pred);
+}  // namespace
+
+Fit FitNuisances(const Dataset& data, const Options& options, const std::atomic<bool>* cancel) {
+  const auto t_start = Clock::now();
+  options.Validate();
+  // IRM needs a binary D; PLR also takes a continuous one (m is then E[D|X]).
+  ValidateDataset(data, static_cast<std::size_t>(options.folds), options.model == Model::kIrm);
+  std::vector<Fit> fits = FitCells(data, {&data.y}, {&data.d}, {data.treatment_name}, options, cancel);
+  Fit& fit = fits[0];
+  fit.quality = NuisanceQualities(data, fit.predictions);
+  fit.cache = MakeFitCache(data, fit.predictions);
   fit.timings.total = Since(t_start);
-  return fit;
+  return std::move(fit);
+}
+
+GridFit FitGrid(Dataset* data, const Options& options, const std::atomic<bool>* cancel) {
+  const auto t_start = Clock::now();
+  options.Validate();
+  data->MakeGrid();
+  ValidateDataset(*data, static_cast<std::size_t>(options.folds), options.model == Model::kIrm);
+  std::vector<const std::vector<double>*> ys, ds;
+  for (const auto& y : data->outcomes) ys.push_back(&y);
+  for (const auto& d : data->treatments) ds.push_back(&d);
+  GridFit grid;
+  grid.outcomes = data->outcome_names;
+  grid.treatments = data->treatment_names;
+  grid.cells = FitCells(*data, ys, ds, data->treatment_names, options, cancel);
+  // Quality and the estimation cache read the cell's own columns.
+  for (std::size_t c = 0; c < grid.cells.size(); ++c) {
+    data->SelectCell(c / ds.size(), c % ds.size());
+    Fit& fit = grid.cells[c];
+    fit.quality = NuisanceQualities(*data, fit.predictions);
+    fit.cache = MakeFitCache(*data, fit.predictions);
+  }
+  data->SelectCell(0, 0);
+  grid.timings = grid.cells.empty() ? Timings{} : grid.cells[0].timings;
+  grid.timings.total = Since(t_start);
+  for (Fit& fit : grid.cells) fit.timings.total = grid.timings.total;
+  return grid;
 }
 
 Fit FitFromPredictions(const Dataset& data, const Options& options, Predictions predictions) {

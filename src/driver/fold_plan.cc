@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -33,34 +35,55 @@ void Shuffle(std::vector<std::size_t>* v, std::uint64_t* state) {
 }  // namespace
 
 FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::uint64_t seed) {
-  const std::size_t n = d.size();
-  // A continuous treatment (PLR) is not stratified: one stratum of all rows.
-  const bool binary = IsBinaryTreatment(d);
-  std::vector<std::size_t> treated, control;
-  for (std::size_t i = 0; i < n; ++i) (!binary || d[i] == 1.0 ? treated : control).push_back(i);
-  if (!binary && n < static_cast<std::size_t>(folds)) {
+  return MakeJointFoldPlan({&d}, folds, reps, seed);
+}
+
+FoldPlan MakeJointFoldPlan(const std::vector<const std::vector<double>*>& treatments, int folds, int reps,
+                           std::uint64_t seed) {
+  if (treatments.empty()) throw Error("internal: a fold plan needs a treatment column");
+  const std::size_t n = treatments[0]->size();
+  // Each row's pattern over the binary treatments ('1' treated, '0' control);
+  // a continuous treatment (PLR) does not stratify. Strata are dealt in
+  // decreasing pattern order, so one binary D deals its treated rows first.
+  std::vector<const std::vector<double>*> binary;
+  for (const auto* d : treatments) {
+    if (IsBinaryTreatment(*d)) binary.push_back(d);
+  }
+  for (const auto* d : binary) {
+    const std::size_t treated = static_cast<std::size_t>(std::count(d->begin(), d->end(), 1.0));
+    if (treated < static_cast<std::size_t>(folds) || n - treated < static_cast<std::size_t>(folds)) {
+      throw DataError("cannot stratify " + std::to_string(folds) + " folds: " + std::to_string(treated) +
+                      " treated and " + std::to_string(n - treated) +
+                      " control rows; every fold needs both (use fewer --folds)");
+    }
+  }
+  if (binary.empty() && n < static_cast<std::size_t>(folds)) {
     throw DataError(std::to_string(n) + " rows cannot make " + std::to_string(folds) + " folds (use fewer --folds)");
   }
-  if (binary && (treated.size() < static_cast<std::size_t>(folds) ||
-                 control.size() < static_cast<std::size_t>(folds))) {
-    throw DataError("cannot stratify " + std::to_string(folds) + " folds: " +
-                    std::to_string(treated.size()) + " treated and " +
-                    std::to_string(control.size()) +
-                    " control rows; every fold needs both (use fewer --folds)");
+  std::map<std::string, std::vector<std::size_t>, std::greater<>> strata;
+  std::string pattern(binary.size(), '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < binary.size(); ++k) pattern[k] = (*binary[k])[i] == 1.0 ? '1' : '0';
+    strata[pattern].push_back(i);
   }
   FoldPlan plan{n, folds, reps, std::vector<int>(n * static_cast<std::size_t>(reps))};
   for (int r = 0; r < reps; ++r) {
     std::uint64_t state = ops::DeriveSeed(seed, ops::SeedStream::kRowFolds, static_cast<std::uint64_t>(r));
-    std::vector<std::size_t> t = treated, c = control;
-    Shuffle(&t, &state);
-    Shuffle(&c, &state);
     int* f = plan.fold.data() + static_cast<std::size_t>(r) * n;
-    // Deal treated then control rows round-robin, continuing the count so that
-    // fold sizes stay balanced overall.
+    // Shuffle each stratum in turn, then deal its rows round-robin, continuing
+    // the count, so that fold sizes stay balanced overall and every stratum is
+    // spread over the folds.
     std::size_t k = 0;
-    for (std::size_t i : t) f[i] = static_cast<int>(k++ % folds);
-    for (std::size_t i : c) f[i] = static_cast<int>(k++ % folds);
+    std::vector<std::vector<std::size_t>> shuffled;
+    for (const auto& [key, rows] : strata) {
+      shuffled.push_back(rows);
+      Shuffle(&shuffled.back(), &state);
+    }
+    for (const auto& rows : shuffled) {
+      for (std::size_t i : rows) f[i] = static_cast<int>(k++ % folds);
+    }
   }
+  for (const auto* d : binary) ValidateFoldPlan(plan, *d);
   return plan;
 }
 

@@ -23,6 +23,17 @@ struct FoldPlan {
 // Throws DataError when an arm has fewer rows than folds.
 FoldPlan MakeFoldPlan(const std::vector<double>& d, int folds, int reps, std::uint64_t seed);
 
+// A grid's plan (several treatments, one plan for every cell): stratified on
+// the joint pattern of the binary treatments (continuous ones do not
+// stratify). Each pattern's rows are shuffled from the same stream as
+// MakeFoldPlan's, in decreasing pattern order, then dealt round-robin with
+// the count continuing across patterns; with one treatment this is
+// MakeFoldPlan's plan, row for row. Throws DataError when a binary treatment
+// has fewer treated or control rows than folds, or (ValidateFoldPlan) when a
+// fold ends up without both arms of one of them.
+FoldPlan MakeJointFoldPlan(const std::vector<const std::vector<double>*>& treatments, int folds, int reps,
+                           std::uint64_t seed);
+
 // A user fold column (ids 0..K-1), one repetition. Throws DataError naming the
 // fold that is empty or lacks treated or control rows.
 FoldPlan FoldPlanFromColumn(const std::vector<int>& fold, const std::vector<double>& d);

@@ -59,6 +59,67 @@ void ValidateFolds(const std::vector<int>& fold) {
   }
 }
 
+// The outcome column named `name`: present and finite in every row, not constant.
+void ValidateOutcomeColumn(const std::string& name, const std::vector<double>& y) {
+  const std::size_t n = y.size();
+  const std::string outcome = "outcome '" + name + "'";
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = y[i];
+    if (std::isnan(v)) {
+      throw DataError("missing " + outcome + " at " + Row(i) +
+                      ": drop or impute the row before estimating");
+    }
+    if (!std::isfinite(v)) {
+      throw DataError(outcome + " is " + FormatValue(v) + " at " + Row(i) +
+                      "; outcomes must be finite");
+    }
+  }
+
+  // A constant outcome makes every effect exactly 0 and the outcome model's
+  // RMSE/logloss meaningless: almost always the wrong column (E-CONST-Y, docs/reliability.md).
+  if (n > 1 && std::all_of(y.begin(), y.end(), [&](double v) { return v == y[0]; })) {
+    throw DataError(outcome + " is constant (" + FormatValue(y[0]) + " in all " + std::to_string(n) +
+                    " rows): every effect is trivially 0; check the --outcome column");
+  }
+}
+
+// The treatment column named `name`: present in every row; 0/1 with both arms
+// (binary_treatment), else finite and not constant.
+void ValidateTreatmentColumn(const std::string& name, const std::vector<double>& d, bool binary_treatment) {
+  const std::size_t n = d.size();
+  const std::string treatment = "treatment '" + name + "'";
+  std::size_t treated = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = d[i];
+    if (std::isnan(v)) {
+      throw DataError("missing " + treatment + " at " + Row(i) +
+                      ": drop or impute the row before estimating");
+    }
+    if (!binary_treatment) {
+      if (!std::isfinite(v)) {
+        throw DataError(treatment + " is " + FormatValue(v) + " at " + Row(i) + "; it must be finite");
+      }
+      continue;
+    }
+    if (v != 0.0 && v != 1.0) {
+      throw DataError(treatment + " must be 0 or 1 (a continuous treatment needs --model plr); " +
+                      Row(i) + " has " + FormatValue(v));
+    }
+    treated += v == 1.0;
+  }
+  if (!binary_treatment) {
+    if (std::all_of(d.begin(), d.end(), [&](double v) { return v == d[0]; })) {
+      throw DataError(treatment + " is constant (" + FormatValue(d[0]) + "); nothing to compare");
+    }
+  } else if (treated == 0 || treated == n) {
+    // Without both arms there is nothing to compare.
+    throw DataError((treated == 0 ? "no row is treated" : "every row is treated") +
+                    std::string(": ") + treatment + " has " + std::to_string(treated) +
+                    " treated (1) and " + std::to_string(n - treated) +
+                    " control (0) rows; need both");
+  }
+}
+
 }  // namespace
 
 bool IsBinaryTreatment(const std::vector<double>& d) {
@@ -95,57 +156,9 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
                     std::to_string(std::max<std::size_t>(min_rows, 1)));
   }
 
-  const std::string outcome = "outcome '" + data.outcome_name + "'";
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = data.y[i];
-    if (std::isnan(v)) {
-      throw DataError("missing " + outcome + " at " + Row(i) +
-                      ": drop or impute the row before estimating");
-    }
-    if (!std::isfinite(v)) {
-      throw DataError(outcome + " is " + FormatValue(v) + " at " + Row(i) +
-                      "; outcomes must be finite");
-    }
-  }
-
-  // A constant outcome makes every effect exactly 0 and the outcome model's
-  // RMSE/logloss meaningless: almost always the wrong column (E-CONST-Y, docs/reliability.md).
-  if (n > 1 && std::all_of(data.y.begin(), data.y.end(), [&](double v) { return v == data.y[0]; })) {
-    throw DataError(outcome + " is constant (" + FormatValue(data.y[0]) + " in all " + std::to_string(n) +
-                    " rows): every effect is trivially 0; check the --outcome column");
-  }
-
-  const std::string treatment = "treatment '" + data.treatment_name + "'";
-  std::size_t treated = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = data.d[i];
-    if (std::isnan(v)) {
-      throw DataError("missing " + treatment + " at " + Row(i) +
-                      ": drop or impute the row before estimating");
-    }
-    if (!binary_treatment) {
-      if (!std::isfinite(v)) {
-        throw DataError(treatment + " is " + FormatValue(v) + " at " + Row(i) + "; it must be finite");
-      }
-      continue;
-    }
-    if (v != 0.0 && v != 1.0) {
-      throw DataError(treatment + " must be 0 or 1 (a continuous treatment needs --model plr); " +
-                      Row(i) + " has " + FormatValue(v));
-    }
-    treated += v == 1.0;
-  }
-  if (!binary_treatment) {
-    if (std::all_of(data.d.begin(), data.d.end(), [&](double v) { return v == data.d[0]; })) {
-      throw DataError(treatment + " is constant (" + FormatValue(data.d[0]) + "); nothing to compare");
-    }
-  } else if (treated == 0 || treated == n) {
-    // Without both arms there is nothing to compare.
-    throw DataError((treated == 0 ? "no row is treated" : "every row is treated") +
-                    std::string(": ") + treatment + " has " + std::to_string(treated) +
-                    " treated (1) and " + std::to_string(n - treated) +
-                    " control (0) rows; need both");
-  }
+  ValidateOutcomeColumn(data.outcome_name, data.y);
+  ValidateTreatmentColumn(data.treatment_name, data.d, binary_treatment);
+  ValidateGridColumns(data, binary_treatment);
 
   for (std::size_t i = 0; i < data.weights.size(); ++i) {
     const double w = data.weights[i];
@@ -167,6 +180,45 @@ void ValidateDataset(const Dataset& data, std::size_t min_rows, bool binary_trea
       }
     }
   }
+}
+
+void ValidateGridColumns(const Dataset& data, bool binary_treatment) {
+  if (!data.IsGrid()) return;
+  if (data.outcomes.empty() || data.treatments.empty() || data.outcome_names.size() != data.outcomes.size() ||
+      data.treatment_names.size() != data.treatments.size()) {
+    throw DataError("a grid needs one name per outcome and per treatment column, and at least one of each");
+  }
+  const std::string shape = "n = " + std::to_string(data.n) + " rows";
+  for (std::size_t j = 0; j < data.outcomes.size(); ++j) {
+    CheckSize(("outcome '" + data.outcome_names[j] + "'").c_str(), data.outcomes[j].size(), data.n, shape);
+    ValidateOutcomeColumn(data.outcome_names[j], data.outcomes[j]);
+  }
+  for (std::size_t k = 0; k < data.treatments.size(); ++k) {
+    CheckSize(("treatment '" + data.treatment_names[k] + "'").c_str(), data.treatments[k].size(), data.n, shape);
+    ValidateTreatmentColumn(data.treatment_names[k], data.treatments[k], binary_treatment);
+  }
+}
+
+void Dataset::SelectCell(std::size_t j, std::size_t k) {
+  if (!IsGrid()) {
+    if (j != 0 || k != 0) throw Error("internal: cell (" + std::to_string(j) + ", " + std::to_string(k) + ") of one-pair data");
+    return;
+  }
+  if (j >= outcomes.size() || k >= treatments.size()) {
+    throw Error("internal: cell (" + std::to_string(j) + ", " + std::to_string(k) + ") outside the grid");
+  }
+  y = outcomes[j];
+  d = treatments[k];
+  outcome_name = outcome_names[j];
+  treatment_name = treatment_names[k];
+}
+
+void Dataset::MakeGrid() {
+  if (IsGrid()) return;
+  outcomes = {y};
+  treatments = {d};
+  outcome_names = {outcome_name};
+  treatment_names = {treatment_name};
 }
 
 }  // namespace fastdml

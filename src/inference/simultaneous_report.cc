@@ -69,4 +69,53 @@ void AdjustPValues(Report* report, const std::vector<std::string>& methods) {
   }
 }
 
+Report MergeReports(const std::vector<const Report*>& cells) {
+  if (cells.empty()) throw Error("internal: no reports to merge");
+  Report merged;
+  merged.level = cells[0]->level;
+  const std::size_t reps = cells[0]->scores.size();
+  merged.scores.resize(reps);
+  for (const Report* cell : cells) {
+    if (cell->scores.size() != reps || cell->level != merged.level) {
+      throw Error("internal: reports to merge differ in repetitions or level");
+    }
+    merged.estimates.insert(merged.estimates.end(), cell->estimates.begin(), cell->estimates.end());
+    for (std::size_t r = 0; r < reps; ++r) {
+      const ScoreBlock& from = cell->scores[r];
+      ScoreBlock& into = merged.scores[r];
+      if (into.k == 0) {
+        into.n = from.n;
+        into.cluster = from.cluster;
+        into.n_clusters = from.n_clusters;
+      } else if (into.n != from.n || into.cluster != from.cluster) {
+        throw Error("internal: reports to merge are not on the same rows");
+      }
+      into.k += from.k;
+      into.psi.insert(into.psi.end(), from.psi.begin(), from.psi.end());
+      into.j.insert(into.j.end(), from.j.begin(), from.j.end());
+      into.se.insert(into.se.end(), from.se.begin(), from.se.end());
+      into.theta.insert(into.theta.end(), from.theta.begin(), from.theta.end());
+    }
+  }
+  return merged;
+}
+
+BootstrapSummary JointInference(const std::vector<Report*>& cells, const BootstrapOptions* bootstrap, bool joint,
+                                const std::vector<std::string>& p_adjust) {
+  Report merged = MergeReports(std::vector<const Report*>(cells.begin(), cells.end()));
+  if (bootstrap != nullptr) Bootstrap(&merged, *bootstrap, joint);
+  if (!p_adjust.empty()) AdjustPValues(&merged, p_adjust);
+  std::size_t at = 0;
+  for (Report* cell : cells) {
+    for (EstimateResult& res : cell->estimates) {
+      const EstimateResult& from = merged.estimates[at++];
+      res.has_joint = from.has_joint;
+      res.joint_ci_lower = from.joint_ci_lower;
+      res.joint_ci_upper = from.joint_ci_upper;
+      res.p_adjusted = from.p_adjusted;
+    }
+  }
+  return merged.bootstrap;
+}
+
 }  // namespace fastdml

@@ -82,19 +82,31 @@ std::unordered_map<std::string, std::string> RoleColumns(const ColumnSpec& spec)
   if (spec.outcome.empty()) throw UsageError("no outcome column given");
   if (spec.treatment.empty()) throw UsageError("no treatment column given");
   std::unordered_map<std::string, std::string> roles;
-  const std::pair<const std::string*, const char*> named[] = {
-      {&spec.outcome, "outcome"}, {&spec.treatment, "treatment"},
-      {&spec.weights, "weights"}, {&spec.fold, "fold"},
-      {&spec.cluster, "cluster"}};
-  for (const auto& [name, role] : named) {
-    if (name->empty()) continue;
-    const auto [it, inserted] = roles.emplace(*name, role);
+  auto add = [&](const std::string& name, const std::string& role) {
+    if (name.empty()) return;
+    const auto [it, inserted] = roles.emplace(name, role);
     if (!inserted) {
-      throw DataError("column '" + *name + "' is given as both the " + it->second + " and the " +
-                      role + " column");
+      if (it->second == role) throw UsageError("column '" + name + "' is named twice as an " + role);
+      throw UsageError("column '" + name + "' is given as both the " + it->second + " and the " + role +
+                       " column");
     }
-  }
+  };
+  if (spec.outcomes.empty()) add(spec.outcome, "outcome");
+  for (const std::string& name : spec.outcomes) add(name, "outcome");
+  if (spec.treatments.empty()) add(spec.treatment, "treatment");
+  for (const std::string& name : spec.treatments) add(name, "treatment");
+  add(spec.weights, "weights");
+  add(spec.fold, "fold");
+  add(spec.cluster, "cluster");
   return roles;
+}
+
+// The outcome (or treatment) columns of `spec`, in order.
+std::vector<std::string> OutcomeColumns(const ColumnSpec& spec) {
+  return spec.outcomes.empty() ? std::vector<std::string>{spec.outcome} : spec.outcomes;
+}
+std::vector<std::string> TreatmentColumns(const ColumnSpec& spec) {
+  return spec.treatments.empty() ? std::vector<std::string>{spec.treatment} : spec.treatments;
 }
 
 // User fold ids: integers 0..K-1 or 1..K, every id used; stored 0-based.
@@ -289,9 +301,10 @@ std::vector<CsvStorage> ChooseStorage(const std::vector<std::string>& names, con
   };
   const bool all_features = spec.features.empty();
   std::vector<CsvStorage> storage(names.size(), all_features ? CsvStorage::kFeature : CsvStorage::kSkip);
+  for (const std::string& name : OutcomeColumns(spec)) storage[require(name, "outcome")] = CsvStorage::kDouble;
+  for (const std::string& name : TreatmentColumns(spec)) storage[require(name, "treatment")] = CsvStorage::kDouble;
   const std::pair<const std::string*, const char*> named[] = {
-      {&spec.outcome, "outcome"}, {&spec.treatment, "treatment"}, {&spec.weights, "weights"},
-      {&spec.fold, "fold"}, {&spec.cluster, "cluster"}};
+      {&spec.weights, "weights"}, {&spec.fold, "fold"}, {&spec.cluster, "cluster"}};
   for (const auto& [name, role] : named) {
     if (!name->empty()) storage[require(*name, role)] = CsvStorage::kDouble;
   }
@@ -299,9 +312,9 @@ std::vector<CsvStorage> ChooseStorage(const std::vector<std::string>& names, con
   for (const std::string& name : spec.features) {
     const auto role = roles.find(name);
     if (role != roles.end()) {
-      throw DataError(path + ": feature '" + name + "' is also the " + role->second + " column");
+      throw UsageError(path + ": feature '" + name + "' is also the " + role->second + " column");
     }
-    if (!listed.insert(name).second) throw DataError(path + ": feature '" + name + "' is listed twice");
+    if (!listed.insert(name).second) throw UsageError(path + ": feature '" + name + "' is listed twice");
     storage[require(name, "feature")] = CsvStorage::kFeature;
   }
   return storage;
@@ -320,8 +333,10 @@ Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::st
               std::vector<float>* streamed_x, CsvTable* movable) {
   const ColumnIndex index(table);
   const auto roles = RoleColumns(spec);
-  const CsvColumn& outcome = index.Require(spec.outcome, "outcome");
-  const CsvColumn& treatment = index.Require(spec.treatment, "treatment");
+  std::vector<const CsvColumn*> outcomes, treatments;
+  for (const std::string& name : OutcomeColumns(spec)) outcomes.push_back(&index.Require(name, "outcome"));
+  for (const std::string& name : TreatmentColumns(spec)) treatments.push_back(&index.Require(name, "treatment"));
+  const bool grid = outcomes.size() > 1 || treatments.size() > 1;
   const CsvColumn* weights =
       spec.weights.empty() ? nullptr : &index.Require(spec.weights, "weights");
   const CsvColumn* fold = spec.fold.empty() ? nullptr : &index.Require(spec.fold, "fold");
@@ -340,18 +355,19 @@ Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::st
       features.push_back(&column);
     }
     if (features.empty()) {
-      throw DataError("no numeric feature columns left besides the outcome '" + spec.outcome +
-                      "' and treatment '" + spec.treatment + "'");
+      throw DataError(grid ? std::string("no numeric feature columns left besides the outcomes and treatments")
+                           : "no numeric feature columns left besides the outcome '" + spec.outcome +
+                                 "' and treatment '" + spec.treatment + "'");
     }
   } else {
     std::unordered_set<std::string> listed;
     for (const std::string& name : spec.features) {
       const auto role = roles.find(name);
       if (role != roles.end()) {
-        throw DataError("feature '" + name + "' is also the " + role->second + " column");
+        throw UsageError("feature '" + name + "' is also the " + role->second + " column");
       }
       if (!listed.insert(name).second) {
-        throw DataError("feature '" + name + "' is listed twice");
+        throw UsageError("feature '" + name + "' is listed twice");
       }
       features.push_back(&index.Require(name, "feature"));
     }
@@ -360,14 +376,26 @@ Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::st
   Dataset data;
   data.n = table.rows;
   data.p = features.size();
-  data.outcome_name = spec.outcome;
-  data.treatment_name = spec.treatment;
+  data.outcome_name = outcomes[0]->name;
+  data.treatment_name = treatments[0]->name;
   auto take = [&](const CsvColumn& column) {
     if (movable == nullptr) return column.values;
     return std::move(movable->columns[std::size_t(&column - table.columns.data())].values);
   };
-  data.y = take(outcome);
-  data.d = take(treatment);
+  if (grid) {
+    for (const CsvColumn* column : outcomes) {
+      data.outcomes.push_back(take(*column));
+      data.outcome_names.push_back(column->name);
+    }
+    for (const CsvColumn* column : treatments) {
+      data.treatments.push_back(take(*column));
+      data.treatment_names.push_back(column->name);
+    }
+    data.SelectCell(0, 0);
+  } else {
+    data.y = take(*outcomes[0]);
+    data.d = take(*treatments[0]);
+  }
   if (weights != nullptr) data.weights = take(*weights);
   data.feature_names.reserve(data.p);
   for (const CsvColumn* column : features) data.feature_names.push_back(column->name);
@@ -426,6 +454,15 @@ Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep,
   } catch (const DataError& e) {
     throw DataError(path + ": " + e.what());
   }
+}
+
+void GridColumns(ColumnSpec* spec, const std::vector<std::string>& outcomes,
+                 const std::vector<std::string>& treatments) {
+  spec->outcome = outcomes.empty() ? std::string() : outcomes[0];
+  spec->treatment = treatments.empty() ? std::string() : treatments[0];
+  const bool grid = outcomes.size() > 1 || treatments.size() > 1;
+  spec->outcomes = grid ? outcomes : std::vector<std::string>{};
+  spec->treatments = grid ? treatments : std::vector<std::string>{};
 }
 
 }  // namespace fastdml::io

@@ -12,6 +12,11 @@ namespace fastdml::io {
 struct ColumnSpec {
   std::string outcome;
   std::string treatment;
+  // A grid (every (outcome, treatment) pair estimated in one run): the
+  // outcome and treatment columns, in order. Either list may hold one name;
+  // when both are empty (or hold exactly `outcome` and `treatment`) the data
+  // are one pair, named by `outcome` and `treatment`. Set with GridColumns.
+  std::vector<std::string> outcomes, treatments;
   // Empty = every other numeric column (all but outcome, treatment, weights,
   // fold, cluster); non-numeric columns are then skipped.
   std::vector<std::string> features;
@@ -20,6 +25,10 @@ struct ColumnSpec {
   std::string cluster;  // empty = no clusters; integer ids (any values)
   bool binary_treatment = true;  // false: continuous D allowed (PLR)
 };
+
+// Sets `outcome`/`treatment` and, for several names, the grid lists.
+void GridColumns(ColumnSpec* spec, const std::vector<std::string>& outcomes,
+                 const std::vector<std::string>& treatments);
 
 // Copies the named columns into a Dataset (X as float32 row-major, user fold
 // ids stored 0-based) and runs ValidateDataset(data, 2). Throws DataError for

@@ -276,7 +276,8 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
   j["xgboost_version"] = fit.xgboost_version;
   json est = json::array();
   for (const auto& e : report.estimates) {
-    json row = {{"estimand", e.estimand}, {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
+    json row = {{"outcome", data.outcome_name}, {"treatment", data.treatment_name},
+                {"estimand", e.estimand}, {"estimate", e.estimate}, {"se", e.se}, {"t", e.t},
                 {"p_value", e.p_value}, {"ci_lower", e.ci_lower}, {"ci_upper", e.ci_upper},
                 {"level", report.level}, {"theta_reps", e.theta_reps}, {"se_reps", e.se_reps}};
     if (e.has_joint) {
@@ -370,6 +371,59 @@ void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool w
     WarnNonFinite(doc, value, it.key());
     (*doc)[it.key()] = std::move(value);
   }
+}
+
+void TagCell(nlohmann::json* section, const std::string& outcome, const std::string& treatment) {
+  auto tag = [&](nlohmann::json& entry) {
+    if (!entry.is_object()) return;
+    entry["outcome"] = outcome;
+    entry["treatment"] = treatment;
+  };
+  if (section->is_array()) {
+    for (auto& entry : *section) tag(entry);
+  } else {
+    tag(*section);
+  }
+}
+
+void AddCellSections(nlohmann::json* grid_sections, nlohmann::json cell_sections, const std::string& outcome,
+                     const std::string& treatment) {
+  for (auto it = cell_sections.begin(); it != cell_sections.end(); ++it) {
+    nlohmann::json value = std::move(it.value());
+    TagCell(&value, outcome, treatment);
+    nlohmann::json& into = (*grid_sections)[it.key()];
+    if (into.is_null()) into = nlohmann::json::array();
+    if (value.is_array()) {
+      for (auto& entry : value) into.push_back(std::move(entry));
+    } else {
+      into.push_back(std::move(value));
+    }
+  }
+}
+
+nlohmann::json GridReportJson(std::vector<nlohmann::json> cell_docs) {
+  if (cell_docs.empty()) throw Error("internal: a grid report needs its cells");
+  nlohmann::json doc = cell_docs[0];
+  doc["estimates"] = nlohmann::json::array();
+  doc["cells"] = nlohmann::json::array();
+  doc.erase("naive_difference");
+  doc["diagnostics"] = {{"warnings", nlohmann::json::array()}};
+  nlohmann::json outcomes = nlohmann::json::array(), treatments = nlohmann::json::array();
+  for (nlohmann::json& cell : cell_docs) {
+    const std::string outcome = cell["options"]["outcome"], treatment = cell["options"]["treatment"];
+    if (std::find(outcomes.begin(), outcomes.end(), outcome) == outcomes.end()) outcomes.push_back(outcome);
+    if (std::find(treatments.begin(), treatments.end(), treatment) == treatments.end()) treatments.push_back(treatment);
+    for (auto& e : cell["estimates"]) doc["estimates"].push_back(std::move(e));
+    doc["cells"].push_back({{"outcome", outcome},
+                            {"treatment", treatment},
+                            {"diagnostics", std::move(cell["diagnostics"])},
+                            {"naive_difference", std::move(cell["naive_difference"])}});
+  }
+  doc["options"].erase("outcome");
+  doc["options"].erase("treatment");
+  doc["options"]["outcomes"] = outcomes;
+  doc["options"]["treatments"] = treatments;
+  return doc;
 }
 
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data) {
@@ -570,22 +624,34 @@ void PrintSensitivity(std::ostream& os, const SensitivityReport& s,
         "explain to move the estimate to h0; RVa: to move the confidence bound there.\n";
 }
 
-void WritePredictionsCsv(const std::string& path, const Predictions& pred) {
-  std::string s = "row,rep,fold,m_hat,g0_hat,g1_hat,l_hat\n";
-  s.reserve(pred.n * pred.reps * 64);
-  auto cell = [&](const std::vector<double>& v, std::size_t k) {
-    s += ',';
-    if (!v.empty()) AppendDouble(&s, v[k]);
-  };
-  for (int r = 0; r < pred.reps; ++r) {
-    for (std::size_t i = 0; i < pred.n; ++i) {
-      const std::size_t k = static_cast<std::size_t>(r) * pred.n + i;
-      s += std::to_string(i) + ',' + std::to_string(r) + ',' + std::to_string(pred.fold[k]);
-      cell(pred.m, k);
-      cell(pred.g0, k);
-      cell(pred.g1, k);
-      cell(pred.l, k);
-      s += '\n';
+// A CSV field: quoted (quotes doubled) when it holds a separator, quote or line break.
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void WritePredictionsCsv(const std::string& path, const std::vector<CellPredictions>& cells) {
+  std::string s = "outcome,treatment,row,rep,fold,m_hat,g0_hat,g1_hat,l_hat\n";
+  for (const CellPredictions& c : cells) {
+    const Predictions& pred = *c.predictions;
+    const std::string names = CsvField(c.outcome) + ',' + CsvField(c.treatment) + ',';
+    s.reserve(s.size() + pred.n * pred.reps * (64 + names.size()));
+    auto cell = [&](const std::vector<double>& v, std::size_t k) {
+      s += ',';
+      if (!v.empty()) AppendDouble(&s, v[k]);
+    };
+    for (int r = 0; r < pred.reps; ++r) {
+      for (std::size_t i = 0; i < pred.n; ++i) {
+        const std::size_t k = static_cast<std::size_t>(r) * pred.n + i;
+        s += names + std::to_string(i) + ',' + std::to_string(r) + ',' + std::to_string(pred.fold[k]);
+        cell(pred.m, k);
+        cell(pred.g0, k);
+        cell(pred.g1, k);
+        cell(pred.l, k);
+        s += '\n';
+      }
     }
   }
   WriteFileAtomic(path, s);

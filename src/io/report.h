@@ -37,6 +37,20 @@ nlohmann::json ReportJson(const Report& report, const Fit& fit, const Dataset& d
 // NaN/infinity named in a W-NONFINITE warning.
 void AddJsonSections(nlohmann::json* doc, const nlohmann::json& sections, bool with_timings = true);
 void PrintTable(std::ostream& os, const Report& report, const Fit& fit, const Dataset& data);
+
+// Grids (several outcomes x treatments in one run; docs/cli.md, "Grids").
+// Adds "outcome" and "treatment" to a section: to the object, or to every
+// object of the array.
+void TagCell(nlohmann::json* section, const std::string& outcome, const std::string& treatment);
+// Adds one cell's sections (GATE, BLP, ...) to a grid's: each section becomes
+// an array of the cells' entries, each tagged with its cell.
+void AddCellSections(nlohmann::json* grid_sections, nlohmann::json cell_sections, const std::string& outcome,
+                     const std::string& treatment);
+// The grid's document from its cells' ReportJson documents (cell order):
+// "estimates" of every cell (each tagged), "cells" with each cell's
+// diagnostics and naive difference, options listing "outcomes" and
+// "treatments"; bootstrap, timings and the rest from the first cell.
+nlohmann::json GridReportJson(std::vector<nlohmann::json> cell_docs);
 // --sensitivity: {"sensitivity": [...], "sensitivity_elements": [...],
 // "sensitivity_grid": [...]} (docs/sensitivity.md) and its printed table.
 // --trim: the "trimming" JSON section and the line printed above the table.
@@ -47,10 +61,16 @@ nlohmann::json SensitivityJson(const SensitivityReport& s, const std::vector<Sen
 void PrintSensitivity(std::ostream& os, const SensitivityReport& s,
                       const std::vector<SensitivityBenchmark>& benchmarks = {});
 
-// CSV with header row,rep,fold,m_hat,g0_hat,g1_hat,l_hat; one line per
-// (row, rep), 0-based; empty cells where a model does not apply.
-void WritePredictionsCsv(const std::string& path, const Predictions& pred);
-// Reads that format back for a dataset of n rows. Throws DataError naming the
+// CSV with header outcome,treatment,row,rep,fold,m_hat,g0_hat,g1_hat,l_hat;
+// one line per (cell, row, rep), 0-based; empty cells where a model does not
+// apply. One cell per (outcome name, treatment name, predictions) entry.
+struct CellPredictions {
+  std::string outcome, treatment;
+  const Predictions* predictions = nullptr;
+};
+void WritePredictionsCsv(const std::string& path, const std::vector<CellPredictions>& cells);
+// Reads that format back (one cell; the outcome and treatment columns may be
+// absent, as files before grids had them) for a dataset of n rows. Throws DataError naming the
 // line or the (row, rep) pair that is missing, repeated or out of range.
 Predictions ReadPredictionsCsv(const std::string& path, std::size_t n);
 

@@ -27,13 +27,17 @@ using test::WriteTemp;
 CsvTable Table(const std::string& content) { return ReadCsv(WriteTemp(content)); }
 
 // The DataError message thrown by `call`, or "" (with a test failure).
+// The message of the DataError or UsageError `call` throws (a column given
+// two roles is a usage error, a bad cell a data error: RoleConflictsAreUsageErrors).
 std::string ErrorOf(const std::function<void()>& call) {
   try {
     call();
   } catch (const DataError& e) {
     return e.what();
+  } catch (const UsageError& e) {
+    return e.what();
   }
-  ADD_FAILURE() << "no DataError thrown";
+  ADD_FAILURE() << "no DataError or UsageError thrown";
   return "";
 }
 
@@ -179,6 +183,14 @@ TEST(DatasetBuilder, OutcomeOrTreatmentAmongFeaturesIsAnError) {
                   "feature 'y' is also the outcome column");
   EXPECT_CONTAINS(ErrorOf([&] { BuildDataset(table, Spec({"d"})); }),
                   "feature 'd' is also the treatment column");
+}
+
+TEST(DatasetBuilder, RoleConflictsAreUsageErrors) {
+  ColumnSpec both = Spec();
+  both.treatment = "y";
+  EXPECT_THROW(BuildDataset(Table(kGood), both), UsageError);
+  EXPECT_THROW(BuildDataset(Table(kGood), Spec({"d"})), UsageError);
+  EXPECT_THROW(BuildDataset(Table(kGood), Spec({"x1", "x1"})), UsageError);
 }
 
 TEST(DatasetBuilder, OneColumnInTwoRolesIsAnError) {

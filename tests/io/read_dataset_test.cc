@@ -159,7 +159,7 @@ TEST(ReadDataset, HeaderFaultsAreNamedBeforeDataFaults) {
   }
   try {
     ReadDataset(path, spec);
-  } catch (const DataError& e) {
+  } catch (const UsageError& e) {  // a column in two roles is the caller's mistake
     streamed = e.what();
   }
   EXPECT_NE(built.find("outcome column 'y' (column 1) is not numeric"), std::string::npos) << built;
