@@ -158,8 +158,10 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
 
   SimulateArgs& s = *simulate;
   CLI::App* simc = app->add_subcommand("simulate", "write a simulated data set with known truth");
-  simc->add_option("--design", s.design, "seller, irm (DoubleML make_irm_data) or plr (make_plr_CCDDHNR2018)")
-      ->check(CLI::IsMember({"seller", "irm", "plr"}));
+  simc->add_option("--design", s.design,
+                   "seller, irm (DoubleML make_irm_data), plr (make_plr_CCDDHNR2018) or grid (outcomes y1..y3 x "
+                   "treatments t1, t2)")
+      ->check(CLI::IsMember({"seller", "irm", "plr", "grid"}));
   simc->add_option("--n", s.sim.n, "rows (default 10000)");
   simc->add_option("--p", s.sim.p, "features (default 20)");
   simc->add_option("--seed", s.sim.seed, "random seed (default 0)");

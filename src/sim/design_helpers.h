@@ -1,5 +1,5 @@
 // Internals shared by the simulated designs (sim/seller.cc, sim/irm.cc,
-// sim/plr.cc): the counter-based generator, the stream ids and the column
+// sim/plr.cc, sim/grid.cc): the counter-based generator, the stream ids and the column
 // helpers. sim/simulate.h is the public face.
 #pragma once
 #include <Random123/philox.h>
@@ -92,10 +92,14 @@ enum Stream : std::uint32_t {
   kIrmNoise,            // per row: v (treatment uniform), zeta
   kPlrX = 32,           // per row: X
   kPlrNoise,            // per row: v, zeta
+  kGridX = 48,          // per row: x1..xp
+  kGridTreat,           // per row: U_1, U_2 (treatments)
+  kGridNoise,           // per row: w0 (shared), w1..w3 (outcome noise)
 };
 
 SimData SimulateSeller(const SimOptions& o);
 SimData SimulateIrm(const SimOptions& o);
 SimData SimulatePlr(const SimOptions& o);
+SimData SimulateGrid(const SimOptions& o);
 
 }  // namespace fastdml::sim::detail

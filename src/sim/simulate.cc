@@ -1,6 +1,6 @@
 // Simulated data with a known truth: the design dispatch and the CSV writer.
 // See simulate.h for the designs; each lives in its own file (sim/seller.cc,
-// sim/irm.cc, sim/plr.cc) and its truth JSON lists the formulas and constants
+// sim/irm.cc, sim/plr.cc, sim/grid.cc) and its truth JSON lists the formulas and constants
 // it was drawn from.
 #include "sim/simulate.h"
 
@@ -17,7 +17,13 @@ namespace fastdml::sim {
 
 namespace {
 
-std::size_t MinFeatures(Design design) { return design == Design::kSeller ? 8 : 3; }
+std::size_t MinFeatures(Design design) {
+  switch (design) {
+    case Design::kSeller: return 8;
+    case Design::kGrid: return 6;  // the effects and propensities use x1..x6
+    default: return 3;
+  }
+}
 
 }  // namespace
 
@@ -25,7 +31,8 @@ Design ParseDesign(const std::string& name) {
   if (name == "seller") return Design::kSeller;
   if (name == "irm") return Design::kIrm;
   if (name == "plr") return Design::kPlr;
-  throw UsageError("--design: unknown design '" + name + "' (expected seller, irm or plr)");
+  if (name == "grid") return Design::kGrid;
+  throw UsageError("--design: unknown design '" + name + "' (expected seller, irm, plr or grid)");
 }
 
 const char* ToString(Design design) {
@@ -33,6 +40,7 @@ const char* ToString(Design design) {
     case Design::kSeller: return "seller";
     case Design::kIrm: return "irm";
     case Design::kPlr: return "plr";
+    case Design::kGrid: return "grid";
   }
   return "unknown";
 }
@@ -45,19 +53,21 @@ SimData Simulate(const SimOptions& options) {
     throw UsageError("--p must be at least " + std::to_string(min_p) + " for --design " +
                      ToString(options.design) + " (got " + std::to_string(options.p) + ")");
   if (!std::isfinite(options.theta)) throw UsageError("--theta must be a finite number");
-  // Bounds first, so that n * (p + 2) cannot wrap around in size_t.
+  // Bounds first, so that n * (p + 5) cannot wrap around in size_t.
   constexpr std::size_t kMaxSimFeatures = 100000;
   constexpr std::size_t kMaxSimCells = std::size_t{1} << 31;  // 16 GiB of doubles
   if (options.p > kMaxSimFeatures)
     throw UsageError("--p must be at most " + std::to_string(kMaxSimFeatures) + " (got " +
                      std::to_string(options.p) + ")");
-  if (options.n > kMaxSimCells / (options.p + 2))
-    throw UsageError("--n " + std::to_string(options.n) + " x (--p + 2) columns exceeds " +
+  const std::size_t extra = options.design == Design::kGrid ? 5 : 2;  // outcome and treatment columns
+  if (options.n > kMaxSimCells / (options.p + extra))
+    throw UsageError("--n " + std::to_string(options.n) + " x (--p + " + std::to_string(extra) + ") columns exceeds " +
                      std::to_string(kMaxSimCells) + " cells; simulate fewer rows");
   switch (options.design) {
     case Design::kSeller: return detail::SimulateSeller(options);
     case Design::kIrm: return detail::SimulateIrm(options);
     case Design::kPlr: return detail::SimulatePlr(options);
+    case Design::kGrid: return detail::SimulateGrid(options);
   }
   throw Error("Simulate: unknown design");
 }
