@@ -202,7 +202,7 @@ Fit FitNuisances(const Dataset& data, const Options& options,
 // cross-fitted in one run: the data are read and sketched once, one fold plan
 // serves every cell (stratified on the treatments' joint pattern, or whole
 // clusters), and the propensity of each treatment is trained once per
-// (rep, fold) and shared by every outcome (docs/design.md section 9).
+// (rep, fold) and shared by every outcome (docs/design.md section 11).
 struct GridFit {
   std::vector<std::string> outcomes, treatments;  // names, in the order given
   std::vector<Fit> cells;                         // cell (j, k) at j * treatments.size() + k
@@ -242,7 +242,7 @@ void AdjustPValues(Report* report, const std::vector<std::string>& methods);
 // must share rows, clusters, repetitions and level.
 Report MergeReports(const std::vector<const Report*>& cells);
 
-// Joint inference over a grid's cells (docs/design.md section 9): the
+// Joint inference over a grid's cells (docs/design.md section 11): the
 // bootstrap (when `bootstrap` is given) and the p-value adjustments run over
 // every cell x estimand at once, on the merged scores, so each replicate
 // draws one multiplier per row (or cluster) for every cell and the cells'

@@ -98,6 +98,11 @@ Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simula
   est->add_flag("--normalize-ipw", a.opt.normalize_ipw, "Hajek-normalise the inverse propensity weights");
   est->add_option("--level", a.opt.level, "confidence level of the intervals (default 0.95)");
   est->add_option("--weights", a.weights, "sample weight column (IRM; rescaled to mean 1)");
+  est->add_flag("--treatment-levels", a.treatment_levels,
+                "multi-valued treatment (IRM): average potential outcome per level and ATE/ATT contrasts against "
+                "--reference-level; automatic for a treatment with 3 to 20 integer levels");
+  est->add_option("--reference-level", a.reference_level,
+                  "the level the contrasts compare with (default: the smallest)");
   est->add_option("--fold-col", a.fold_col, "column of user fold ids (0..K-1 or 1..K); implies --reps 1");
   est->add_option("--cluster", a.cluster,
                   "cluster id column: one-way cluster-robust SE (as DoubleML), folds that keep clusters whole, "

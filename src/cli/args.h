@@ -37,6 +37,8 @@ struct EstimateArgs {
   std::string bootstrap_method = "normal", bootstrap_sampler = "auto", p_adjust;
   std::optional<std::uint64_t> bootstrap_seed;
   bool joint = false;
+  bool treatment_levels = false;             // --treatment-levels (fastdml/levels.h)
+  std::optional<double> reference_level;     // --reference-level
   std::string device = "cpu";  // parsed into opt.device by ResolveEstimateOptions
   std::string early_stopping_model = "refit";
   std::string tune;                     // --tune's list (empty: all three)

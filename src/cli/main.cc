@@ -12,6 +12,7 @@
 #include "cli/cate_model_cli.h"
 #include "fastdml/error.h"
 #include "fastdml/estimator.h"
+#include "fastdml/levels.h"
 #include "fastdml/trim.h"
 #include "io/csv.h"
 #include "io/dataset_builder.h"
@@ -158,6 +159,105 @@ int RunGrid(EstimateArgs& a, HeterogeneityArgs& h, fastdml::Dataset& data, const
   return fastdml::kExitOk;
 }
 
+// A multi-valued treatment (fastdml/levels.h): one indicator per level fitted
+// as a grid (shared folds, one-vs-rest propensities), then the APOs and the
+// contrasts against the reference level in one report.
+int RunLevels(EstimateArgs& a, const HeterogeneityArgs& h, fastdml::Dataset& data,
+              std::chrono::steady_clock::time_point t0, double reading) {
+  const fastdml::Options& opt = a.opt;
+  if (opt.model != fastdml::Model::kIrm) {
+    throw fastdml::UsageError("--treatment-levels needs --model irm; a continuous treatment takes --model plr alone");
+  }
+  const std::pair<bool, const char*> unsupported[] = {
+      {!a.load_fit.empty(), "--load-fit"},
+      {!a.load_predictions.empty(), "--load-predictions"},
+      {!a.save_fit.empty(), "--save-fit"},
+      {a.trim_options.rule != fastdml::TrimRule::kNone, "--trim"},
+      {!a.sensitivity_scenarios.empty() || !a.sensitivity_benchmark.empty(), "--sensitivity"},
+      {h.cate.Any() || h.cate_model.Any(), "--cate-by, --blp and the CATE model"}};
+  for (const auto& [given, flag] : unsupported) {
+    if (given) {
+      throw fastdml::UsageError(std::string(flag) + " takes a binary treatment; '" + data.treatment_name +
+                                "' is estimated as a multi-valued treatment (compare two levels by filtering the "
+                                "rows to them)");
+    }
+  }
+  const fastdml::TreatmentLevels levels = fastdml::ExpandLevels(&data, a.reference_level);
+  fastdml::TreatmentLevels shown = levels;
+  shown.automatic = !a.treatment_levels;
+  fastdml::GridFit grid = fastdml::FitGrid(&data, opt);
+  const auto t_scores = std::chrono::steady_clock::now();
+  fastdml::Report report = fastdml::EstimateLevels(data, grid, levels, opt);
+  // Each level's own diagnostics (its propensity and outcome model).
+  std::vector<nlohmann::json> level_docs;
+  for (std::size_t v = 0; v < grid.cells.size(); ++v) {
+    data.SelectCell(0, v);
+    const fastdml::Report cell = fastdml::Estimate(data, grid.cells[v], opt);
+    nlohmann::json diagnostics = fastdml::io::ReportJson(cell, grid.cells[v], data, false)["diagnostics"];
+    level_docs.push_back({{"level", levels.values[v]}, {"treatment", data.treatment_name},
+                          {"rows", levels.rows[v]}, {"diagnostics", std::move(diagnostics)}});
+    report.warnings.insert(report.warnings.end(), cell.warnings.begin(), cell.warnings.end());
+  }
+  data.SelectCell(0, 0);
+  const double scores = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_scores).count();
+  if (a.bootstrap > 0) fastdml::Bootstrap(&report, BootstrapOptionsOf(a, grid.cells[0]), a.joint);
+  if (!a.p_adjust.empty()) fastdml::AdjustPValues(&report, SplitList(a.p_adjust));
+
+  std::string level_list;
+  for (std::size_t v = 0; v < levels.values.size(); ++v) {
+    level_list += (v ? ", " : "") + fastdml::LevelName(levels.values[v]) + " (" + std::to_string(levels.rows[v]) +
+                  " rows)";
+  }
+  const std::string note = "treatment '" + levels.treatment + "' has " + std::to_string(levels.values.size()) +
+                           " levels: " + level_list + "; reference " +
+                           fastdml::LevelName(levels.values[levels.reference]) +
+                           (shown.automatic ? "; taken as multi-valued automatically (integer levels; "
+                                              "--treatment-levels says so explicitly)"
+                                            : "");
+  // The report reads as the original treatment's, not its first indicator's.
+  fastdml::Fit& fit = grid.cells[0];
+  fit.timings = grid.timings;
+  fit.timings.reading = reading;
+  fit.timings.scores = scores;
+  fit.timings.total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string indicator = data.treatment_name;
+  data.treatment_name = levels.treatment;
+  std::cout << "fastdml " << FASTDML_VERSION << ": IRM, multi-valued treatment, " << data.n << " rows, " << data.p
+            << " features, " << opt.folds << " folds x " << opt.reps << " rep(s)\n" << note << "\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-14s %12s %11s %9s %10s %12s %12s\n", "estimand", "estimate", "std.err", "t",
+                "p-value", "lower", "upper");
+  std::cout << line;
+  for (const fastdml::EstimateResult& e : report.estimates) {
+    std::snprintf(line, sizeof line, "%-14s %12.6g %11.5g %9.3f %10.3g %12.6g %12.6g\n", e.estimand.c_str(), e.estimate,
+                  e.se, e.t, e.p_value, e.ci_lower, e.ci_upper);
+    std::cout << line;
+    if (e.has_joint) std::cout << "  joint band [" << e.joint_ci_lower << ", " << e.joint_ci_upper << "]\n";
+    for (const auto& [method, p] : e.p_adjusted) std::cout << "  p(" << method << ") " << p << "\n";
+  }
+  for (const std::string& w : report.warnings) std::cout << "warning: " << w << "\n";
+  nlohmann::json json = fastdml::io::ReportJson(report, fit, data, !a.no_timings);
+  json.erase("naive_difference");
+  json["diagnostics"] = {{"warnings", report.warnings}};
+  json["treatment_levels"] = {{"treatment", levels.treatment},
+                              {"levels", levels.values},
+                              {"rows", levels.rows},
+                              {"reference", levels.values[levels.reference]},
+                              {"automatic", shown.automatic},
+                              {"note", note},
+                              {"by_level", level_docs}};
+  if (!a.json.empty()) fastdml::io::WriteFileAtomic(a.json, json.dump(2) + "\n");
+  data.treatment_name = indicator;
+  if (!a.save_predictions.empty()) {
+    std::vector<fastdml::io::CellPredictions> preds;
+    for (std::size_t v = 0; v < grid.cells.size(); ++v) {
+      preds.push_back({grid.outcomes[0], grid.treatments[v], &grid.cells[v].predictions});
+    }
+    fastdml::io::WritePredictionsCsv(a.save_predictions, preds);
+  }
+  return fastdml::kExitOk;
+}
+
 int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<fastdml::io::FitFile> saved_fit;  // --load-fit: read first, it settles --model
@@ -172,6 +272,8 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   spec.fold = a.fold_col;
   spec.cluster = a.cluster;
   spec.binary_treatment = opt.model == fastdml::Model::kIrm;
+  spec.treatment_levels = a.treatment_levels && spec.binary_treatment;
+  spec.auto_levels = spec.binary_treatment;
   std::vector<std::string> skipped;
   fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
   h.cate.cov = fastdml::cli::CateCov(h.cate.cov, !data.cluster.empty());
@@ -189,7 +291,17 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
-  if (data.IsGrid()) return RunGrid(a, h, data, cate_table, t0, reading);
+  if (data.IsGrid()) {
+    if (a.treatment_levels) throw fastdml::UsageError("--treatment-levels takes one outcome and one treatment column");
+    return RunGrid(a, h, data, cate_table, t0, reading);
+  }
+  if (a.treatment_levels || (spec.binary_treatment && !fastdml::IsBinaryTreatment(data.d))) {
+    return RunLevels(a, h, data, t0, reading);
+  }
+  if (a.reference_level) {
+    throw fastdml::UsageError("--reference-level applies to a multi-valued treatment; '" + data.treatment_name +
+                              "' is binary (add --treatment-levels to estimate its two levels' APOs)");
+  }
   if (a.trim_options.rule != fastdml::TrimRule::kNone && (h.cate.Any() || h.cate_model.Any())) {
     throw fastdml::UsageError("--trim with --cate-by, --blp or the CATE model: heterogeneity on a trimmed sample is "
                               "not supported; estimate GATEs on the full sample, or filter the rows in the data");

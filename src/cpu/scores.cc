@@ -62,4 +62,21 @@ void PlrScores(const PlrScoreArgs& a, double* psi_a, double* psi_b) {
   }
 }
 
+// DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
+// psi = theta psi_a + psi_b written to `psi`.
+ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::size_t n, double* psi) {
+  double sa = 0, sb = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sa += psi_a[i];
+    sb += psi_b[i];
+  }
+  const double theta = ops::SolveTheta(sa, sb);
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    psi[i] = theta * psi_a[i] + psi_b[i];
+    ss += psi[i] * psi[i];
+  }
+  return ops::SolveFromSums(n, sa, sb, ss);
+}
+
 }  // namespace fastdml::cpu

@@ -10,6 +10,7 @@
 #include "fastdml/estimator.h"  // Predictions
 #include "fastdml/options.h"    // ScoreSpec
 #include "ops/score_args.h"     // IrmScoreArgs, PlrScoreArgs
+#include "ops/scores.h"         // ScoreSolution
 
 namespace fastdml {
 
@@ -28,6 +29,9 @@ namespace cpu {
 // ops::IrmPass in row order.
 void IrmScores(const IrmScoreArgs& args, double* psi_a, double* psi_b);
 void PlrScores(const PlrScoreArgs& args, double* psi_a, double* psi_b);
+// DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
+// psi = theta psi_a + psi_b written to `psi`.
+ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::size_t n, double* psi);
 }  // namespace cpu
 
 }  // namespace fastdml

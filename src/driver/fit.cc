@@ -211,6 +211,16 @@ std::vector<Fit> FitCells(const Dataset& data, const std::vector<const std::vect
     plan = MakeClusterFoldPlan(data.cluster, data.n_clusters, *ds[0], options.folds, options.reps, options.seed);
     validate_others();
   } else {
+    if (n_treatments > 1) {  // name the treatment that cannot fill the folds
+      for (std::size_t k = 0; k < n_treatments; ++k) {
+        const std::size_t folds = static_cast<std::size_t>(options.folds);
+        if (binary_d[k] && (treated[k] < folds || n - treated[k] < folds)) {
+          throw DataError("treatment '" + treatment_names[k] + "': cannot stratify " + std::to_string(folds) +
+                          " folds: " + std::to_string(treated[k]) + " treated and " +
+                          std::to_string(n - treated[k]) + " control rows; every fold needs both (use fewer --folds)");
+        }
+      }
+    }
     plan = MakeJointFoldPlan(ds, options.folds, options.reps, options.seed);
   }
   const bool irm = options.model == Model::kIrm;

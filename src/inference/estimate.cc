@@ -28,23 +28,6 @@ namespace {
 
 using inference::FormatNumber;
 
-// DML2 on the host (ops::SolveFromSums): theta, J, se from psi_a, psi_b, and
-// psi = theta psi_a + psi_b written to `psi`.
-ops::ScoreSolution SolveScore(const double* psi_a, const double* psi_b, std::size_t n, double* psi) {
-  double sa = 0, sb = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sa += psi_a[i];
-    sb += psi_b[i];
-  }
-  const double theta = ops::SolveTheta(sa, sb);
-  double ss = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    psi[i] = theta * psi_a[i] + psi_b[i];
-    ss += psi[i] * psi[i];
-  }
-  return ops::SolveFromSums(n, sa, sb, ss);
-}
-
 // IRM: every feature's SMD (balance.h) and W-IMBALANCE for the features
 // that the weights of the report's estimands leave above kMaxAbsSmd: the ATE
 // weights when "ate" is asked for, the ATT weights when "att" is (the ATE
@@ -290,7 +273,7 @@ Report Estimate(const Dataset& data, const Fit& fit, const Options& options) {
         } else {
           cpu::PlrScores(PlrArgsOf(data, pred, r), psi_a.get(), psi_b.get());
         }
-        sol = SolveScore(psi_a.get(), psi_b.get(), n, psi);
+        sol = cpu::SolveScore(psi_a.get(), psi_b.get(), n, psi);
       }
       if (!(std::fabs(sol.j) > 0)) {
         throw DataError(std::string("the score's Jacobian mean(psi_a) is 0: the treatment has no variation left "

@@ -1,5 +1,7 @@
 #include "io/dataset_builder.h"
 
+#include "fastdml/levels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -427,7 +429,9 @@ Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::st
     if (fold != nullptr) CheckFoldsKeepClustersWhole(data, spec.fold, spec.cluster);
   }
 
-  ValidateDataset(data, /*min_rows=*/2, spec.binary_treatment);
+  const bool levels =
+      !grid && (spec.treatment_levels || (spec.binary_treatment && spec.auto_levels && LooksMultiValued(data.d)));
+  ValidateDataset(data, /*min_rows=*/2, spec.binary_treatment && !levels);
   ValidateClusters(data);
   return data;
 }

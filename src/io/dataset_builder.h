@@ -24,6 +24,10 @@ struct ColumnSpec {
   std::string fold;     // empty = engine-made folds; ids 0..K-1 or 1..K
   std::string cluster;  // empty = no clusters; integer ids (any values)
   bool binary_treatment = true;  // false: continuous D allowed (PLR)
+  // IRM, one treatment: validate it as multi-valued (fastdml/levels.h) when
+  // asked (--treatment-levels) or, with auto_levels, when it holds 3..20
+  // distinct integers; otherwise binary_treatment's rules apply.
+  bool treatment_levels = false, auto_levels = false;
 };
 
 // Sets `outcome`/`treatment` and, for several names, the grid lists.

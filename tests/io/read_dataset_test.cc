@@ -44,14 +44,14 @@ std::string Compare(const std::string& path, const ColumnSpec& spec, Dataset* ou
   std::vector<std::string> built_skipped, streamed_skipped;
   try {
     built = BuildDataset(ReadCsv(path), spec, &built_skipped);
-  } catch (const DataError& e) {
+  } catch (const Error& e) {  // DataError, or UsageError for a column in two roles
     // The CSV reader's own errors already name the file; the builder's do not.
     const std::string what = e.what();
     built_error = what.rfind(path, 0) == 0 ? what : path + ": " + what;
   }
   try {
     streamed = ReadDataset(path, spec, ',', &streamed_skipped);
-  } catch (const DataError& e) {
+  } catch (const Error& e) {
     streamed_error = e.what();
   }
   EXPECT_EQ(built_error, streamed_error);
