@@ -27,8 +27,15 @@ file(GLOB _pa_parquet "${FASTDML_PYARROW_DIR}/libparquet.so.[0-9]*")
 list(FILTER _pa_arrow INCLUDE REGEX "libarrow\\.so\\.[0-9]+$")
 list(FILTER _pa_parquet INCLUDE REGEX "libparquet\\.so\\.[0-9]+$")
 if(NOT _pa_arrow OR NOT _pa_parquet OR NOT EXISTS "${FASTDML_PYARROW_DIR}/include/arrow/api.h")
+  if(FASTDML_PYTHON)
+    # A pip build of the package only: the extension never reads files.
+    message(STATUS "fastdml: pyarrow not found; the CLI in this build reads CSV only")
+    set(FASTDML_ARROW OFF)
+    return()
+  endif()
   message(FATAL_ERROR "Arrow C++ not found in the pyarrow wheel (FASTDML_PYARROW_DIR='${FASTDML_PYARROW_DIR}'). "
-                      "Run scripts/setup, or pass -DFASTDML_PYARROW_DIR=/path/to/site-packages/pyarrow")
+                      "Run scripts/setup, pass -DFASTDML_PYARROW_DIR=/path/to/site-packages/pyarrow, "
+                      "or -DFASTDML_ARROW=OFF for a CLI that reads CSV only")
 endif()
 list(GET _pa_arrow 0 FASTDML_ARROW_LIB)
 list(GET _pa_parquet 0 FASTDML_PARQUET_LIB)

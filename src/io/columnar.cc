@@ -53,11 +53,6 @@ T Check(arrow::Result<T> result, const std::string& where, const std::string& wh
   return std::move(result).ValueUnsafe();
 }
 
-std::string Lower(std::string text) {
-  for (char& c : text) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
-  return text;
-}
-
 // Types whose cells can be read as numbers.
 bool Supported(const arrow::DataType& type) {
   switch (type.id()) {
@@ -522,26 +517,6 @@ CsvTable ReadIpc(const std::string& path, const CsvPlan& plan) {
 
 }  // namespace
 
-DataFormat ParseDataFormat(const std::string& name) {
-  const std::string lower = Lower(name);
-  if (lower == "csv") return DataFormat::kCsv;
-  if (lower == "parquet") return DataFormat::kParquet;
-  if (lower == "arrow" || lower == "feather" || lower == "ipc") return DataFormat::kArrow;
-  throw UsageError("--format " + name + ": expected csv, parquet or arrow");
-}
-
-DataFormat ResolveDataFormat(const std::string& path, DataFormat format) {
-  if (format != DataFormat::kAuto) return format;
-  std::string trimmed = path;
-  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-  const std::string extension = Lower(fs::path(trimmed).extension().string());
-  if (extension == ".parquet" || extension == ".pq") return DataFormat::kParquet;
-  if (extension == ".arrow" || extension == ".feather" || extension == ".ipc") return DataFormat::kArrow;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) return DataFormat::kParquet;  // a folder of part files
-  return DataFormat::kCsv;
-}
-
 // Parquet reports some faults (a broken footer, a bad page) by exception
 // rather than Status: they become DataErrors naming the file.
 CsvTable ReadParquet(const std::string& path, const CsvPlan& plan) {
@@ -553,13 +528,5 @@ CsvTable ReadParquet(const std::string& path, const CsvPlan& plan) {
 }
 
 CsvTable ReadArrowIpc(const std::string& path, const CsvPlan& plan) { return ReadIpc(path, plan); }
-
-CsvTable ReadTable(const std::string& path, DataFormat format, char sep, const CsvPlan& plan) {
-  switch (ResolveDataFormat(path, format)) {
-    case DataFormat::kParquet: return ReadParquet(path, plan);
-    case DataFormat::kArrow: return ReadArrowIpc(path, plan);
-    default: return ReadCsv(path, sep, plan);
-  }
-}
 
 }  // namespace fastdml::io

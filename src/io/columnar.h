@@ -32,6 +32,9 @@ CsvTable ReadParquet(const std::string& path, const CsvPlan& plan);
 CsvTable ReadArrowIpc(const std::string& path, const CsvPlan& plan);
 
 // The reader for ResolveDataFormat(path, format); `sep` is for CSV only.
+// (src/io/data_format.cc, in fastdml_core; the two readers above are in
+// fastdml_columnar: src/io/columnar.cc, or src/io/stubs/columnar.cc in a
+// build without Arrow C++, where they throw DataError.)
 CsvTable ReadTable(const std::string& path, DataFormat format, char sep, const CsvPlan& plan);
 
 }  // namespace fastdml::io
