@@ -164,6 +164,34 @@ def _dense_ids(values, what: str, index) -> tuple[np.ndarray, int]:
     return inverse.astype(np.int32).reshape(-1), int(len(uniq))
 
 
+_MISSING_TEXT = {"", "na", "nan", "null"}  # the CSV reader's missing cells (src/io/csv.h)
+
+
+def _text_as_numbers(name, col, index):
+    """The typing rule of docs/cli.md for a text column (pandas object/string,
+    pyarrow string or dictionary): float64 values when every non-missing cell
+    is a number, None when no cell is (a text column, left out of the default
+    features), and a ValueError naming the column, the first bad row and the
+    cell when numbers and words are mixed."""
+    import pandas as pd
+
+    series = col if isinstance(col, pd.Series) else col.to_pandas()
+    cells = series.astype(object)
+    text = cells.map(lambda v: v.strip() if isinstance(v, str) else v)
+    missing = text.isna().to_numpy() | text.map(
+        lambda v: isinstance(v, str) and v.lower() in _MISSING_TEXT).to_numpy(dtype=bool)
+    values = pd.to_numeric(text.where(~missing, np.nan), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(values) & ~missing
+    if not (~bad & ~missing).any():
+        return None
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"column {name!r} holds numbers but {_first_bad(bad, index)} has {cells.iloc[first]!r}, "
+                         "which is not a number; fix or blank that cell (missing: empty, NA, NaN, null), "
+                         "or pass features=[...] without the column")
+    return values
+
+
 def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, device, binary, min_rows):
     """Validated engine Dataset from arrays (X, y, d) or a table plus column names."""
     index = None
@@ -198,8 +226,10 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             roles[clusters] = "clusters"
             cluster_name = clusters
             clusters = column(clusters, "clusters")
+        converted = {}  # text columns of numbers, as float64 (the typing rule)
         if features is None:
-            # Default as in the CLI: every other numeric column.
+            # Default as in the CLI: every other numeric column; a text column
+            # is left out, numbers with a stray word are an error.
             features = []
             for c in all_names:
                 if c in roles:
@@ -209,9 +239,19 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
                     import pandas.api.types as pdt
                     if pdt.is_numeric_dtype(col.dtype) or pdt.is_bool_dtype(col.dtype):
                         features.append(c)
+                        continue
+                    is_text = pdt.is_object_dtype(col.dtype) or pdt.is_string_dtype(col.dtype)
                 else:
                     import pyarrow.types as pat
                     if pat.is_integer(col.type) or pat.is_floating(col.type) or pat.is_boolean(col.type):
+                        features.append(c)
+                        continue
+                    is_text = pat.is_string(col.type) or pat.is_large_string(col.type) or \
+                        pat.is_dictionary(col.type)
+                if is_text:
+                    values = _text_as_numbers(c, col, index)
+                    if values is not None:
+                        converted[c] = values
                         features.append(c)
         else:
             features = list(features)
@@ -226,7 +266,7 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             raise ValueError("no numeric feature columns: pass features=[...]")
         n = len(table) if _is_dataframe(table) else table.num_rows
         ds = _ext.Dataset(n, len(features))
-        _fill_x_columns(ds, [get(c) for c in features], features)
+        _fill_x_columns(ds, [converted[c] if c in converted else get(c) for c in features], features)
         names = [str(c) for c in features]
         ds.outcome_name, ds.treatment_name = str(outcome), str(treatment)
     else:

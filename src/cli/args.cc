@@ -75,8 +75,10 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 Commands AddCommands(CLI::App* app, EstimateArgs* estimate, SimulateArgs* simulate) {
   EstimateArgs& a = *estimate;
-  CLI::App* est = app->add_subcommand("estimate", "estimate ATE/ATT from a CSV file");
-  est->add_option("--data", a.data, "input CSV file (header row required)")->required();
+  CLI::App* est = app->add_subcommand("estimate", "estimate ATE/ATT (grids of outcomes x treatments, multi-valued treatments) from a CSV, Parquet or Arrow file");
+  est->add_option("--data", a.data, "input data: CSV (header row), Parquet (.parquet file or folder of parts) or Arrow IPC/Feather (.arrow, .feather)")->required();
+  est->add_option("--format", a.format, "input format: csv, parquet or arrow (default: by the --data extension; others are CSV)")
+      ->check(CLI::IsMember({"csv", "parquet", "arrow"}));
   est->add_option("--outcome", a.outcome, "outcome column Y; several (y1,y2,...) estimate every outcome x treatment cell")->required();
   est->add_option("--treatment", a.treatment, "treatment column D: 0/1 (a continuous D needs --model plr); several: t1,t2,...")->required();
   est->add_option("--features", a.features, "comma-separated feature columns (default: every other numeric column)");

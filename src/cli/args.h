@@ -27,6 +27,7 @@ struct LearnerFlags {
 
 struct EstimateArgs {
   std::string data, outcome, treatment, features, weights, fold_col, cluster;
+  std::string format;  // --format csv|parquet|arrow; empty = by the --data extension
   std::string model = "irm", estimand, outcome_design = "pooled", matrix_strategy = "shared-cuts";
   std::string json, save_predictions, load_predictions;
   std::string save_fit, load_fit;  // binary fit file (src/io/fit_file.h)

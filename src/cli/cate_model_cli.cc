@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "fastdml/error.h"
+#include "io/columnar.h"
 #include "io/csv.h"
 #include "io/report.h"
 
@@ -225,7 +226,11 @@ CLI::App* AddPredictCate(CLI::App* app, PredictCateArgs* a) {
 
 int RunPredictCate(const PredictCateArgs& a, std::ostream& os) {
   const CateModel model = LoadCateModel(a.model);
-  const io::CsvTable table = io::ReadCsv(a.data);
+  io::CsvPlan plan;  // every column as double, from CSV, Parquet or Arrow (by the extension)
+  plan.choose = [](const std::vector<std::string>& names) {
+    return std::vector<io::CsvStorage>(names.size(), io::CsvStorage::kDouble);
+  };
+  const io::CsvTable table = io::ReadTable(a.data, io::DataFormat::kAuto, ',', plan);
   const std::size_t n = table.rows, q = model.feature_names.size();
   std::vector<float> x(n * q);
   for (std::size_t k = 0; k < q; ++k) {

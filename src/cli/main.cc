@@ -37,7 +37,8 @@ struct HeterogeneityArgs {
 // features, and a feature's float32 copy would move quantile edges): a second
 // streaming pass over the file parses only the columns named in --cate-by or
 // --blp (every identifier token of the basis spec; extra ones are harmless).
-fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cli::CateArgs& cate) {
+fastdml::io::CsvTable ReadCateColumns(const std::string& path, fastdml::io::DataFormat format,
+                                      const fastdml::cli::CateArgs& cate) {
   std::set<std::string> wanted;
   for (const auto& spec : cate.by) wanted.insert(fastdml::ParseGroupSpec(spec).column);
   std::string token;
@@ -57,7 +58,7 @@ fastdml::io::CsvTable ReadCateColumns(const std::string& path, const fastdml::cl
     }
     return storage;
   };
-  return fastdml::io::ReadCsv(path, ',', plan);
+  return fastdml::io::ReadTable(path, format, ',', plan);
 }
 
 fastdml::BootstrapOptions BootstrapOptionsOf(const EstimateArgs& a, const fastdml::Fit& fit) {
@@ -275,7 +276,9 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
   spec.treatment_levels = a.treatment_levels && spec.binary_treatment;
   spec.auto_levels = spec.binary_treatment;
   std::vector<std::string> skipped;
-  fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped);
+  const fastdml::io::DataFormat format =
+      a.format.empty() ? fastdml::io::DataFormat::kAuto : fastdml::io::ParseDataFormat(a.format);
+  fastdml::Dataset data = fastdml::io::ReadDataset(a.data, spec, ',', &skipped, format);
   h.cate.cov = fastdml::cli::CateCov(h.cate.cov, !data.cluster.empty());
   const double reading =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -287,7 +290,7 @@ int RunEstimate(EstimateArgs& a, HeterogeneityArgs h) {
 
   fastdml::io::CsvTable cate_table;
   if (h.cate.Any()) {  // checked before any training, so a typo fails in milliseconds
-    cate_table = ReadCateColumns(a.data, h.cate);
+    cate_table = ReadCateColumns(a.data, format, h.cate);
     fastdml::cli::CheckCateArgs(h.cate, cate_table, a.data, opt.model == fastdml::Model::kPlr);
   }
   if (h.cate_model.Any()) fastdml::cli::CheckCateModelArgs(h.cate_model, data, opt, h.cate.cov);
@@ -395,6 +398,7 @@ int main(int argc, char** argv) {
   read_only->add_option("--outcome", a.outcome)->required();
   read_only->add_option("--treatment", a.treatment)->required();
   read_only->add_flag("--two-pass", two_pass);
+  read_only->add_option("--format", a.format);
 
   try {
     app.parse(argc, argv);
@@ -418,7 +422,9 @@ int main(int argc, char** argv) {
       spec.treatment = a.treatment;
       const auto t0 = std::chrono::steady_clock::now();
       const fastdml::Dataset data = two_pass ? fastdml::io::BuildDataset(fastdml::io::ReadCsv(a.data), spec)
-                                             : fastdml::io::ReadDataset(a.data, spec);
+                                             : fastdml::io::ReadDataset(a.data, spec, ',', nullptr,
+                                                                        a.format.empty() ? fastdml::io::DataFormat::kAuto
+                                                                                         : fastdml::io::ParseDataFormat(a.format));
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::cout << "{\"rows\": " << data.n << ", \"p\": " << data.p << ", \"seconds\": " << seconds << "}\n";
       return fastdml::kExitOk;

@@ -468,21 +468,29 @@ CsvTable Parser::Read() {
       for (std::size_t j = 0; j < num_columns; ++j) {
         CsvColumn& column = *columns[j];
         if (column.storage == CsvStorage::kSkip) continue;
-        if (column.storage == CsvStorage::kDouble && !column.numeric) continue;
-        const std::string_view cell = Cell(fields_[j]);
         double value;
-        const bool ok = column.numeric && ParseCell(cell, &value);
-        if (!ok && column.numeric) {
+        if (!column.numeric) {
+          // Text so far: only look for a number (the typing rule), until one is seen.
+          if (!column.any_number && ParseCell(Cell(fields_[j]), &value) && !std::isnan(value)) {
+            column.any_number = true;
+          }
+          if (column.storage == CsvStorage::kFeature) x->push_back(std::numeric_limits<float>::quiet_NaN());
+          continue;
+        }
+        const std::string_view cell = Cell(fields_[j]);
+        if (!ParseCell(cell, &value)) {
           column.numeric = false;
           column.first_bad_row = rows_;
           column.first_bad_text = std::string(cell);
           std::vector<double>().swap(column.values);
-        }
-        if (column.storage == CsvStorage::kDouble) {
-          if (ok) column.values.push_back(value);
+          if (column.storage == CsvStorage::kFeature) x->push_back(std::numeric_limits<float>::quiet_NaN());
           continue;
         }
-        if (!ok) value = std::numeric_limits<double>::quiet_NaN();
+        column.any_number |= !std::isnan(value);
+        if (column.storage == CsvStorage::kDouble) {
+          column.values.push_back(value);
+          continue;
+        }
         if (std::fabs(value) > kFloatMax && std::isfinite(value) && column.first_beyond_float_row == 0) {
           column.first_beyond_float_row = rows_;
           column.first_beyond_float_value = value;
@@ -494,10 +502,16 @@ CsvTable Parser::Read() {
     }
     for (std::size_t j = 0; j < num_columns; ++j) {
       CsvColumn& column = *columns[j];
-      if (!column.numeric) continue;
-      const std::string_view cell = Cell(fields_[j]);
       double value;
+      if (!column.numeric) {
+        if (!column.any_number && ParseCell(Cell(fields_[j]), &value) && !std::isnan(value)) {
+          column.any_number = true;
+        }
+        continue;
+      }
+      const std::string_view cell = Cell(fields_[j]);
       if (ParseCell(cell, &value)) {
+        column.any_number |= !std::isnan(value);
         column.values.push_back(value);
       } else {
         // Keep the first offender for the error message; drop the values.
@@ -523,6 +537,12 @@ CsvTable Parser::Read() {
 }
 
 }  // namespace
+
+bool ParseNumberCell(std::string_view cell, double* out) {
+  while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+  while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.remove_suffix(1);
+  return ParseCell(cell, out);
+}
 
 CsvTable ReadCsv(const std::string& path, char sep) {
   if (sep == '"' || sep == '\n' || sep == '\r') {

@@ -10,11 +10,15 @@
 // Cells: empty, NA, NaN, null (any case) -> NaN (missing); inf / -inf /
 // infinity -> infinities; anything else must be a decimal number (parsed
 // locale-independently). A column with a non-number is kept as numeric=false
-// with the first offending cell, so callers can skip it or report it.
+// with the first offending cell, so callers can skip it or report it; whether
+// any other cell was a number (any_number) tells a text column from a numeric
+// one with stray text (the typing rule of docs/cli.md, applied by
+// dataset_builder.cc for every input format).
 #pragma once
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fastdml::io {
@@ -32,6 +36,10 @@ struct CsvColumn {
   bool numeric = true;
   std::size_t first_bad_row = 0;  // 1-based data row (header excluded); 0 = none
   std::string first_bad_text;     // the first cell that is not a number
+  bool any_number = false;        // some non-missing cell is a number
+  // Columnar input only: the column's type when it cannot hold numbers (a
+  // date, list, binary ...); numeric is then false. Empty otherwise.
+  std::string unsupported_type;
   CsvStorage storage = CsvStorage::kDouble;
   // kFeature only: the first finite value beyond float32 range (stored as inf).
   std::size_t first_beyond_float_row = 0;  // 1-based; 0 = none
@@ -64,5 +72,10 @@ struct CsvPlan {
   std::vector<float>* x = nullptr;
 };
 CsvTable ReadCsv(const std::string& path, char sep, const CsvPlan& plan);
+
+// One cell by the CSV rules above (surrounding blanks trimmed; empty, NA, NaN,
+// null -> NaN): false when it is not a number. Text cells of the columnar
+// readers (src/io/columnar.h) go through it, so every format types text alike.
+bool ParseNumberCell(std::string_view cell, double* out);
 
 }  // namespace fastdml::io

@@ -35,6 +35,11 @@ std::string Quote(const std::string& text) {
 
 std::string DataRow(std::size_t index) { return "data row " + std::to_string(index + 1); }
 
+std::string UnsupportedTypeHint() {
+  return ", which is not numeric (columns may be integer, floating point, boolean, decimal, "
+         "dictionary-encoded, or text holding numbers)";
+}
+
 class ColumnIndex {
  public:
   explicit ColumnIndex(const CsvTable& table) : table_(table) {
@@ -52,6 +57,10 @@ class ColumnIndex {
                       Available());
     }
     const CsvColumn& column = table_.columns[it->second];
+    if (!column.unsupported_type.empty()) {
+      throw DataError(role + " column '" + name + "' (column " + std::to_string(it->second + 1) + ") has type " +
+                      column.unsupported_type + UnsupportedTypeHint());
+    }
     if (!column.numeric) {
       throw DataError(role + " column '" + name + "' (column " + std::to_string(it->second + 1) +
                       ") is not numeric: data row " + std::to_string(column.first_bad_row) +
@@ -351,6 +360,16 @@ Dataset Build(const CsvTable& table, const ColumnSpec& spec, std::vector<std::st
     for (const CsvColumn& column : table.columns) {
       if (roles.count(column.name) != 0) continue;
       if (!column.numeric) {
+        // The typing rule (docs/cli.md): a column with no number at all is
+        // text and left out; numbers with a stray non-number are an error.
+        if (column.any_number) {
+          throw DataError("column '" + column.name + "' (column " +
+                          std::to_string(std::size_t(&column - table.columns.data()) + 1) +
+                          ") holds numbers but data row " + std::to_string(column.first_bad_row) + " has " +
+                          Quote(column.first_bad_text) +
+                          ", which is not a number; fix or blank that cell (missing: empty, NA, NaN, null), "
+                          "or leave the column out by listing the features");
+        }
         if (skipped_columns != nullptr) skipped_columns->push_back(column.name);
         continue;
       }
@@ -444,7 +463,7 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
 }
 
 Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep,
-                    std::vector<std::string>* skipped_columns) {
+                    std::vector<std::string>* skipped_columns, DataFormat format) {
   const auto roles = RoleColumns(spec);
   std::vector<float> x;
   CsvPlan plan;
@@ -452,7 +471,8 @@ Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep,
   plan.choose = [&](const std::vector<std::string>& names) {
     return ChooseStorage(names, spec, roles, path);
   };
-  CsvTable table = ReadCsv(path, sep, plan);
+  // Every format fills the same CsvTable, so Build applies one set of rules.
+  CsvTable table = ReadTable(path, format, sep, plan);
   try {
     return Build(table, spec, skipped_columns, &x, &table);
   } catch (const DataError& e) {

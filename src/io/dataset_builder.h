@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "fastdml/dataset.h"
+#include "io/columnar.h"
 #include "io/csv.h"
 
 namespace fastdml::io {
@@ -18,7 +19,8 @@ struct ColumnSpec {
   // are one pair, named by `outcome` and `treatment`. Set with GridColumns.
   std::vector<std::string> outcomes, treatments;
   // Empty = every other numeric column (all but outcome, treatment, weights,
-  // fold, cluster); non-numeric columns are then skipped.
+  // fold, cluster); text columns are then skipped, and a column of numbers
+  // with a stray non-number is a DataError (the typing rule, docs/cli.md).
   std::vector<std::string> features;
   std::string weights;  // empty = unweighted
   std::string fold;     // empty = engine-made folds; ids 0..K-1 or 1..K
@@ -58,8 +60,11 @@ Dataset BuildDataset(const CsvTable& table, const ColumnSpec& spec,
 // for a single fault, the same message (tests/fuzz/csv_check.h,
 // tests/io/read_dataset_test.cc). Missing or misused columns are reported
 // from the header, before any data row is parsed, so with several faults that
-// one may be named first. Every DataError names the file.
+// one may be named first. Every DataError names the file. `format` picks the
+// reader (kAuto: by extension, see io/columnar.h); Parquet and Arrow files go
+// through the same plan and the same checks as CSV.
 Dataset ReadDataset(const std::string& path, const ColumnSpec& spec, char sep = ',',
-                    std::vector<std::string>* skipped_columns = nullptr);
+                    std::vector<std::string>* skipped_columns = nullptr,
+                    DataFormat format = DataFormat::kAuto);
 
 }  // namespace fastdml::io

@@ -146,6 +146,25 @@ TEST(CsvReader, NonNumericCellMarksColumnWithFirstBadRowAndText) {
   EXPECT_EQ(name.first_bad_text, "ok");
   EXPECT_TRUE(Col(table, "id").numeric);
   EXPECT_EQ(table.rows, 3u);
+  // Numbers beside the words tell a mixed column from a text one.
+  EXPECT_TRUE(x.any_number);
+  EXPECT_FALSE(name.any_number);
+  EXPECT_TRUE(Col(table, "id").any_number);
+}
+
+TEST(CsvReader, AnyNumberLooksPastTheFirstWordAndIgnoresMissingCells) {
+  const auto table = ReadCsv(WriteTemp("a,b,c\nword,NA,\n,word,\nNA,NaN,\n7,x,\n"));
+  EXPECT_TRUE(Col(table, "a").any_number);  // the number comes after the word
+  EXPECT_EQ(Col(table, "a").first_bad_row, 1u);
+  EXPECT_FALSE(Col(table, "b").any_number);  // words and missing cells only
+  EXPECT_TRUE(Col(table, "c").numeric);      // all missing: numeric, no number
+  EXPECT_FALSE(Col(table, "c").any_number);
+  double value = 0;
+  EXPECT_TRUE(ParseNumberCell(" 2.5\t", &value));
+  EXPECT_EQ(value, 2.5);
+  EXPECT_TRUE(ParseNumberCell("null", &value));
+  EXPECT_TRUE(std::isnan(value));
+  EXPECT_FALSE(ParseNumberCell("oops", &value));
 }
 
 TEST(CsvReader, RejectsPartialNumbersHexAndDoubleSigns) {

@@ -83,7 +83,7 @@ TEST(ReadDataset, MatchesReadCsvPlusBuildDatasetOnValidFiles) {
       {"x1,y,name,d,x2\n1,1,a,0,2\n3,2,b,1,4\n5,3,c,0,6\n", {}},          // text column dropped
       {"y,d,x1,x2\n1,0,NA,2\n2,1,3,\n3,0,null,-7\n", {}},                 // missing cells
       {"\xEF\xBB\xBFy,d,\"x,1\"\r\n1,0,\"2\"\r\n2,1,3\r\n\r\n3,0,4", {}},   // BOM, CRLF, quoted name
-      {"y,d,x1,x2\n1,0,1,2\n2,1,3,4\n3,0,5,late text\n", {}},              // drop at the last row
+      {"y,d,x1,x2\n1,0,1,\n2,1,3,NA\n3,0,5,late text\n", {}},             // text column found at the last row
   };
   int k = 0;
   for (const Case& c : cases) {
@@ -96,7 +96,7 @@ TEST(ReadDataset, MatchesReadCsvPlusBuildDatasetOnValidFiles) {
 
 TEST(ReadDataset, DropsTextColumnsInPlaceAndKeepsTheOrder) {
   Dataset data;
-  ASSERT_EQ(Compare(WriteTemp("a,y,t,d,b\n1,1,x,0,2\n3,2,5,1,4\n5,3,6,0,6\n", 0), Spec(), &data), "");
+  ASSERT_EQ(Compare(WriteTemp("a,y,t,d,b\n1,1,x,0,2\n3,2,u,1,4\n5,3,v,0,6\n", 0), Spec(), &data), "");
   EXPECT_EQ(data.feature_names, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(data.x, (std::vector<float>{1, 2, 3, 4, 5, 6}));
 }
@@ -181,18 +181,33 @@ TEST(ReadDataset, RoleColumnsWithFoldsAndClustersMatch) {
 
 TEST(ReadDataset, ManyRowsAcrossReadBlocks) {
   // > 1 MiB so the reader refills and the matrix is reserved from the
-  // file-size estimate; a text column appears only near the end.
+  // file-size estimate; a text column (empty until then) appears only near
+  // the end.
   std::string csv = "y,d,x1,late,x2\n";
   const int rows = 60000;
   for (int i = 0; i < rows; ++i) {
     csv += std::to_string(i % 7) + "," + std::to_string(i % 2) + "," + std::to_string(i) + ".25," +
-           (i == rows - 3 ? std::string("text") : std::to_string(i)) + "," + std::to_string(-i) + "\n";
+           (i == rows - 3 ? std::string("text") : std::string()) + "," + std::to_string(-i) + "\n";
   }
   Dataset data;
   ASSERT_EQ(Compare(WriteTemp(csv, 0), Spec(), &data), "");
   ASSERT_EQ(data.p, 2u);
   EXPECT_EQ(data.X(rows - 1, 0), float(rows - 1) + 0.25f);
   EXPECT_EQ(data.X(rows - 1, 1), float(-(rows - 1)));
+}
+
+// The typing rule (docs/cli.md): the same column holding numbers before the
+// stray word is an error naming the column, row and cell, from both readers.
+TEST(ReadDataset, StrayWordInANumberColumnIsAnError) {
+  std::string csv = "y,d,x1,late,x2\n";
+  const int rows = 60000;
+  for (int i = 0; i < rows; ++i) {
+    csv += std::to_string(i % 7) + "," + std::to_string(i % 2) + "," + std::to_string(i) + ".25," +
+           (i == rows - 3 ? std::string("text") : std::to_string(i)) + "," + std::to_string(-i) + "\n";
+  }
+  const std::string message = Compare(WriteTemp(csv, 0), Spec());
+  EXPECT_NE(message.find("column 'late' (column 4) holds numbers but data row 59998 has 'text'"), std::string::npos)
+      << message;
 }
 
 }  // namespace
