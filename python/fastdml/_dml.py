@@ -196,6 +196,10 @@ class DML:
         self._full = self._trimming = None
         self._boot = None
         self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
+        # A grid fit (lists of outcomes/treatments): the _Grid; _data, _fit and
+        # _report are then None (per-cell work goes through cell()).
+        self._grid = None
+        self._padjust = []  # grid: the p-value adjustments asked for so far
         self.models_trained = 0
 
     # --- configuration ------------------------------------------------------
@@ -235,20 +239,48 @@ class DML:
         return o
 
     # --- fitting ------------------------------------------------------------
-    def fit(self, X, y=None, d=None, weights=None, clusters=None, *, outcome=None, treatment=None, features=None):
+    def fit(self, X, y=None, d=None, weights=None, clusters=None, *, outcome=None, treatment=None, features=None,
+            folds=None):
         """Trains the cross-fitted nuisances and estimates the configured estimands.
 
         ``fit(X, y, d)`` with arrays (numpy, pandas, pyarrow, DLPack; CUDA arrays in
         CUDA builds), or ``fit(df, outcome="y", treatment="d", features=[...])``
-        with a DataFrame or pyarrow Table, where ``weights`` and ``clusters`` may
-        also be column names. The GIL is released while training; Ctrl-C stops it.
+        with a DataFrame or pyarrow Table, where ``weights``, ``clusters`` and
+        ``folds`` may also be column names. The GIL is released while training;
+        Ctrl-C stops it.
+
+        ``outcome=["y1", "y2"], treatment=["t1", "t2"]`` (table input) fits a
+        grid: every (outcome, treatment) cell in one run, on one fold plan,
+        with one propensity model per treatment shared by every outcome (see
+        "Grids" in docs/python.md and :meth:`cell`). A one-element list is the
+        same as the plain name. Features then default to every other numeric
+        column, all outcomes and treatments left out.
+
+        ``folds``: n fold ids 0..K-1 (or a column name) fixing the cross-fitting
+        folds, as the CLI's ``--fold-col``; it needs ``n_rep=1``.
+
+        Raises
+        ------
+        ValueError
+            A column named twice, as both an outcome and a treatment, or as an
+            outcome or treatment and a feature; a missing value in an outcome
+            or treatment (naming it and the row); bad settings.
         """
+        outcome, treatment = _names_arg(outcome, "outcome"), _names_arg(treatment, "treatment")
+        grid = isinstance(outcome, list) or isinstance(treatment, list)
         options = self._options()
+        if grid and self.trim is not None:
+            raise ValueError(_GRID_TRIM)
+        if folds is not None and int(self.n_rep) != 1:
+            raise ValueError(f"folds= fixes the cross-fitting folds, so n_rep must be 1 (got n_rep={self.n_rep})")
         _trim_text(self.trim, self.model)  # before training: a bad value must not cost a fit
         self._full = self._trimming = None
+        self._grid = None
+        if grid:
+            return self._fit_grid(X, weights, clusters, outcome, treatment, features, folds, options)
         self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
                                    treatment=treatment, features=features, device=self.device,
-                                   binary=self.model == "irm", min_rows=int(self.n_folds))
+                                   binary=self.model == "irm", min_rows=int(self.n_folds), folds=folds)
         before = _ext.nuisance_models_trained()
         self._fit = _ext.fit_nuisances(self._data, options)
         self.models_trained += _ext.nuisance_models_trained() - before
@@ -263,9 +295,15 @@ class DML:
         ``fold`` with ``g0``/``g1`` (IRM) or ``l`` (PLR), each of shape (n,) or
         (n, n_rep); the folds are 0-based. Data arguments as in :meth:`fit`.
         """
+        if isinstance(outcome, (list, tuple)) or isinstance(treatment, (list, tuple)):
+            outcome, treatment = _names_arg(outcome, "outcome"), _names_arg(treatment, "treatment")
+            if isinstance(outcome, list) or isinstance(treatment, list):
+                raise ValueError("from_predictions takes one (outcome, treatment) pair (as the CLI's "
+                                 "--load-predictions); fit a grid with fit(), or one cell at a time here")
         options = self._options()
         _trim_text(self.trim, self.model)
         self._full = self._trimming = None
+        self._grid = None
         self._data = build_dataset(X, y, d, weights=weights, clusters=clusters, outcome=outcome,
                                    treatment=treatment, features=features, device=self.device,
                                    binary=self.model == "irm", min_rows=2)
@@ -294,6 +332,123 @@ class DML:
         self._fit = _ext.fit_from_predictions(self._data, options, mats["m"], mats.get("g0"), mats.get("g1"),
                                               mats.get("l"), fold)
         return self._estimate_new_fit(X, outcome, options)
+
+    def _fit_grid(self, X, weights, clusters, outcomes, treatments, features, folds, options):
+        """fit() for a grid: one Dataset (X copied once, every outcome and
+        treatment column beside it), one FitGrid, one report per cell."""
+        data = build_dataset(X, None, None, weights=weights, clusters=clusters,
+                             outcome=outcomes if isinstance(outcomes, list) else [outcomes],
+                             treatment=treatments if isinstance(treatments, list) else [treatments],
+                             features=features, device=self.device, binary=self.model == "irm",
+                             min_rows=int(self.n_folds), folds=folds)
+        before = _ext.nuisance_models_trained()
+        fit = _ext.fit_grid(data, options)
+        self.models_trained += _ext.nuisance_models_trained() - before
+        self._data = self._fit = self._report = None
+        self._boot = self._blp = None
+        self._sensitivity = self.sensitivity_ = self.sensitivity_grid_ = self.sensitivity_elements_ = None
+        self._table = X
+        self._grid = _Grid(data, fit, list(data.outcome_names), list(data.treatment_names))
+        self._grid_estimate(options, timed=True)
+        return self
+
+    def _grid_estimate(self, options, timed=False):
+        """Every cell's report from the stored grid fit (as the CLI's RunGrid)."""
+        g = self._grid
+        t0 = time.perf_counter()
+        reports = [_ext.estimate(g.select(j, k), g.fit.cell(c), options) for c, (j, k) in enumerate(g.cells())]
+        if timed:
+            seconds = time.perf_counter() - t0
+            for c in range(g.fit.n_cells):
+                g.fit.cell(c).set_scores_seconds(seconds)
+        g.reports = reports
+        self._boot = None
+        self._padjust = []
+
+    def _grid_joint(self, reports=None):
+        """JointInference over every cell x estimand: the bootstrap in force
+        (one multiplier per row for all cells) and the adjustments asked for."""
+        g = self._grid
+        bo = self._boot_options() if self._boot is not None else None
+        joint = bool(self._boot["joint"]) if self._boot is not None else False
+        _ext.joint_inference(g.reports if reports is None else reports, bo, joint, list(self._padjust))
+
+    def _grid_frame(self, reports=None) -> pd.DataFrame:
+        g = self._grid
+        rows, index = [], []
+        for report, (j, k) in zip(g.reports if reports is None else reports, g.cells()):
+            f = _frame(report)
+            for estimand, row in f.iterrows():
+                rows.append(row)
+                index.append((g.outcomes[j], g.treatments[k], estimand))
+        f = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["outcome", "treatment", "estimand"]))
+        f.attrs["level"] = (g.reports if reports is None else reports)[0].level
+        return f
+
+    def cell(self, outcome, treatment) -> "DML":
+        """One (outcome, treatment) cell of a grid fit, as a one-pair DML.
+
+        The view shares the grid's data and fitted cell (nothing is trained or
+        copied but the cell's two columns, which it selects when it runs): its
+        estimates are the one-pair estimates of that cell, and every per-cell
+        method works on it: :meth:`gate`, :meth:`blp`, :meth:`sensitivity`,
+        :attr:`overlap`, :attr:`balance`, :attr:`predictions`, the plots,
+        ``estimate(trim=...)``. Its :meth:`bootstrap` is that cell's alone;
+        bands and adjusted p-values over the whole grid are the grid's
+        (:meth:`bootstrap` on the grid fit).
+
+        Parameters
+        ----------
+        outcome, treatment : str
+            Column names, as given to :meth:`fit`.
+
+        Returns
+        -------
+        DML
+            A new object; the grid fit is unchanged.
+
+        Raises
+        ------
+        ValueError
+            A name that is not an outcome (treatment) of the grid. On a
+            one-pair fit, names other than its pair.
+        RuntimeError
+            Before :meth:`fit`.
+        """
+        g = self._grid
+        if g is None:
+            if self._fit is None:
+                raise RuntimeError("call fit() first")
+            pair = (self._data.outcome_name, self._data.treatment_name)
+            if (str(outcome), str(treatment)) != pair:
+                raise ValueError(f"this fit has one (outcome, treatment) pair {pair}; no cell "
+                                 f"({outcome!r}, {treatment!r})")
+            return self
+        j, k = g.position(outcome, treatment)
+        view = object.__new__(_CellDML)
+        view.__dict__.update(self.__dict__)
+        view.estimands = list(self.estimands)
+        view._grid = None
+        view._padjust = []
+        view._cell = (g, j, k)
+        view._data = g.data
+        view._fit = g.fit.cell(g.index(j, k))
+        view._full = view._trimming = None
+        view._boot = view._blp = None
+        view._sensitivity = view.sensitivity_ = view.sensitivity_grid_ = view.sensitivity_elements_ = None
+        view.trim = None
+        view._report = _ext.estimate(view._data, view._fit, view._options())
+        return view
+
+    @property
+    def cells(self) -> list:
+        """The fit's (outcome, treatment) pairs, outcome-major: a grid's every
+        cell, or a one-pair fit's one pair."""
+        if self._grid is not None:
+            g = self._grid
+            return [(g.outcomes[j], g.treatments[k]) for j, k in g.cells()]
+        self._require_fit()
+        return [(self._data.outcome_name, self._data.treatment_name)]
 
     def _estimate_new_fit(self, X, outcome, options):
         """The first report of a new fit (fit or from_predictions)."""
@@ -327,7 +482,9 @@ class DML:
         kept_data, kept_fit, info = _ext.trim(data, fit, text)
         self._full = (data, fit)
         self._data, self._fit = kept_data, kept_fit
-        self._trimming = json.loads(info)
+        # The CLI's "trimming" section, tagged with its cell as the CLI tags
+        # every section (io::TagCell).
+        self._trimming = {**json.loads(info), "outcome": data.outcome_name, "treatment": data.treatment_name}
 
     def _require_untrimmed(self, what: str):
         """GATE/BLP on a trimmed fit: refused, as the CLI refuses --trim with --cate-by/--blp."""
@@ -344,8 +501,8 @@ class DML:
         (``"crump"`` or ``"fixed"``), ``alpha`` (the chosen or given alpha;
         Crump's rule may choose 0, keeping every row), ``propensity`` (which
         propensity was compared), ``rows``, ``rows_kept``, ``treated_kept``,
-        ``control_kept`` and ``population`` (a reminder that the estimates are
-        effects among the kept rows).
+        ``control_kept``, ``population`` (a reminder that the estimates are
+        effects among the kept rows), ``outcome`` and ``treatment``.
 
         Returns
         -------
@@ -356,10 +513,18 @@ class DML:
         RuntimeError
             Before :meth:`fit` or :meth:`from_predictions`.
         """
+        if self._grid is not None:
+            return None
         self._require_fit()
         return None if self._trimming is None else dict(self._trimming)
 
     def _require_fit(self):
+        if self._grid is not None:
+            g = self._grid
+            raise ValueError(f"this fit is a grid of {len(g.outcomes)} outcome(s) x {len(g.treatments)} "
+                             "treatment(s); per-cell results (gate, blp, sensitivity, overlap, balance, predictions, "
+                             f"tuning, diagnostics, plots) need one cell: dml.cell({g.outcomes[0]!r}, "
+                             f"{g.treatments[0]!r}).<method>(...)")
         if self._fit is None:
             raise RuntimeError("call fit() first")
 
@@ -393,6 +558,16 @@ class DML:
             PLR model, or trimming that leaves an arm empty (the sample in
             force stays as it was); bad other settings.
         """
+        if self._grid is not None:
+            if trim is not _KEEP and trim is not None:
+                raise ValueError(_GRID_TRIM)
+            if estimands is not None:
+                self.estimands = [estimands] if isinstance(estimands, str) else list(estimands)
+            self.clip = self.clip if clip is None else clip
+            self.normalize_ipw = self.normalize_ipw if normalize_ipw is None else normalize_ipw
+            self.level = self.level if level is None else level
+            self._grid_estimate(self._options())
+            return self
         self._require_fit()
         if trim is not _KEEP:
             self._set_sample(trim)
@@ -409,14 +584,25 @@ class DML:
         return self
 
     def _one(self, estimand, clip, normalize_ipw, level) -> pd.Series:
-        self._require_fit()
+        if self._grid is None:
+            self._require_fit()
         if self.model == "plr" and estimand in ("att", "atc", "ato"):
             raise ValueError(f"{estimand} needs model='irm' (the partially linear model has one constant effect)")
+        if self._grid is not None:  # one row per cell, indexed by (outcome, treatment)
+            g = self._grid
+            options = self._options([estimand], clip, normalize_ipw, level)
+            reports = [_ext.estimate(g.select(j, k), g.fit.cell(c), options) for c, (j, k) in enumerate(g.cells())]
+            f = self._grid_frame(reports).droplevel("estimand")
+            f.attrs["estimand"] = estimand
+            return f
         report = _ext.estimate(self._data, self._fit, self._options([estimand], clip, normalize_ipw, level))
         return _frame(report).iloc[0]
 
     def ate(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
-        """Average treatment effect (PLR: the constant effect) from the stored fit."""
+        """Average treatment effect (PLR: the constant effect) from the stored fit.
+
+        On a grid fit this (and :meth:`att`, :meth:`atc`, :meth:`ato`) returns
+        a DataFrame with one row per cell, indexed by (outcome, treatment)."""
         return self._one("ate", clip, normalize_ipw, level)
 
     def att(self, clip=None, normalize_ipw=None, level=None) -> pd.Series:
@@ -438,6 +624,10 @@ class DML:
 
     def naive(self) -> pd.Series:
         """Difference in means between treated and control (not causal)."""
+        if self._grid is not None:
+            g = self._grid
+            return pd.DataFrame([r.naive for r in g.reports], index=pd.MultiIndex.from_tuples(
+                [(g.outcomes[j], g.treatments[k]) for j, k in g.cells()], names=["outcome", "treatment"]))
         self._require_fit()
         return pd.Series(self._report.naive, name="naive")
 
@@ -445,14 +635,23 @@ class DML:
     def bootstrap(self, B=1000, method="normal", seed=None, joint=True, sampler="auto") -> "DML":
         """Multiplier bootstrap over the stored scores (no refitting); with ``joint``
         it adds sup-t bands over all estimands. ``method``: normal, rademacher,
-        mammen, wild (DoubleML's), bayes."""
-        self._require_fit()
+        mammen, wild (DoubleML's), bayes.
+
+        On a grid fit the bootstrap runs over every cell x estimand at once
+        with one multiplier per row (or cluster) shared by all cells, so the
+        joint bands of :meth:`confint` and :meth:`summary` cover the whole grid
+        (the CLI's ``--bootstrap B --joint`` on a grid)."""
+        if self._grid is None:
+            self._require_fit()
         if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
             raise ValueError(f"B (bootstrap replicates) must be a positive int, got {B!r}")
         self._boot = dict(B=int(B), method=method, seed=int(self.seed if seed is None else seed),
                           joint=bool(joint), sampler=sampler)
         try:
-            _ext.bootstrap(self._report, self._boot_options(), bool(joint))
+            if self._grid is not None:
+                self._grid_joint()
+            else:
+                _ext.bootstrap(self._report, self._boot_options(), bool(joint))
         except Exception:
             self._boot = None
             raise
@@ -465,24 +664,34 @@ class DML:
         bo.sampler = self._boot["sampler"]
         bo.seed = self._boot["seed"]
         bo.threads = int(self.threads)
-        bo.device = self._fit.options.device  # the fit's resolved device: cpu or cuda
+        fit = self._fit if self._grid is None else self._grid.fit.cell(0)
+        bo.device = fit.options.device  # the fit's resolved device: cpu or cuda
         return bo
 
     @property
     def boot_t_stat(self) -> np.ndarray:
-        """Bootstrap t-statistics, shape (B, n_estimands, n_rep) as in DoubleML."""
-        self._require_fit()
+        """Bootstrap t-statistics, shape (B, n_estimands, n_rep) as in DoubleML
+        (a grid: (B, n_cells x n_estimands, n_rep), cells outcome-major as in
+        :meth:`summary`)."""
+        if self._grid is None:
+            self._require_fit()
         if self._boot is None:
             raise RuntimeError("call bootstrap() first")
-        return np.stack([self._report.t_boot(r) for r in range(self._fit.reps)], axis=2)
+        report = self._report if self._grid is None else self._grid.reports[0]
+        reps = (self._fit if self._grid is None else self._grid.fit.cell(0)).reps
+        return np.stack([report.t_boot(r) for r in range(reps)], axis=2)
 
     def confint(self, level=None, joint=False) -> pd.DataFrame:
         """Confidence intervals; ``joint=True`` gives sup-t bands (needs bootstrap()).
         Another ``level`` is computed from the stored fit and scores without
-        changing the estimator's own settings."""
-        self._require_fit()
+        changing the estimator's own settings. On a grid fit: one row per
+        (outcome, treatment, estimand), joint bands over the whole grid."""
+        if self._grid is None:
+            self._require_fit()
         if joint and self._boot is None:
             raise RuntimeError("joint bands need the bootstrap: call bootstrap(B) first")
+        if self._grid is not None:
+            return self._grid_confint(level, joint)
         report = self._report
         if level is not None and level != report.level:
             report = _ext.estimate(self._data, self._fit, self._options(level=level))
@@ -497,18 +706,55 @@ class DML:
         out.attrs["level"] = report.level
         return out
 
+    def _grid_confint(self, level, joint) -> pd.DataFrame:
+        g = self._grid
+        reports = g.reports
+        if level is not None and level != reports[0].level:
+            options = self._options(level=level)
+            reports = [_ext.estimate(g.select(j, k), g.fit.cell(c), options) for c, (j, k) in enumerate(g.cells())]
+            if self._boot is not None:  # same seed: the same multipliers at the new level
+                _ext.joint_inference(reports, self._boot_options(), True, [])
+        elif joint and not self._boot["joint"]:
+            self.bootstrap(**{**self._boot, "joint": True})
+            reports = g.reports
+        f = self._grid_frame(reports)
+        lo, hi = ("joint_ci_lower", "joint_ci_upper") if joint else ("ci_lower", "ci_upper")
+        out = f[[lo, hi]].rename(columns={lo: "lower", hi: "upper"})
+        out.attrs["level"] = reports[0].level
+        return out
+
     def p_adjust(self, methods=("romano-wolf",)) -> pd.DataFrame:
-        """Multiplicity-adjusted p-values (romano-wolf needs bootstrap(); bonferroni, holm)."""
-        self._require_fit()
+        """Multiplicity-adjusted p-values (romano-wolf needs bootstrap(); bonferroni, holm).
+
+        On a grid fit the adjustment spans every cell x estimand (the CLI's
+        ``--p-adjust`` on a grid), Romano-Wolf on the grid's shared bootstrap."""
+        if self._grid is None:
+            self._require_fit()
         methods = [methods] if isinstance(methods, str) else list(methods)
         if "romano-wolf" in methods and self._boot is None:
             raise RuntimeError("romano-wolf needs the bootstrap: call bootstrap(B) first")
-        _ext.adjust_pvalues(self._report, methods)
-        f = _frame(self._report)
+        if self._grid is not None:
+            before = list(self._padjust)
+            self._padjust += [m for m in methods if m not in self._padjust]
+            try:
+                self._grid_joint()
+            except Exception:
+                self._padjust = before
+                raise
+            f = self._grid_frame()
+        else:
+            _ext.adjust_pvalues(self._report, methods)
+            f = _frame(self._report)
         return f[["p_value"] + [f"p_{m}" for m in methods]]
 
     def summary(self) -> pd.DataFrame:
-        """Estimates, standard errors, t, p and intervals, one row per estimand."""
+        """Estimates, standard errors, t, p and intervals, one row per estimand.
+
+        On a grid fit: one row per (outcome, treatment, estimand), indexed by
+        that MultiIndex, with the same columns (joint bands and adjusted
+        p-values over the whole grid)."""
+        if self._grid is not None:
+            return self._grid_frame()
         self._require_fit()
         return _frame(self._report)
 
@@ -818,7 +1064,13 @@ class DML:
 
     def to_json(self) -> str:
         """The report as JSON, the same document as ``fastdml estimate --json``
-        (trimmed: with its ``"trimming"`` section, as :attr:`trimming`)."""
+        (trimmed: with its ``"trimming"`` section, as :attr:`trimming`; a grid:
+        the CLI's grid document, with every cell's estimates)."""
+        if self._grid is not None:
+            g = self._grid
+            text = _ext.grid_report_json(g.data, g.fit, g.reports)
+            g.current = (0, 0)
+            return text
         self._require_fit()
         text = _ext.report_json(self._report, self._fit, self._data)
         if self._trimming is None:
@@ -964,6 +1216,8 @@ class DML:
 
     def __repr__(self):
         state = "fitted" if self._fit is not None else "not fitted"
+        if self._grid is not None:
+            state = f"fitted grid of {len(self._grid.outcomes)} outcome(s) x {len(self._grid.treatments)} treatment(s)"
         if self._full is not None:
             state += f", trimmed to {self._trimming['rows_kept']} of {self._trimming['rows']} rows"
         return (f"DML(model={self.model!r}, n_folds={self.n_folds}, n_rep={self.n_rep}, "
@@ -992,3 +1246,78 @@ def _frame(report) -> pd.DataFrame:
     f = pd.DataFrame(rows, index=pd.Index([e["estimand"] for e in report.estimates], name="estimand"))
     f.attrs["level"] = report.level
     return f
+
+
+_GRID_TRIM = ("trim takes one (outcome, treatment) pair, as the CLI refuses --trim on a grid: fit the grid "
+              "without trim, then dml.cell(outcome, treatment).estimate(trim=...)")
+
+
+def _names_arg(value, what: str):
+    """outcome=/treatment=: a name, or a list (tuple) of names; a one-element
+    list is that name (the one-pair fit, exactly as before)."""
+    if isinstance(value, (list, tuple)):
+        names = list(value)
+        if not names:
+            raise ValueError(f"{what}: name at least one column")
+        return names[0] if len(names) == 1 else names
+    return value
+
+
+class _Grid:
+    """A grid fit: the one Dataset (X once; y and d hold the selected cell's
+    copies), the engine's GridFit and one report per cell, outcome-major."""
+
+    def __init__(self, data, fit, outcomes, treatments):
+        self.data, self.fit = data, fit
+        self.outcomes, self.treatments = outcomes, treatments
+        self.current = (0, 0)  # FitGrid leaves cell (0, 0) selected
+        self.reports = []
+
+    def cells(self):
+        return [(j, k) for j in range(len(self.outcomes)) for k in range(len(self.treatments))]
+
+    def index(self, j, k) -> int:
+        return j * len(self.treatments) + k
+
+    def select(self, j, k):
+        """The Dataset with cell (j, k) current (copies its 2n values when it was not)."""
+        if self.current != (j, k):
+            self.data.select_cell(j, k)
+            self.current = (j, k)
+        return self.data
+
+    def position(self, outcome, treatment):
+        for name, names, what in ((outcome, self.outcomes, "outcome"), (treatment, self.treatments, "treatment")):
+            if str(name) not in names:
+                raise ValueError(f"{name!r} is not a{'n' if what == 'outcome' else ''} {what} of this grid; "
+                                 f"{what}s: {names}")
+        return self.outcomes.index(str(outcome)), self.treatments.index(str(treatment))
+
+
+class _CellDML(DML):
+    """DML.cell(): one cell of a grid as a one-pair DML over the grid's shared
+    Dataset, whose y and d are made this cell's whenever it is read."""
+
+    @property
+    def _data(self):
+        data = self.__dict__["_cell_data"]
+        g, j, k = self._cell
+        return g.select(j, k) if data is g.data else data
+
+    @_data.setter
+    def _data(self, value):
+        self.__dict__["_cell_data"] = value
+
+    def _set_sample(self, trim):
+        g, j, k = self._cell
+        g.select(j, k)  # the full sample may be the shared Dataset: this cell's columns first
+        super()._set_sample(trim)
+
+    def sensitivity_benchmark(self, features, null_hypothesis=0.0):
+        raise ValueError("sensitivity_benchmark refits one (outcome, treatment) pair without the features, as the "
+                         "CLI refuses --sensitivity-benchmark on a grid: fit this pair alone "
+                         "(outcome=..., treatment=... with one name each) to benchmark it")
+
+    def __repr__(self):
+        g, j, k = self._cell
+        return super().__repr__()[:-1] + f", cell ({g.outcomes[j]!r}, {g.treatments[k]!r}) of a grid]"

@@ -192,10 +192,17 @@ def _text_as_numbers(name, col, index):
     return values
 
 
-def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, device, binary, min_rows):
-    """Validated engine Dataset from arrays (X, y, d) or a table plus column names."""
+def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, device, binary, min_rows,
+                  folds=None):
+    """Validated engine Dataset from arrays (X, y, d) or a table plus column names.
+
+    ``outcome`` and ``treatment`` may be lists of column names (a grid, fitted
+    by FitGrid): the Dataset then holds every outcome and treatment column
+    (``Dataset.set_grid``) beside the one X, with cell (0, 0) selected.
+    """
     index = None
     cluster_name = "cluster"
+    grid = isinstance(outcome, list) or isinstance(treatment, list)
     if outcome is not None or treatment is not None:
         if not (_is_dataframe(X) or _is_arrow_table(X)):
             raise TypeError("outcome=/treatment= name columns: pass a pandas DataFrame or a pyarrow Table "
@@ -215,10 +222,20 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
                 raise ValueError(f"{role} column {name!r} is not in the table; columns: {all_names}")
             return get(name)
 
-        y_src, d_src = column(outcome, "outcome"), column(treatment, "treatment")
-        roles = {outcome: "outcome", treatment: "treatment"}
-        if outcome == treatment:
-            raise ValueError(f"column {outcome!r} is both the outcome and the treatment")
+        outcomes = outcome if isinstance(outcome, list) else [outcome]
+        treatments = treatment if isinstance(treatment, list) else [treatment]
+        roles = {}
+        for names_, role in ((outcomes, "outcome"), (treatments, "treatment")):
+            for c in names_:
+                column(c, role)
+                if c in roles:
+                    if roles[c] == role:
+                        raise ValueError(f"{role} column {c!r} listed twice")
+                    if not grid:
+                        raise ValueError(f"column {c!r} is both the outcome and the treatment")
+                    raise ValueError(f"column {c!r} is both an outcome and a treatment")
+                roles[c] = role
+        y_src, d_src = get(outcomes[0]), get(treatments[0])
         if isinstance(weights, str):
             roles[weights] = "weights"
             weights = column(weights, "weights")
@@ -227,9 +244,13 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             cluster_name = clusters
             clusters = column(clusters, "clusters")
         converted = {}  # text columns of numbers, as float64 (the typing rule)
+        if isinstance(folds, str):
+            roles[folds] = "folds"
+            folds = column(folds, "folds")
         if features is None:
-            # Default as in the CLI: every other numeric column; a text column
-            # is left out, numbers with a stray word are an error.
+            # Default as in the CLI: every other numeric column (a grid: every
+            # outcome and treatment left out); a text column is left out,
+            # numbers with a stray word are an error.
             features = []
             for c in all_names:
                 if c in roles:
@@ -257,7 +278,12 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             features = list(features)
             for c in features:
                 if c in roles:
-                    raise ValueError(f"column {c!r} is the {roles[c]} and cannot also be a feature")
+                    role = roles[c]
+                    if grid and role in ("outcome", "treatment"):
+                        role = f"{'an' if role == 'outcome' else 'a'} {role}"
+                    else:
+                        role = f"the {role}"
+                    raise ValueError(f"column {c!r} is {role} and cannot also be a feature")
                 column(c, "feature")
             dup = {c for c in features if features.count(c) > 1}
             if dup:
@@ -268,7 +294,7 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
         ds = _ext.Dataset(n, len(features))
         _fill_x_columns(ds, [converted[c] if c in converted else get(c) for c in features], features)
         names = [str(c) for c in features]
-        ds.outcome_name, ds.treatment_name = str(outcome), str(treatment)
+        ds.outcome_name, ds.treatment_name = str(outcomes[0]), str(treatments[0])
     else:
         if y is None or d is None:
             raise ValueError("fit(X, y, d): y and d are required (or pass a table with outcome=/treatment=)")
@@ -312,13 +338,23 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
     if n < min_rows:
         raise ValueError(f"{n} rows; n_folds={min_rows} needs at least {min_rows}")
     ds.feature_names = names
-    _fill_1d(ds.y, y_src, "y" if outcome is None else f"outcome {outcome!r}", n, device, index)
-    _fill_1d(ds.d, d_src, "d" if treatment is None else f"treatment {treatment!r}", n, device, index)
-    if binary:
-        not01 = (ds.d != 0.0) & (ds.d != 1.0)
-        if not01.any():
-            raise ValueError(f"the treatment must be 0 or 1 for model='irm'; {_first_bad(not01, index)} has "
-                             f"{ds.d[not01][0]!r} (a continuous treatment needs model='plr')")
+    if grid:
+        # Every column once into the grid's own buffers; y and d are then
+        # cell (0, 0)'s copies (select_cell).
+        ds.set_grid([str(c) for c in outcomes], [str(c) for c in treatments])
+        for j, c in enumerate(outcomes):
+            _fill_1d(ds.grid_outcome(j), get(c), f"outcome {c!r}", n, device, index)
+        for k, c in enumerate(treatments):
+            dst = ds.grid_treatment(k)
+            _fill_1d(dst, get(c), f"treatment {c!r}", n, device, index)
+            if binary:
+                _check_binary(dst, index, f" (treatment {c!r})")
+        ds.select_cell(0, 0)
+    else:
+        _fill_1d(ds.y, y_src, "y" if outcome is None else f"outcome {outcome!r}", n, device, index)
+        _fill_1d(ds.d, d_src, "d" if treatment is None else f"treatment {treatment!r}", n, device, index)
+        if binary:
+            _check_binary(ds.d, index, "")
     if weights is not None:
         w = ds.alloc_weights()
         _fill_1d(w, weights, "weights", n, device, index)
@@ -331,5 +367,19 @@ def build_dataset(X, y, d, *, weights, clusters, outcome, treatment, features, d
             raise ValueError(f"clusters has {ids.shape[0]} values but X has {n} rows")
         dense, count = _dense_ids(ids, "clusters", index)
         ds.set_clusters(dense, count, cluster_name)
+    if folds is not None:
+        f = _host_1d(folds, "folds", device)
+        if f.shape[0] != n:
+            raise ValueError(f"folds has {f.shape[0]} values but X has {n} rows")
+        if f.dtype.kind not in "iu" and not (f.dtype.kind == "f" and np.all(f == np.round(f))):
+            raise ValueError(f"folds must hold integer fold ids 0..K-1, got dtype {f.dtype}")
+        ds.set_folds(np.ascontiguousarray(f, dtype=np.int32))
     ds.validate(min_rows, binary)
     return ds
+
+
+def _check_binary(d: np.ndarray, index, which: str) -> None:
+    not01 = (d != 0.0) & (d != 1.0)
+    if not01.any():
+        raise ValueError(f"the treatment must be 0 or 1 for model='irm'{which}; {_first_bad(not01, index)} has "
+                         f"{d[not01][0]!r} (a continuous treatment needs model='plr')")

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "fastdml/error.h"
 #include "fastdml/estimator.h"
 
 namespace fastdml {
@@ -47,6 +48,34 @@ void BindDataset(nb::module_& m) {
       .def_rw("feature_names", &Dataset::feature_names)
       .def_rw("outcome_name", &Dataset::outcome_name)
       .def_rw("treatment_name", &Dataset::treatment_name)
+      // A grid (several outcomes x treatments, FitGrid): sizes one n-vector per
+      // named column, filled through the writable views below; y, d and the
+      // pair's names then hold the current cell (select_cell) copies.
+      .def("set_grid",
+           [](Dataset& s, const std::vector<std::string>& outcome_names,
+              const std::vector<std::string>& treatment_names) {
+             s.outcome_names = outcome_names;
+             s.treatment_names = treatment_names;
+             s.outcomes.assign(outcome_names.size(), std::vector<double>(s.n, 0.0));
+             s.treatments.assign(treatment_names.size(), std::vector<double>(s.n, 0.0));
+           },
+           "outcome_names"_a, "treatment_names"_a)
+      .def("grid_outcome",
+           [](Dataset& s, std::size_t j) {
+             if (j >= s.outcomes.size()) throw UsageError("grid_outcome: no outcome " + std::to_string(j));
+             return View1<double>(s.outcomes[j].data(), {s.n});
+           },
+           nb::rv_policy::reference_internal)
+      .def("grid_treatment",
+           [](Dataset& s, std::size_t k) {
+             if (k >= s.treatments.size()) throw UsageError("grid_treatment: no treatment " + std::to_string(k));
+             return View1<double>(s.treatments[k].data(), {s.n});
+           },
+           nb::rv_policy::reference_internal)
+      .def("select_cell", &Dataset::SelectCell, "outcome"_a, "treatment"_a)
+      .def_prop_ro("is_grid", &Dataset::IsGrid)
+      .def_ro("outcome_names", &Dataset::outcome_names)
+      .def_ro("treatment_names", &Dataset::treatment_names)
       .def("validate", [](const Dataset& s, std::size_t min_rows, bool binary) { ValidateDataset(s, min_rows, binary); },
            "min_rows"_a, "binary_treatment"_a);
 }

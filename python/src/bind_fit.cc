@@ -17,23 +17,25 @@
 namespace fastdml {
 namespace {
 
-// Runs FitNuisances on a worker thread with the GIL released. The calling
-// (main) thread polls Python's signal handlers every 50 ms; when one raises
-// (Ctrl-C -> KeyboardInterrupt) it sets the fit's cancel flag, waits for the
-// workers to stop (within one boosting round) and re-raises that exception.
-Fit FitWithSignals(const Dataset& data, const Options& options) {
+// Runs `train(&cancel)` (FitNuisances or FitGrid) on a worker thread with the
+// GIL released. The calling (main) thread polls Python's signal handlers every
+// 50 ms; when one raises (Ctrl-C -> KeyboardInterrupt) it sets the fit's
+// cancel flag, waits for the workers to stop (within one boosting round) and
+// re-raises that exception.
+template <typename Result, typename Train>
+Result RunWithSignals(Train train) {
   std::atomic<bool> cancel{false};
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
-  Fit fit;
+  Result fit;
   std::exception_ptr error;
   std::optional<nb::python_error> interrupt;
   {
     nb::gil_scoped_release release;
     std::thread worker([&] {
       try {
-        fit = FitNuisances(data, options, &cancel);
+        fit = train(&cancel);
       } catch (...) {
         error = std::current_exception();
       }
@@ -61,6 +63,16 @@ Fit FitWithSignals(const Dataset& data, const Options& options) {
   if (interrupt) throw *interrupt;
   if (error) std::rethrow_exception(error);
   return fit;
+}
+
+Fit FitWithSignals(const Dataset& data, const Options& options) {
+  return RunWithSignals<Fit>([&](const std::atomic<bool>* cancel) { return FitNuisances(data, options, cancel); });
+}
+
+// The grid's cells share X and the fold plan; FitGrid selects cells in turn
+// and leaves cell (0, 0) selected in `data`.
+GridFit FitGridWithSignals(Dataset& data, const Options& options) {
+  return RunWithSignals<GridFit>([&](const std::atomic<bool>* cancel) { return FitGrid(&data, options, cancel); });
 }
 
 }  // namespace
@@ -112,6 +124,20 @@ void BindFit(nb::module_& m) {
       .def_prop_ro("tuning_json", [](const Fit& f) { return io::TuningJson(f.tuning).dump(); })
       .def("set_scores_seconds", [](Fit& f, double s) { f.timings.scores = s; });
 
+  nb::class_<GridFit>(m, "GridFit")
+      .def_ro("outcomes", &GridFit::outcomes)
+      .def_ro("treatments", &GridFit::treatments)
+      .def_prop_ro("n_cells", [](const GridFit& g) { return g.cells.size(); })
+      // Cell (j, k)'s Fit at j * len(treatments) + k, by reference: it lives
+      // as long as the GridFit (no copy of its predictions).
+      .def("cell",
+           [](GridFit& g, std::size_t c) -> Fit& {
+             if (c >= g.cells.size()) throw UsageError("GridFit.cell: no cell " + std::to_string(c));
+             return g.cells[c];
+           },
+           "index"_a, nb::rv_policy::reference_internal);
+  m.def("fit_grid", &FitGridWithSignals, "data"_a, "options"_a,
+        "Every (outcome, treatment) cell of a grid Dataset on one fold plan (FitGrid); GIL released, Ctrl-C cancels.");
   m.def("fit_nuisances", &FitWithSignals, "data"_a, "options"_a,
         "Cross-fitted nuisance predictions; GIL released, Ctrl-C cancels.");
   m.def("fit_from_predictions",

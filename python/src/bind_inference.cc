@@ -92,7 +92,9 @@ void BindInference(nb::module_& m) {
           throw UsageError("rep must be in 0.." + std::to_string(r.bootstrap.t_boot.size() - 1));
         }
         const auto& t = r.bootstrap.t_boot[rep];
-        const std::size_t k = r.estimates.size();
+        // Columns: this report's estimands, or after joint_inference every
+        // cell x estimand of the grid (the summary is the grid's).
+        const std::size_t k = t.size() / static_cast<std::size_t>(r.bootstrap.options.replicates);
         double* buf = new double[t.size()];
         std::memcpy(buf, t.data(), t.size() * sizeof(double));
         nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<double*>(p); });
@@ -101,6 +103,35 @@ void BindInference(nb::module_& m) {
 
   m.def("bootstrap", &Bootstrap, "report"_a, "options"_a, "joint"_a, nb::call_guard<nb::gil_scoped_release>());
   m.def("adjust_pvalues", &AdjustPValues, "report"_a, "methods"_a);
+  // A grid's joint inference (JointInference): the bootstrap (bootstrap not
+  // None) and the p-value adjustments over every cell x estimand with one
+  // multiplier per row shared by all cells; every cell report keeps the
+  // grid's bootstrap summary, as the CLI's grid report does.
+  m.def(
+      "joint_inference",
+      [](std::vector<Report*> cells, std::optional<BootstrapOptions> bootstrap, bool joint,
+         const std::vector<std::string>& methods) {
+        BootstrapSummary summary;
+        {
+          nb::gil_scoped_release release;
+          summary = JointInference(cells, bootstrap ? &*bootstrap : nullptr, joint, methods);
+        }
+        for (Report* r : cells) r->bootstrap = summary;
+      },
+      "reports"_a, "bootstrap"_a.none(), "joint"_a, "methods"_a);
+  // The grid's document, as the CLI's grid --json (io::GridReportJson over
+  // each cell's ReportJson); selects the cells in turn and leaves (0, 0).
+  m.def("grid_report_json", [](Dataset& data, GridFit& grid, const std::vector<Report*>& reports) {
+    if (reports.size() != grid.cells.size()) throw UsageError("grid_report_json: one report per cell");
+    const std::size_t t = grid.treatments.size();
+    std::vector<nlohmann::json> docs;
+    for (std::size_t c = 0; c < grid.cells.size(); ++c) {
+      data.SelectCell(c / t, c % t);
+      docs.push_back(io::ReportJson(*reports[c], grid.cells[c], data));
+    }
+    data.SelectCell(0, 0);
+    return io::GridReportJson(std::move(docs)).dump(2);
+  });
   m.def("report_json", [](const Report& r, const Fit& f, const Dataset& d) { return io::ReportJson(r, f, d).dump(2); });
 }
 

@@ -21,7 +21,8 @@ from conftest import read_json, run_cli
 fastdml = pytest.importorskip("fastdml", reason="fastdml package not installed (scripts/test builds it with pip)")
 
 FAST = {"rounds": 40, "max_depth": 3}
-TRIM_KEYS = {"rule", "alpha", "propensity", "rows", "rows_kept", "treated_kept", "control_kept", "population"}
+TRIM_KEYS = {"rule", "alpha", "propensity", "rows", "rows_kept", "treated_kept", "control_kept", "population",
+             "outcome", "treatment"}
 
 
 @pytest.fixture(scope="module")
