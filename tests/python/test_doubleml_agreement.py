@@ -24,7 +24,7 @@ from conftest import RTOL, assert_close, assert_matches_doubleml, estimate_by_na
 
 N, P, K = 2000, 5, 5
 FEATURES = [f"x{j}" for j in range(P)]
-PRED_HEADER = ["row", "rep", "fold", "m_hat", "g0_hat", "g1_hat", "l_hat"]
+PRED_HEADER = ["outcome", "treatment", "row", "rep", "fold", "m_hat", "g0_hat", "g1_hat", "l_hat"]
 
 
 # --- problem generation ----------------------------------------------------------------
