@@ -382,4 +382,6 @@ def _check_binary(d: np.ndarray, index, which: str) -> None:
     not01 = (d != 0.0) & (d != 1.0)
     if not01.any():
         raise ValueError(f"the treatment must be 0 or 1 for model='irm'{which}; {_first_bad(not01, index)} has "
-                         f"{d[not01][0]!r} (a continuous treatment needs model='plr')")
+                         f"{d[not01][0]!r} (a continuous treatment needs model='plr'; a multi-valued one, "
+                         "integer levels, is estimated by the command line's --treatment-levels: APOs and "
+                         "contrasts per level, docs/cli.md)")

@@ -125,3 +125,17 @@ def test_a_missing_value_in_one_outcome_names_the_outcome_and_row(cli, grid_csv,
                    check=False)
     assert proc.returncode != 0
     assert "missing outcome 'y3' at row 17" in proc.stderr
+
+
+def test_the_cate_model_and_sensitivity_run_per_cell(cli, tmp_path):
+    csv = tmp_path / "g.csv"
+    run_cli(cli, ["simulate", "--design", "grid", "--n", 800, "--p", 6, "--seed", 6, "--out", csv])
+    out = tmp_path / "cm.json"
+    run_cli(cli, ["estimate", "--data", csv, "--outcome", "y1", "--treatment", "t1,t2", *LEARNER,
+                  "--cate-model", "--cate-rounds", 10, "--sorted-gates", 3, "--sensitivity", "cf_y=0.02,cf_d=0.02",
+                  "--quiet", "--json", out])
+    doc = read_json(out)
+    cells = [("y1", "t1"), ("y1", "t2")]
+    assert [(s["outcome"], s["treatment"]) for s in doc["sorted_gates"]] == cells
+    assert [(c["outcome"], c["treatment"]) for c in doc["cate_model"]] == cells
+    assert sorted({(s["outcome"], s["treatment"]) for s in doc["sensitivity"]}) == cells
