@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from coverage_study import coverage, fmt_cov  # noqa: E402  (the binomial coverage and its MC SE)
 from measure import portable_path  # noqa: E402  (bench/measure.py)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,19 +115,6 @@ def one_seed(job: dict) -> dict:
         return dict(ok=False, seed=job["seed"], error=str(exc)[-1500:])
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def coverage(hits):
-    k, d = sum(hits), len(hits)
-    c = k / d if d else float("nan")
-    return c, math.sqrt(c * (1 - c) / d) if d else float("nan")
-
-
-def fmt_cov(hits):
-    if not hits:
-        return "—"
-    c, se = coverage(hits)
-    return f"{c:.3f} ± {se:.3f}"
 
 
 def main():
